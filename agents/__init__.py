@@ -1,0 +1,1 @@
+"""Mesa agents of chipwar: vendors, hyperscalers, regulators, Global-South buyers."""

@@ -1,0 +1,1 @@
+"""Experiments, sweeps, plots, the dashboard and the `chipwar` command line."""

@@ -1,0 +1,74 @@
+"""The `chipwar` command line: one entry point, one sub-command per job.
+
+Exit status: 0 on success, 2 on bad input (with the message), 1 on a failure inside a run.
+Each sub-command lives in ``experiments/commands/<name>.py`` with ``add_arguments(parser)``
+and ``run(args) -> int``; modules are imported lazily so ``chipwar price`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+
+from model.errors import InputError
+
+# sub-command -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "price": ("experiments.commands.price", "compare offerings with the cluster-performance core"),
+    "run": ("experiments.commands.run", "one scenario run; writes the output tables"),
+    "run-baseline": ("experiments.commands.run_baseline", "the baseline over several seeds (make run)"),
+    "sweep": ("experiments.commands.sweep", "a design x replications on an executor"),
+    "plot": ("experiments.commands.plot", "figures from written tables"),
+    "validate": ("experiments.commands.validate", "history replay against observed figures"),
+    "dashboard": ("experiments.commands.dashboard", "the live SolaraViz page"),
+    "catalog": ("experiments.commands.catalog", "list, check and import hardware data"),
+}
+
+
+def _available() -> dict[str, object]:
+    mods = {}
+    for name, (modname, _help) in COMMANDS.items():
+        try:
+            mods[name] = importlib.import_module(modname)
+        except ModuleNotFoundError as exc:
+            if exc.name != modname:  # a real import error inside the module
+                raise
+    return mods
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chipwar",
+        description="Agent-based geopolitical market model of the AI-accelerator race.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, mod in _available().items():
+        p = sub.add_parser(name, help=COMMANDS[name][1], description=COMMANDS[name][1])
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except InputError as exc:
+        print(f"chipwar {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception:  # a failure inside a run
+        traceback.print_exc()
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

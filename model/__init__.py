@@ -1,0 +1,1 @@
+"""chipwar model: the Mesa market model, its numpy core and leaf modules."""
