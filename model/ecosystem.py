@@ -1,0 +1,419 @@
+"""Software ecosystems and lock-in (DESIGN §6): developer base, maturity, network value,
+portability, switching costs, porting decisions and Bass adoption timing, as pure vectorised
+functions.
+
+Arrays over stacks have shape (S,) in ``model.types.STACKS`` order, over buyers (B,), buyer x stack
+(B, S). The Model calls these once per month; nothing here loops over buyers or holds randomness.
+Equations: docs/ODD.md, "Ecosystems and lock-in".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+import numpy as np
+
+from model.params import PARAMETERS, Param, register
+from model.types import STACK_INDEX, STACKS
+
+__all__ = [
+    "EcosystemParams",
+    "EcosystemState",
+    "attraction",
+    "update_ecosystem",
+    "network_value",
+    "portability",
+    "switching_cost",
+    "porting_decision",
+    "bass_hazard",
+]
+
+
+def _f(default: Any, low: float | None, high: float | None, unit: str, doc: str, **kw: Any) -> Any:
+    """A dataclass field carrying the registry metadata (range, unit, meaning and source)."""
+    meta = {"low": low, "high": high, "unit": unit, "doc": doc, **kw}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class EcosystemParams:
+    """Ecosystem sub-model parameters. Rates are per month; 'assumed' marks uncalibrated values."""
+
+    network_form: str = _f(
+        "concave", None, None, "",
+        "network value form: 'concave' = log1p saturation (default), 'linear' = Arthur (1989) "
+        "increasing returns r*n (docking); assumed",
+        choices=("concave", "linear"),
+    )
+    network_weight: float = _f(
+        1.0, 0.0, 100.0, "utility",
+        "gamma: utility weight of a stack's network value in the buyer's logit; assumed",
+    )
+    network_scale_h100e: float = _f(
+        1e5, 1.0, 1e9, "H100e",
+        "installed-base scale: log1p(installed/scale) (concave) or installed/scale (linear); "
+        "assumed",
+    )
+    developer_scale_m: float = _f(
+        1.0, 1e-3, 1e3, "million developers",
+        "developer-base scale, same role as network_scale_h100e for developers; assumed",
+    )
+    dev_weight: float = _f(
+        0.5, 0.0, 1.0, "",
+        "share of network value from developers (vs installed base); assumed",
+    )
+    purchase_weight: float = _f(
+        0.5, 0.0, 1.0, "",
+        "weight of this month's purchase share vs installed-base share in a stack's "
+        "attraction; assumed",
+    )
+    dev_growth_m_per_month: float = _f(
+        0.09, 0.0, 10.0, "million developers/month",
+        "developer inflow to a stack with attraction 1 (all installed base and purchases). "
+        "Calibrated so CUDA (attraction 0.9, owner effort 1) goes from 2.98M (2022-01) to the "
+        "5.9M of Nvidia's FY2025 10-K (2025-01) in 36 months; gives 5.0M at 2024-01 vs 4.7M "
+        "reported (constant inflow cannot follow the accelerating growth exactly)",
+    )
+    dev_invest_effect: float = _f(
+        0.5, 0.0, 5.0, "",
+        "attraction added for developers by full owner effort (1.0): programmes, docs, "
+        "university courses; assumed",
+    )
+    dev_decay_per_month: float = _f(
+        0.01, 0.0, 1.0, "1/month",
+        "fraction of a stack's developers leaving per month (about 11 %/yr); assumed",
+    )
+    maturity_growth_per_month: float = _f(
+        0.03, 0.0, 1.0, "1/month",
+        "rate at which a stack closes its remaining maturity gap (1 - m) per unit of drive; "
+        "assumed",
+    )
+    maturity_invest_effect: float = _f(
+        1.0, 0.0, 5.0, "",
+        "drive added to maturity growth by full owner effort (e.g. CANN open-sourcing 2025); "
+        "assumed",
+    )
+    maturity_decay_per_month: float = _f(
+        0.003, 0.0, 1.0, "1/month",
+        "fraction of maturity lost per month as frameworks move on (bit rot, ~3.5 %/yr); "
+        "with maturity_growth_per_month 0.03 it holds CUDA (attraction 0.9, effort 1) at its "
+        "2022 maturity 0.95; assumed",
+    )
+    kappa: float = _f(
+        1.0, 0.0, 50.0, "utility per unit estate",
+        "switching-cost scale: cost of leaving a stack per unit of software estate "
+        "(no public CUDA->CANN porting cost, FACTS §6: swept); registered by model.params, "
+        "keep the range equal to it",
+    )
+    maturity_effect: float = _f(
+        0.6, 0.0, 1.0, "",
+        "share of the porting gap closed by a fully mature target stack; assumed",
+    )
+    porting_effect: float = _f(
+        0.8, 0.0, 1.0, "",
+        "share of the porting gap closed by a buyer's full porting investment (level 1); assumed",
+    )
+    codesign_bonus: float = _f(
+        0.3, 0.0, 1.0, "",
+        "share of the porting gap closed by full model co-design for the target stack "
+        "(DeepSeek UE8M0 FP8 for domestic chips, MoE); assumed",
+    )
+    porting_step_per_month: float = _f(
+        0.05, 0.0, 1.0, "1/month",
+        "rise of a buyer's porting level in a month when it invests; assumed",
+    )
+    mandated_porting_stacks: tuple[str, ...] = field(
+        default=("cann",),
+        metadata={"doc": "stacks a mandated buyer ports to regardless of cost (not sweepable)"},
+    )
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            choices = f.metadata.get("choices")
+            if choices is not None and v not in choices:
+                raise ValueError(f"EcosystemParams.{f.name} = {v!r}: expected one of {choices}")
+            low, high = f.metadata.get("low"), f.metadata.get("high")
+            if low is not None and not (low <= v <= high):
+                raise ValueError(
+                    f"EcosystemParams.{f.name} = {v!r}: expected a number in [{low}, {high}]"
+                )
+        unknown = [s for s in self.mandated_porting_stacks if s not in STACK_INDEX]
+        if unknown:
+            raise ValueError(f"EcosystemParams.mandated_porting_stacks: unknown stacks {unknown}")
+
+    @classmethod
+    def from_params(cls, values: Mapping[str, Any]) -> "EcosystemParams":
+        """Build from a flat parameter mapping (scenario or registry values); other keys ignored."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+    @classmethod
+    def linear_returns(cls, r: float) -> "EcosystemParams":
+        """Arthur (1989) increasing returns: network value exactly r * n (n = installed base)."""
+        return cls(network_form="linear", network_weight=r, network_scale_h100e=1.0, dev_weight=0.0)
+
+    def with_(self, **changes: Any) -> "EcosystemParams":
+        """A copy with some fields changed (validated)."""
+        return replace(self, **changes)
+
+
+def _registry_params() -> list[Param]:
+    """EcosystemParams fields as registry entries (kappa is registered by model.params itself)."""
+    out = []
+    for f in fields(EcosystemParams):
+        if f.name in PARAMETERS or f.name == "mandated_porting_stacks":
+            continue
+        m = f.metadata
+        kind = str if f.name == "network_form" else float
+        out.append(Param(f.name, f.default, kind, m.get("low"), m.get("high"), m.get("unit", ""),
+                         m.get("doc", ""), m.get("choices")))
+    return out
+
+
+register(*_registry_params())
+
+
+@dataclass
+class EcosystemState:
+    """Per-stack ecosystem state, arrays in STACKS order."""
+
+    developers: np.ndarray  # (S,) millions of developers
+    maturity: np.ndarray  # (S,) in [0, 1]: framework and library coverage
+
+    def __post_init__(self) -> None:
+        self.developers = np.asarray(self.developers, dtype=float)
+        self.maturity = np.asarray(self.maturity, dtype=float)
+        if self.developers.shape != self.maturity.shape or self.developers.ndim != 1:
+            raise ValueError(
+                f"EcosystemState: developers {self.developers.shape} and maturity "
+                f"{self.maturity.shape} must be equal 1-D shapes"
+            )
+        if (self.developers < 0).any() or not np.isfinite(self.developers).all():
+            raise ValueError(
+                f"EcosystemState: developers must be finite and >= 0, got {self.developers}"
+            )
+        if ((self.maturity < 0) | (self.maturity > 1)).any() or np.isnan(self.maturity).any():
+            raise ValueError(f"EcosystemState: maturity must be in [0, 1], got {self.maturity}")
+
+    @classmethod
+    def initial(cls) -> "EcosystemState":
+        """State at the default start (2022-01).
+
+        Developers (millions):
+          cuda 2.98 [D]: Nvidia 10-K reports 4.7M (FY2024, ends 2024-01) and 5.9M (FY2025, 2025-01),
+            growth x1.255/yr; back-cast geometrically two years: 4.7 / 1.255**2 = 2.98.
+          cann 1.07 [D from C]: ">1.5M" claimed around mid-2023 (FACTS §6), back-cast 1.5 years at
+            the same rate: 1.5 / 1.255**1.5 = 1.07 (a vendor claim, likely registrations).
+          rocm 0.25, other_cn 0.20: assumed (no public counts; far smaller communities).
+        Maturity (0-1), assumed: cuda 0.95 (reference for PyTorch, JAX, vLLM, Triton), rocm 0.50
+          (upstream PyTorch backend, gaps in kernels and serving), cann 0.35 (torch_npu plugin,
+          MindSpore; CANN closed until 2025), other_cn 0.15 (vendor SDKs, thin framework support).
+        """
+        dev = {"cuda": 4.7 / 1.255**2, "cann": 1.5 / 1.255**1.5, "rocm": 0.25, "other_cn": 0.20}
+        mat = {"cuda": 0.95, "cann": 0.35, "rocm": 0.50, "other_cn": 0.15}
+        return cls(np.array([dev[s] for s in STACKS]), np.array([mat[s] for s in STACKS]))
+
+    def copy(self) -> "EcosystemState":
+        return EcosystemState(self.developers.copy(), self.maturity.copy())
+
+
+def _stack_vec(x: np.ndarray, name: str, n: int) -> np.ndarray:
+    a = np.asarray(x, dtype=float)
+    if a.shape != (n,):
+        raise ValueError(f"{name}: expected shape ({n},), got {a.shape}")
+    if not np.isfinite(a).all() or (a < 0).any():
+        raise ValueError(f"{name}: entries must be finite and >= 0, got {a}")
+    return a
+
+
+def _shares(x: np.ndarray) -> np.ndarray:
+    total = x.sum(axis=-1, keepdims=True)
+    return np.divide(x, total, out=np.zeros_like(x), where=total > 0)
+
+
+def attraction(installed: np.ndarray, purchases: np.ndarray, params: EcosystemParams) -> np.ndarray:
+    """A stack's pull: (1 - w) * installed share + w * purchase share, (S,) in [0, 1]."""
+    w = params.purchase_weight
+    return (1.0 - w) * _shares(installed) + w * _shares(purchases)
+
+
+def _relax(x: np.ndarray, inflow: np.ndarray, rate: np.ndarray | float) -> np.ndarray:
+    """Exact one-month solution of dx/dt = inflow - rate * x (rate >= 0; rate 0: x + inflow)."""
+    rate = np.broadcast_to(np.asarray(rate, dtype=float), x.shape)
+    decay = np.exp(-rate)
+    # (1 - e^-r) / r, -> 1 as r -> 0
+    gain = np.divide(-np.expm1(-rate), rate, out=np.ones_like(rate), where=rate > 0)
+    return x * decay + inflow * gain
+
+
+def update_ecosystem(
+    state: EcosystemState,
+    installed: np.ndarray,
+    purchases: np.ndarray,
+    investment: np.ndarray,
+    params: EcosystemParams,
+) -> EcosystemState:
+    """Advance developers and maturity by one month (returns a new state; the input is untouched).
+
+    installed (S,) H100e installed worldwide; purchases (S,) H100e bought this month;
+    investment (S,) owners' effort in [0, 1]. With a = attraction and i = investment:
+      developers: dD/dt = G * (a + e_D * i) - d_D * D
+      maturity:   dm/dt = g_m * (a + e_m * i) * (1 - m) - d_m * m
+    both integrated exactly over the month, so D >= 0 and m in [0, 1] for any rates; with no
+    installed base, purchases or investment both decay exponentially.
+    """
+    n = state.developers.shape[0]
+    inst = _stack_vec(installed, "installed", n)
+    buy = _stack_vec(purchases, "purchases", n)
+    inv = _stack_vec(investment, "investment", n)
+    if (inv > 1).any():
+        raise ValueError(f"investment: owners' effort must be in [0, 1], got {inv}")
+    a = attraction(inst, buy, params)
+    p = params
+    dev_inflow = p.dev_growth_m_per_month * (a + p.dev_invest_effect * inv)
+    developers = _relax(state.developers, dev_inflow, p.dev_decay_per_month)
+    # dm/dt = k (1 - m) - d m = k - (k + d) m
+    k = p.maturity_growth_per_month * (a + p.maturity_invest_effect * inv)
+    maturity = _relax(state.maturity, k, k + p.maturity_decay_per_month)
+    return EcosystemState(np.maximum(developers, 0.0), np.clip(maturity, 0.0, 1.0))
+
+
+def network_value(
+    installed: np.ndarray, developers: np.ndarray, params: EcosystemParams
+) -> np.ndarray:
+    """Utility of each stack's network: installed (..., S) H100e, developers (S,) millions.
+
+    concave: gamma * [(1 - w) * log1p(installed / K) + w * log1p(developers / K_D)]
+    linear:  gamma * [(1 - w) * installed / K      + w * developers / K_D]
+    ``EcosystemParams.linear_returns(r)`` makes the linear form exactly r * installed (Arthur 1989).
+    """
+    inst = np.asarray(installed, dtype=float)
+    dev = np.asarray(developers, dtype=float)
+    if inst.ndim == 0 or dev.shape != inst.shape[-1:]:
+        raise ValueError(
+            f"network_value: developers shape {dev.shape} must match the stack axis of installed "
+            f"{inst.shape}"
+        )
+    if (inst < 0).any() or (dev < 0).any():
+        raise ValueError("network_value: installed and developers must be >= 0")
+    p = params
+    x = inst / p.network_scale_h100e
+    y = dev / p.developer_scale_m
+    if p.network_form == "concave":
+        x = np.log1p(x)
+        y = np.log1p(y)
+    w = p.dev_weight
+    if w == 0.0:  # exact r*n in the linear form, without adding 0 * developers
+        return p.network_weight * x
+    return p.network_weight * ((1.0 - w) * x + w * y)
+
+
+def portability(
+    maturity: np.ndarray, porting: np.ndarray, codesign: np.ndarray, params: EcosystemParams
+) -> np.ndarray:
+    """Share of a buyer's software estate that runs on each stack without rewrite, (B, S) in [0, 1].
+
+    1 - P[b, s] = (1 - a_m * maturity[s]) * (1 - a_p * porting[b, s]) * (1 - a_c * codesign[s])
+    maturity (S,) and codesign (S,) in [0, 1]; porting (B, S) or (B, 1): buyers' porting levels
+    in [0, 1].
+    Each factor closes part of the gap independently, so P rises with every input.
+    """
+    m = np.asarray(maturity, dtype=float)
+    c = np.asarray(codesign, dtype=float)
+    pl = np.asarray(porting, dtype=float)
+    if m.ndim != 1 or c.shape != m.shape:
+        raise ValueError(f"portability: maturity {m.shape} and codesign {c.shape} must be (S,)")
+    if pl.ndim != 2 or pl.shape[1] not in (1, m.shape[0]):
+        raise ValueError(
+            f"portability: porting must be (B, {m.shape[0]}) or (B, 1), got {pl.shape}"
+        )
+    for name, a in (("maturity", m), ("codesign", c), ("porting", pl)):
+        if ((a < 0) | (a > 1)).any() or np.isnan(a).any():
+            raise ValueError(f"portability: {name} must be in [0, 1]")
+    p = params
+    stack_gap = (1.0 - p.maturity_effect * m) * (1.0 - p.codesign_bonus * c)  # (S,)
+    gap = stack_gap * (1.0 - p.porting_effect * pl)  # (B, S) or (B, S) via (B, 1)
+    return np.clip(1.0 - np.broadcast_to(gap, (pl.shape[0], m.shape[0])), 0.0, 1.0)
+
+
+def switching_cost(
+    estate: np.ndarray, fleet_shares: np.ndarray, portability: np.ndarray, kappa: float
+) -> np.ndarray:
+    """Cost for each buyer of moving onto each stack, (B, S), in the units of ``estate`` x kappa.
+
+    C[b, s] = kappa * estate[b] * (1 - share[b, s]) * (1 - portability[b, s]); rows of
+    ``fleet_shares`` are normalised inside; a buyer with no fleet pays nothing (nothing to port).
+    """
+    e = np.asarray(estate, dtype=float)
+    f = np.asarray(fleet_shares, dtype=float)
+    pt = np.asarray(portability, dtype=float)
+    if e.ndim != 1 or f.ndim != 2 or f.shape[0] != e.shape[0] or pt.shape != f.shape:
+        raise ValueError(
+            f"switching_cost: expected estate (B,), fleet_shares (B, S), portability (B, S); got "
+            f"{e.shape}, {f.shape}, {pt.shape}"
+        )
+    if kappa < 0 or (e < 0).any() or (f < 0).any():
+        raise ValueError("switching_cost: kappa, estate and fleet must be >= 0")
+    total = f.sum(axis=1, keepdims=True)
+    shares = np.divide(f, total, out=np.zeros_like(f), where=total > 0)
+    cost = kappa * e[:, None] * (1.0 - shares) * (1.0 - pt)
+    return np.where(total > 0, cost, 0.0)
+
+
+def porting_decision(
+    expected_saving: np.ndarray,
+    porting_cost: np.ndarray,
+    mandated: np.ndarray,
+    current: np.ndarray,
+    params: EcosystemParams | None = None,
+) -> np.ndarray:
+    """New porting level per buyer and stack, (B, S) in [0, 1].
+
+    A buyer raises its level on stack s by params.porting_step_per_month when the expected saving
+    from being able to use s exceeds this month's porting cost (same currency); mandated buyers
+    (B,) bool (Chinese state-funded centres under domestic mandates) also raise it on
+    params.mandated_porting_stacks regardless. Levels never fall (ported code stays ported).
+    """
+    p = params if params is not None else EcosystemParams()
+    cur = np.asarray(current, dtype=float)
+    save = np.asarray(expected_saving, dtype=float)
+    cost = np.asarray(porting_cost, dtype=float)
+    mand = np.asarray(mandated, dtype=bool)
+    shapes_ok = save.shape == cur.shape and cost.shape == cur.shape and mand.shape == cur.shape[:1]
+    if cur.ndim != 2 or not shapes_ok:
+        raise ValueError(
+            f"porting_decision: expected (B, S) saving, cost, current and (B,) mandated; got "
+            f"{save.shape}, {cost.shape}, {cur.shape}, {mand.shape}"
+        )
+    if ((cur < 0) | (cur > 1)).any():
+        raise ValueError("porting_decision: current porting levels must be in [0, 1]")
+    invest = save > cost
+    if mand.any() and p.mandated_porting_stacks:
+        cols = np.zeros(cur.shape[1], dtype=bool)
+        cols[[STACK_INDEX[s] for s in p.mandated_porting_stacks]] = True
+        invest = invest | (mand[:, None] & cols[None, :])
+    return np.minimum(1.0, cur + p.porting_step_per_month * invest)
+
+
+def bass_hazard(
+    p: float | np.ndarray,
+    q: float | np.ndarray,
+    adopted_fraction: float | np.ndarray,
+    dt_years: float = 1.0 / 12.0,
+) -> np.ndarray:
+    """Chance a not-yet-adopting buyer starts within dt: 1 - exp(-(p + q F) dt), Bass (1969).
+
+    p (innovation) and q (imitation) are per year (typical p ~ 0.03, q ~ 0.38); F is the adopted
+    fraction of the buyer's reference population in [0, 1]. Broadcasts over its arguments.
+    """
+    pa = np.asarray(p, dtype=float)
+    qa = np.asarray(q, dtype=float)
+    fa = np.asarray(adopted_fraction, dtype=float)
+    if (pa < 0).any() or (qa < 0).any() or dt_years < 0:
+        raise ValueError("bass_hazard: p, q and dt_years must be >= 0")
+    if ((fa < 0) | (fa > 1)).any() or np.isnan(fa).any():
+        raise ValueError("bass_hazard: adopted_fraction must be in [0, 1]")
+    return -np.expm1(-(pa + qa * fa) * dt_years)
