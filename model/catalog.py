@@ -1,0 +1,529 @@
+"""The hardware catalog: chips and the systems (offerings) built from them.
+
+Two packaged tables with provenance, ``model/data/chips.csv`` and ``model/data/systems.csv``
+(every row has a ``source``; assumptions are spelled out in ``note``). Loading validates
+them strictly, because every price and throughput in the model starts here: a refused file
+names the file, the 1-based data row (or the id), the column, the bad value and what was
+expected. ``import_epoch`` refreshes chip rows from an Epoch AI "Machine Learning Hardware"
+export (CC-BY 4.0) and writes the result atomically.
+
+Units: TFLOPS / TOPS dense (no sparsity), GB, TB/s, GB/s (scale-up bidirectional per
+accelerator; scale-out per accelerator, one direction), W, mm², USD.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import math
+import os
+import re
+import tempfile
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from model.errors import CatalogError, where
+from model.types import STACK_HOME, STACKS
+
+DATA_DIR: Path = Path(__file__).resolve().parent / "data"
+CHIPS_CSV: Path = DATA_DIR / "chips.csv"
+SYSTEMS_CSV: Path = DATA_DIR / "systems.csv"
+
+CHIP_COLUMNS: tuple[str, ...] = (
+    "id", "name", "vendor", "stack", "home_bloc", "release", "bf16_tflops", "fp8_tflops",
+    "int8_tops", "hbm_gb", "hbm_tb_s", "scaleup_gb_s", "tdp_w", "die_area_mm2", "price_usd",
+    "fab", "node", "variant_of", "source", "note",
+)
+SYSTEM_COLUMNS: tuple[str, ...] = (
+    "id", "name", "chip", "n_accel", "scaleup_domain", "scaleup_kind", "scaleup_gb_s",
+    "scaleout_gb_s", "watts_allin", "price_usd", "available", "source", "note",
+)
+# Derived from the system's chip when systems are loaded.
+SYSTEM_DERIVED: tuple[str, ...] = ("vendor", "stack", "home_bloc")
+
+SCALEUP_KINDS: tuple[str, ...] = ("copper", "optical", "pcie")
+HOME_BLOCS: tuple[str, ...] = ("us", "cn")
+
+# Numeric columns: (low exclusive, high inclusive, required, integer).
+_Range = tuple[float, float, bool, bool]
+CHIP_NUMERIC: dict[str, _Range] = {
+    "bf16_tflops": (0, 100_000, False, False),
+    "fp8_tflops": (0, 200_000, False, False),
+    "int8_tops": (0, 200_000, False, False),
+    "hbm_gb": (0, 10_000, False, False),
+    "hbm_tb_s": (0, 100, False, False),
+    "scaleup_gb_s": (0, 100_000, False, False),
+    "tdp_w": (0, 5_000, False, False),
+    "die_area_mm2": (0, 10_000, False, False),
+    "price_usd": (0, 1_000_000, False, False),
+}
+SYSTEM_NUMERIC: dict[str, _Range] = {
+    "n_accel": (0, 1_000_000, True, True),
+    "scaleup_domain": (0, 1_000_000, True, True),
+    "scaleup_gb_s": (0, 100_000, True, False),
+    "scaleout_gb_s": (0, 10_000, True, False),
+    "watts_allin": (0, 20_000, True, False),
+    "price_usd": (0, 1e10, False, False),
+}
+_CHIP_REQUIRED_TEXT = ("id", "name", "vendor", "stack", "home_bloc", "release", "source")
+_SYSTEM_REQUIRED_TEXT = ("id", "name", "chip", "scaleup_kind", "available", "source")
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_YYYY_MM = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+@dataclass(frozen=True, eq=False)
+class Catalog:
+    """Validated chips and systems, each indexed by id. Treat the frames as read-only."""
+
+    chips: pd.DataFrame
+    systems: pd.DataFrame
+
+    def chip(self, chip_id: str) -> pd.Series:
+        """One chip's row; CatalogError naming the known ids if ``chip_id`` is unknown."""
+        return _lookup(self.chips, chip_id, "chip")
+
+    def system(self, system_id: str) -> pd.Series:
+        """One system's row (with derived vendor, stack, home_bloc)."""
+        return _lookup(self.systems, system_id, "system")
+
+
+def _lookup(frame: pd.DataFrame, key: str, kind: str) -> pd.Series:
+    if key not in frame.index:
+        known = ", ".join(frame.index)
+        raise CatalogError(f"unknown {kind} {key!r}: expected one of {known}")
+    return frame.loc[key]
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def _read_raw(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Read a catalog CSV as strings and check its header is exactly ``columns``."""
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+    except FileNotFoundError:
+        raise CatalogError(f"{path}: file not found") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"{path}: not a readable CSV file ({exc})") from None
+    header = [str(c) for c in raw.columns]
+    if tuple(header) != columns:
+        missing = [c for c in columns if c not in header]
+        extra = [c for c in header if c not in columns]
+        if missing:
+            problem = f"missing column(s) {', '.join(map(repr, missing))}"
+        elif extra:
+            problem = f"unexpected column(s) {', '.join(map(repr, extra))}"
+        else:
+            problem = "columns out of order"
+        raise CatalogError(
+            f"{path}: header: {problem}; got {', '.join(header)}; "
+            f"expected exactly, in order: {', '.join(columns)}"
+        )
+    return raw.apply(lambda col: col.str.strip())
+
+
+def _bad(path: Path, row: int, column: str, value: object, expected: str) -> CatalogError:
+    return CatalogError(f"{where(path, row, column)}: {value!r}: expected {expected}")
+
+
+def _parse_number(path: Path, row: int, column: str, text: str, rng: _Range) -> float:
+    low, high, required, integer = rng
+    if text == "":
+        if required:
+            raise _bad(path, row, column, text, f"a number in ({low:g}, {high:g}] (required)")
+        return math.nan
+    kind = "an integer" if integer else "a number"
+    expected = f"{kind} in ({low:g}, {high:g}]"
+    try:
+        value = float(text)
+    except ValueError:
+        raise _bad(path, row, column, text, expected) from None
+    if not math.isfinite(value) or not (low < value <= high):
+        raise _bad(path, row, column, text, expected)
+    if integer and value != int(value):
+        raise _bad(path, row, column, text, expected)
+    return value
+
+
+def _check_month(path: Path, row: int, column: str, text: str) -> None:
+    m = _YYYY_MM.match(text)
+    if not m or not (1990 <= int(m.group(1)) <= 2050):
+        raise _bad(path, row, column, text, "a month YYYY-MM between 1990-01 and 2050-12")
+
+
+def _convert(
+    path: Path, raw: pd.DataFrame, numeric: dict[str, _Range], required_text: tuple[str, ...],
+    row_check: Callable[[int, pd.Series], None],
+) -> pd.DataFrame:
+    """Validate row by row (first error wins) and return typed columns."""
+    out: dict[str, list] = {c: [] for c in raw.columns}
+    seen: dict[str, int] = {}
+    for i, (_, r) in enumerate(raw.iterrows(), start=1):
+        for col in required_text:
+            if r[col] == "":
+                raise _bad(path, i, col, "", "a non-empty value")
+        if not _SLUG.match(r["id"]):
+            raise _bad(path, i, "id", r["id"], "a lower-case slug like 'h100-sxm'")
+        if r["id"] in seen:
+            raise _bad(path, i, "id", r["id"], f"a unique id (duplicate of data row {seen[r['id']]})")
+        seen[r["id"]] = i
+        row_check(i, r)
+        for col in raw.columns:
+            if col in numeric:
+                out[col].append(_parse_number(path, i, col, r[col], numeric[col]))
+            else:
+                out[col].append(r[col])
+    frame = pd.DataFrame(out, columns=list(raw.columns))
+    for col, (_lo, _hi, _req, integer) in numeric.items():
+        frame[col] = frame[col].astype("int64" if integer else "float64")
+    return frame.set_index("id", drop=True)
+
+
+def load_chips(path: Path | None = None) -> pd.DataFrame:
+    """Read and validate chips.csv; index = id, numbers float64 with NaN for empty cells."""
+    path = Path(path) if path is not None else CHIPS_CSV
+    raw = _read_raw(path, CHIP_COLUMNS)
+
+    def check(i: int, r: pd.Series) -> None:
+        if not _SLUG.match(r["vendor"]):
+            raise _bad(path, i, "vendor", r["vendor"], "a lower-case slug like 'nvidia'")
+        if r["stack"] not in STACKS:
+            raise _bad(path, i, "stack", r["stack"], f"one of {', '.join(STACKS)}")
+        if r["home_bloc"] not in HOME_BLOCS:
+            raise _bad(path, i, "home_bloc", r["home_bloc"], f"one of {', '.join(HOME_BLOCS)}")
+        if r["home_bloc"] != STACK_HOME[r["stack"]]:
+            raise _bad(path, i, "home_bloc", r["home_bloc"],
+                       f"{STACK_HOME[r['stack']]!r} for stack {r['stack']!r}")
+        _check_month(path, i, "release", r["release"])
+        if r["bf16_tflops"] == "" and r["fp8_tflops"] == "":
+            raise _bad(path, i, "bf16_tflops", "",
+                       "a dense bf16_tflops or fp8_tflops figure (both are empty)")
+
+    chips = _convert(path, raw, CHIP_NUMERIC, _CHIP_REQUIRED_TEXT, check)
+    for i, (cid, parent) in enumerate(chips["variant_of"].items(), start=1):
+        if parent and (parent not in chips.index or parent == cid):
+            raise _bad(path, i, "variant_of", parent, "the id of another chip in this file")
+    return chips
+
+
+def load_systems(path: Path | None = None, chips: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Read and validate systems.csv against ``chips``; adds vendor, stack, home_bloc."""
+    path = Path(path) if path is not None else SYSTEMS_CSV
+    chips = load_chips() if chips is None else chips
+    raw = _read_raw(path, SYSTEM_COLUMNS)
+
+    def check(i: int, r: pd.Series) -> None:
+        if r["chip"] not in chips.index:
+            raise _bad(path, i, "chip", r["chip"], "the id of a chip in the chips table")
+        if r["scaleup_kind"] not in SCALEUP_KINDS:
+            raise _bad(path, i, "scaleup_kind", r["scaleup_kind"],
+                       f"one of {', '.join(SCALEUP_KINDS)}")
+        _check_month(path, i, "available", r["available"])
+        release = chips.at[r["chip"], "release"]
+        if r["available"] < release:
+            raise _bad(path, i, "available", r["available"],
+                       f"a month not before its chip's release ({r['chip']}: {release})")
+
+    systems = _convert(path, raw, SYSTEM_NUMERIC, _SYSTEM_REQUIRED_TEXT, check)
+    for i, (sid, rec) in enumerate(systems.iterrows(), start=1):
+        if rec["scaleup_domain"] > rec["n_accel"]:
+            raise _bad(path, i, "scaleup_domain", str(rec["scaleup_domain"]),
+                       f"at most n_accel ({rec['n_accel']}) for system {sid!r}")
+    for col in SYSTEM_DERIVED:
+        systems[col] = chips.loc[systems["chip"], col].to_numpy()
+    return systems
+
+
+@functools.lru_cache(maxsize=1)
+def _default_catalog() -> Catalog:
+    chips = load_chips()
+    return Catalog(chips=chips, systems=load_systems(chips=chips))
+
+
+def load_catalog(chips_path: Path | None = None, systems_path: Path | None = None) -> Catalog:
+    """The validated catalog; cached for the packaged files (copy-on-write views are returned)."""
+    if chips_path is None and systems_path is None:
+        cat = _default_catalog()
+        return Catalog(chips=cat.chips.copy(deep=False), systems=cat.systems.copy(deep=False))
+    chips = load_chips(chips_path)
+    return Catalog(chips=chips, systems=load_systems(systems_path, chips=chips))
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() else repr(round(value, 6))
+    return "" if value is None else str(value)
+
+
+def chips_to_csv(chips: pd.DataFrame, path: Path) -> None:
+    """Write a chips frame (index = id) atomically: a temp file then os.replace."""
+    table = chips.reset_index().loc[:, list(CHIP_COLUMNS)]
+    rows = [[_cell(v) for v in rec] for rec in table.itertuples(index=False)]
+    text = pd.DataFrame(rows, columns=list(CHIP_COLUMNS)).to_csv(index=False, lineterminator="\n")
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    if path.resolve() == CHIPS_CSV.resolve():
+        _default_catalog.cache_clear()
+
+
+# ----------------------------------------------------------------------------- Epoch import
+
+EPOCH_SOURCE = "Epoch AI ML Hardware (CC-BY 4.0)"
+
+# Epoch column -> (our column, scale to our unit).
+EPOCH_NUMERIC: dict[str, tuple[str, float]] = {
+    "Tensor-FP16/BF16 performance (FLOP/s)": ("bf16_tflops", 1e-12),
+    "FP8 performance (FLOP/s)": ("fp8_tflops", 1e-12),
+    "INT8 performance (OP/s)": ("int8_tops", 1e-12),
+    "Memory (bytes)": ("hbm_gb", 1e-9),
+    "Memory bandwidth (byte/s)": ("hbm_tb_s", 1e-12),
+    "TDP (W)": ("tdp_w", 1.0),
+    "Die Size (mm^2)": ("die_area_mm2", 1.0),
+    "Release price (USD)": ("price_usd", 1.0),
+}
+EPOCH_REQUIRED: tuple[str, ...] = (
+    "Hardware name", "Manufacturer", "Release date", "Foundry", "Process size (nm)",
+    *EPOCH_NUMERIC,
+)
+
+# Epoch "Manufacturer" -> our vendor slug. Manufacturers outside the four stacks (Google,
+# Intel, Amazon, Hygon, ...) are skipped with one UserWarning: the model has no stack for them.
+EPOCH_VENDORS: dict[str, str] = {
+    "NVIDIA": "nvidia", "AMD": "amd", "Huawei": "huawei", "Cambricon": "cambricon",
+    "Alibaba": "alibaba-thead", "T-Head": "alibaba-thead", "Kunlunxin Baidu": "baidu-kunlunxin",
+    "Moore Threads (Tencent)": "moore-threads", "Moore Threads": "moore-threads",
+    "MetaX": "metax", "Biren": "biren", "Enflame": "enflame", "Iluvatar CoreX": "iluvatar",
+}
+VENDOR_STACK: dict[str, str] = {
+    "nvidia": "cuda", "amd": "rocm", "huawei": "cann", "cambricon": "other_cn",
+    "alibaba-thead": "other_cn", "baidu-kunlunxin": "other_cn", "moore-threads": "other_cn",
+    "metax": "other_cn", "biren": "other_cn", "enflame": "other_cn", "iluvatar": "other_cn",
+}
+
+# Epoch names whose slug differs from our id. None = never import this row (reason given).
+EPOCH_ALIASES: dict[str, str | None] = {
+    "NVIDIA A100 SXM4 80 GB": "a100-sxm",
+    "NVIDIA A800 SXM": "a800",
+    "NVIDIA H100 SXM5 80GB": "h100-sxm",
+    "NVIDIA H800 SXM5": "h800",
+    "NVIDIA HGX H20": "h20",
+    "NVIDIA H200 SXM": "h200",
+    "AMD Instinct MI300X": "mi300x",
+    "AMD Radeon Instinct MI308X": "mi308x",
+    "AMD Instinct MI355X": "mi355x",
+    "Huawei Ascend 910B": "ascend-910b",
+    "MetaX MXC500 (OAM)": "mxc500",
+    "Tianshu Zhixin Tiangai 100 (BI-V100)": "iluvatar-bi-v100",
+}
+# Brand words dropped from the front of an Epoch name to make our id ("NVIDIA B200" -> b200).
+_BRANDS = ("nvidia", "amd", "huawei", "cambricon", "biren", "metax", "baidu", "alibaba",
+           "t-head", "enflame", "iluvatar", "moore threads")
+
+# Known errors in the Epoch table: (Epoch name, our column) -> corrected value.
+EPOCH_CORRECTIONS: dict[tuple[str, str], float] = {
+    ("MetaX MXC500 (OAM)", "hbm_tb_s"): 1.8,  # Epoch 18 TB/s is a typo (FACTS.md)
+    ("MetaX MXC500 (PCIe)", "hbm_tb_s"): 1.8,
+}
+# Values the shipped catalog deliberately takes from elsewhere; an import keeps ours.
+EPOCH_KEEP: dict[str, tuple[str, ...]] = {
+    # SemiAnalysis 780 reproduces CM384's ~300 PFLOPS; Epoch's 800 is a TrendForce figure.
+    "ascend-910c": ("bf16_tflops",),
+    # Epoch's 4,600 TFLOPS FP8 is the MI350X figure; AMD gives 5,033 for the MI355X.
+    "mi355x": ("fp8_tflops",),
+    # Epoch/TechPowerUp 10.3 TB/s exceeds any 8-stack HBM3 part; MI300X's 5.3 assumed.
+    "mi308x": ("hbm_tb_s",),
+    # Epoch's "Ascend 910B" row is the early 32 GB bin; ours is the 64 GB 910B2-class part.
+    "ascend-910b": ("hbm_gb", "hbm_tb_s"),
+}
+# Columns filled from Epoch only when ours is empty: our release is the month the part
+# became available to buyers (a model input), Epoch's is often the announcement date.
+EPOCH_FILL_ONLY: tuple[str, ...] = ("release", "fab", "node")
+
+
+def epoch_slug(name: str) -> str:
+    """Our id for an Epoch hardware name: drop the brand, lower-case, non-alphanumerics -> '-'."""
+    if name in EPOCH_ALIASES and EPOCH_ALIASES[name]:
+        return str(EPOCH_ALIASES[name])
+    low = name.strip().lower()
+    for brand in _BRANDS:
+        if low.startswith(brand + " "):
+            low = low[len(brand) + 1:]
+            break
+    return re.sub(r"[^a-z0-9]+", "-", low).strip("-")
+
+
+def _epoch_values(rec: pd.Series) -> dict[str, object]:
+    """Map one Epoch row to our columns (numbers in our units, NaN where Epoch is empty)."""
+    vals: dict[str, object] = {}
+    for ecol, (col, scale) in EPOCH_NUMERIC.items():
+        v = pd.to_numeric(rec[ecol], errors="coerce")
+        vals[col] = round(float(v) * scale, 4) if pd.notna(v) else math.nan
+    name = str(rec["Hardware name"])
+    for (ename, col), fixed in EPOCH_CORRECTIONS.items():
+        if ename == name and not math.isnan(vals[col]):  # type: ignore[arg-type]
+            vals[col] = fixed
+    date = str(rec["Release date"]) if pd.notna(rec["Release date"]) else ""
+    vals["release"] = date[:7] if _YYYY_MM.match(date[:7]) else ""
+    vals["fab"] = str(rec["Foundry"]) if pd.notna(rec["Foundry"]) else ""
+    size = pd.to_numeric(rec["Process size (nm)"], errors="coerce")
+    vals["node"] = f"{size:g}nm" if pd.notna(size) else ""
+    return vals
+
+
+def _is_empty(v: object) -> bool:
+    return v is None or v == "" or (isinstance(v, float) and math.isnan(v))
+
+
+def _same(a: object, b: object) -> bool:
+    if _is_empty(a) and _is_empty(b):
+        return True
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9)
+    return a == b
+
+
+def _epoch_source(old: str, today: _dt.date) -> str:
+    kept = [p for p in old.split("; ") if p and not p.startswith(EPOCH_SOURCE)]
+    return "; ".join([f"{EPOCH_SOURCE}, imported {today.isoformat()}", *kept])
+
+
+def import_epoch(
+    epoch_csv: Path, chips_path: Path | None = None, *, write: bool = True,
+    today: _dt.date | None = None,
+) -> pd.DataFrame:
+    """Merge an Epoch AI hardware export into chips.csv and return the new chips table.
+
+    Rows are matched by id (``epoch_slug``). A matched row takes every non-empty Epoch value
+    except the deliberate ``EPOCH_KEEP`` choices (release/fab/node only fill empty cells);
+    if anything changed its source becomes "Epoch AI ML Hardware (CC-BY 4.0), imported
+    <today>" followed by its other sources. An unmatched row is appended when its vendor is
+    known and it has a dense BF16 or FP8 figure and a release date; otherwise it is skipped.
+    The result is validated before anything is written, then written atomically to
+    ``chips_path`` (default: the packaged chips.csv; a path that does not exist yet starts
+    from the packaged table). ``result.attrs["epoch_import"]`` lists added, updated,
+    unchanged and skipped rows.
+    """
+    epoch_csv = Path(epoch_csv)
+    out_path = Path(chips_path) if chips_path is not None else CHIPS_CSV
+    base_path = out_path if out_path.exists() else CHIPS_CSV
+    today = today or _dt.date.today()
+    try:
+        epoch = pd.read_csv(epoch_csv, dtype=str, keep_default_na=True)
+    except FileNotFoundError:
+        raise CatalogError(f"{epoch_csv}: file not found") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"{epoch_csv}: not a readable CSV file ({exc})") from None
+    missing = [c for c in EPOCH_REQUIRED if c not in epoch.columns]
+    if missing:
+        raise CatalogError(
+            f"{epoch_csv}: header: missing column(s) {', '.join(map(repr, missing))}: "
+            "expected an Epoch AI 'Machine Learning Hardware' CSV export"
+        )
+    chips = load_chips(base_path)
+    rows: dict[str, dict[str, object]] = {
+        cid: {"id": cid, **rec.to_dict()} for cid, rec in chips.iterrows()
+    }
+    added: list[str] = []
+    updated: dict[str, list[str]] = {}
+    unchanged: list[str] = []
+    skipped: dict[str, str] = {}
+    foreign: dict[str, int] = {}
+    touched: set[str] = set()
+    for i, rec in enumerate(epoch.itertuples(index=False), start=1):
+        rec = pd.Series(list(rec), index=epoch.columns)
+        name = str(rec["Hardware name"]).strip() if pd.notna(rec["Hardware name"]) else ""
+        if not name:
+            skipped[f"row {i}"] = "no hardware name"
+            continue
+        if name in EPOCH_ALIASES and EPOCH_ALIASES[name] is None:
+            skipped[name] = "excluded by the alias table"
+            continue
+        maker = str(rec["Manufacturer"]).strip() if pd.notna(rec["Manufacturer"]) else ""
+        vendor = EPOCH_VENDORS.get(maker)
+        if vendor is None:
+            skipped[name] = f"manufacturer {maker!r} has no stack in the model"
+            foreign[maker or "(empty)"] = foreign.get(maker or "(empty)", 0) + 1
+            continue
+        cid = epoch_slug(name)
+        if not _SLUG.match(cid):
+            skipped[name] = f"no usable id from the name ({cid!r})"
+            continue
+        if cid in touched:
+            skipped[name] = f"a second Epoch row for id {cid!r}"
+            continue
+        touched.add(cid)
+        vals = _epoch_values(rec)
+        if cid in rows:
+            row = rows[cid]
+            keep = EPOCH_KEEP.get(cid, ())
+            changed = []
+            for col, new in vals.items():
+                if _is_empty(new) or col in keep:
+                    continue
+                if col in EPOCH_FILL_ONLY and not _is_empty(row[col]):
+                    continue
+                if not _same(row[col], new):
+                    row[col] = new
+                    changed.append(col)
+            if changed:
+                row["source"] = _epoch_source(str(row["source"]), today)
+                updated[cid] = changed
+            else:
+                unchanged.append(cid)
+            continue
+        if _is_empty(vals["bf16_tflops"]) and _is_empty(vals["fp8_tflops"]):
+            skipped[name] = "no dense BF16 or FP8 figure"
+            continue
+        if not vals["release"]:
+            skipped[name] = "no release date"
+            continue
+        stack = VENDOR_STACK[vendor]
+        rows[cid] = {
+            "id": cid, "name": name, "vendor": vendor, "stack": stack,
+            "home_bloc": STACK_HOME[stack], "scaleup_gb_s": math.nan, "variant_of": "",
+            **vals, "source": f"{EPOCH_SOURCE}, imported {today.isoformat()}",
+            "note": "appended by import_epoch; scale-up bandwidth not in the Epoch table",
+        }
+        added.append(cid)
+    if foreign:
+        listed = ", ".join(f"{m} ({n})" for m, n in sorted(foreign.items()))
+        warnings.warn(
+            f"{epoch_csv}: skipped {sum(foreign.values())} row(s) from manufacturers outside "
+            f"the model's stacks: {listed}", UserWarning, stacklevel=2,
+        )
+    merged = pd.DataFrame(list(rows.values()), columns=list(CHIP_COLUMNS)).set_index("id")
+    # Validate exactly what would be written, through the same loader as everything else.
+    with tempfile.TemporaryDirectory() as tmpdir:
+        probe = Path(tmpdir) / out_path.name
+        chips_to_csv(merged, probe)
+        try:
+            result = load_chips(probe)
+        except CatalogError as exc:
+            raise CatalogError(
+                f"import of {epoch_csv} would make an invalid catalog, nothing written: "
+                f"{str(exc).replace(str(probe), out_path.name)}"
+            ) from None
+    if write:
+        chips_to_csv(result, out_path)
+    result.attrs["epoch_import"] = {
+        "added": added, "updated": updated, "unchanged": unchanged, "skipped": skipped,
+        "base": str(base_path), "written": str(out_path) if write else None,
+    }
+    return result
