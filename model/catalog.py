@@ -170,7 +170,8 @@ def _convert(
         if not _SLUG.match(r["id"]):
             raise _bad(path, i, "id", r["id"], "a lower-case slug like 'h100-sxm'")
         if r["id"] in seen:
-            raise _bad(path, i, "id", r["id"], f"a unique id (duplicate of data row {seen[r['id']]})")
+            first = seen[r["id"]]
+            raise _bad(path, i, "id", r["id"], f"a unique id (duplicate of data row {first})")
         seen[r["id"]] = i
         row_check(i, r)
         for col in raw.columns:
