@@ -1,0 +1,171 @@
+"""Sweep runner benchmark: parallel efficiency, overhead against mesa.batch_run, flat memory.
+
+1. N baseline runs (default 200: 4 design points x 50 replications) serial vs a pool of 2
+   workers -> parallel efficiency = t_serial / (2 * t_2workers).
+2. The same design points and run count through ``mesa.batch_run(ChipMarketModel, ...,
+   number_processes=2)`` -> ratio t_runner / t_batch_run (below 1: the runner is faster;
+   batch_run keeps every result in memory and writes nothing).
+3. Peak resident memory of the parent process (ru_maxrss, fresh subprocess each) for a
+   sweep of 100 and of 1,000 runs of a cheap run function with model-sized tables
+   (168 months): flat memory means the two peaks are about equal.
+
+Usage: python benchmarks/bench_sweep.py [--quick] [--runs N] [--skip-model]
+The last line prints the figures. ``--quick`` shrinks everything (20 runs, end 2023-12,
+memory at 50 vs 200 runs). ``--skip-model`` measures memory only (no model needed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from experiments.runner import build_design, read_tables, run_sweep  # noqa: E402
+
+GRID = {"kappa": [0.5, 2.0], "us_control_level": [0.2, 0.8]}
+N_MONTHS = 168
+N_REGIONS = 18
+N_STACKS = 4
+N_PRODUCTS = 30
+
+
+def cheap_run(params: dict, seed: int) -> dict[str, pd.DataFrame]:
+    """Model-sized tables (168 months; ~12k adoption rows, 5k vendor rows) in a few ms."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(N_MONTHS)
+    dates = np.array([f"{2022 + s // 12}-{s % 12 + 1:02d}" for s in steps])
+    model = pd.DataFrame({"step": steps, "date": dates,
+                          **{f"m{i}": rng.random(N_MONTHS) for i in range(12)}})
+    k = N_REGIONS * N_STACKS
+    adoption = pd.DataFrame({
+        "step": np.repeat(steps, k), "date": np.repeat(dates, k),
+        "region": np.tile(np.repeat([f"r{i}" for i in range(N_REGIONS)], N_STACKS), N_MONTHS),
+        "stack": np.tile(["cuda", "cann", "rocm", "other_cn"], N_MONTHS * N_REGIONS),
+        "installed_h100e": rng.random(N_MONTHS * k), "purchased_h100e": rng.random(N_MONTHS * k),
+        "spend_usd": rng.random(N_MONTHS * k),
+    })
+    vendors = pd.DataFrame({
+        "step": np.repeat(steps, N_PRODUCTS), "date": np.repeat(dates, N_PRODUCTS),
+        "product": np.tile([f"p{i}" for i in range(N_PRODUCTS)], N_MONTHS),
+        "units": rng.integers(0, 1000, N_MONTHS * N_PRODUCTS),
+        "revenue_usd": rng.random(N_MONTHS * N_PRODUCTS),
+    })
+    return {"model": model, "adoption": adoption, "vendors": vendors}
+
+
+def design_for(n_runs: int, end: str | None, scenario: str = "baseline"):
+    reps = max(1, n_runs // 4)
+    spec = {"scenario": scenario, "sampler": "grid", "replications": reps, "root_seed": 20260101,
+            "parameters": GRID}
+    if end:
+        spec["fixed"] = {"end": end}
+    return build_design(spec)
+
+
+def memory_child(n_runs: int, out: Path) -> None:
+    """Run a cheap sweep of n_runs on 2 workers; print this (parent) process's peak RSS."""
+    spec = {"scenario": str(_scenario_stub(out.parent)), "sampler": "grid",
+            "replications": n_runs // 4, "root_seed": 1, "parameters": GRID}
+    design = build_design(spec)
+    t0 = time.perf_counter()
+    res = run_sweep(design, out, run_fn=cheap_run, workers=2, progress=False)
+    rows = sum(len(pd.read_parquet(p, columns=["step"])) for p in (out / "adoption").glob("*.parquet"))
+    print(json.dumps({"runs": res.n_ok, "chunks": res.n_chunks, "adoption_rows": rows,
+                      "seconds": time.perf_counter() - t0,
+                      "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def _scenario_stub(d: Path) -> Path:
+    p = d / "bench_scenario.toml"
+    p.write_text('name = "bench"\n', encoding="utf-8")
+    return p
+
+
+def measure_memory(n_runs: int, tmp: Path) -> dict:
+    out = tmp / f"mem{n_runs}"
+    res = subprocess.run([sys.executable, __file__, "--_memory-child", str(n_runs), str(out)],
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def time_model(n_runs: int, end: str | None, tmp: Path) -> dict:
+    from mesa import batch_run
+
+    from model.market_model import ChipMarketModel
+    from model.params import defaults
+    from model.scenario import month_index
+
+    design = design_for(n_runs, end)
+    t = {}
+    t0 = time.perf_counter()
+    run_sweep(design, tmp / "serial", serial=True, progress=False)
+    t["serial_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    res = run_sweep(design, tmp / "pool2", workers=2, progress=False)
+    t["workers2_s"] = time.perf_counter() - t0
+    t["failed"] = res.n_failed
+    same = all(read_tables(tmp / "serial")[k].equals(read_tables(tmp / "pool2")[k])
+               for k in ("model", "adoption", "vendors"))
+    t["serial_equals_parallel"] = same
+    p = defaults()
+    months = month_index(end or p["end"]) - month_index(p["start"]) + 1
+    seeds = [r.seed for r in design.runs()[: design.replications]]
+    params = {"scenario": "baseline", **({"end": end} if end else {}), **GRID}
+    t0 = time.perf_counter()
+    batch_run(ChipMarketModel, params, number_processes=2, rng=seeds, max_steps=months,
+              data_collection_period=1, display_progress=False)
+    t["batch_run2_s"] = time.perf_counter() - t0
+    t["runs"] = design.n_runs
+    t["efficiency"] = t["serial_s"] / (2 * t["workers2_s"])
+    t["runner_over_batch_run"] = t["workers2_s"] / t["batch_run2_s"]
+    return t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--runs", type=int, default=None)
+    ap.add_argument("--skip-model", action="store_true")
+    ap.add_argument("--_memory-child", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args._memory_child:
+        memory_child(int(args._memory_child[0]), Path(args._memory_child[1]))
+        return
+    n_runs = args.runs or (20 if args.quick else 200)
+    end = "2023-12" if args.quick else None
+    small, large = (50, 200) if args.quick else (100, 1000)
+    figures = []
+    with tempfile.TemporaryDirectory(prefix="bench_sweep_") as tmpdir:
+        tmp = Path(tmpdir)
+        if not args.skip_model:
+            t = time_model(n_runs, end, tmp)
+            print(f"model: {t['runs']} baseline runs{' to ' + end if end else ''}: serial "
+                  f"{t['serial_s']:.1f} s, 2 workers {t['workers2_s']:.1f} s, batch_run(2) "
+                  f"{t['batch_run2_s']:.1f} s; failed {t['failed']}; serial == 2 workers: "
+                  f"{t['serial_equals_parallel']}")
+            figures += [f"efficiency_2w={t['efficiency']:.2f}",
+                        f"runner/batch_run={t['runner_over_batch_run']:.2f}"]
+        mem = {n: measure_memory(n, tmp) for n in (small, large)}
+        for n, m in mem.items():
+            print(f"memory: {m['runs']} cheap runs ({m['adoption_rows']:,} adoption rows, "
+                  f"{m['chunks']} chunks, {m['seconds']:.1f} s): parent peak RSS {m['maxrss_mb']:.0f} MB")
+        figures += [f"peak_rss_{small}={mem[small]['maxrss_mb']:.0f}MB",
+                    f"peak_rss_{large}={mem[large]['maxrss_mb']:.0f}MB",
+                    f"rss_ratio={mem[large]['maxrss_mb'] / mem[small]['maxrss_mb']:.2f}"]
+    print("bench_sweep: " + " ".join(figures))
+
+
+if __name__ == "__main__":
+    main()
