@@ -103,12 +103,15 @@ class Design:
         """All runs in run_id order; seeds from SeedSequence(root_seed).spawn(n_runs)."""
         children = np.random.SeedSequence(self.root_seed).spawn(self.n_runs)
         names = list(self.points.columns)
+        # fixed-width ids sort in run order as strings (wider only for huge designs)
+        wi = max(5, len(str(len(self.points) - 1)))
+        wr = max(3, len(str(self.replications - 1)))
         out = []
         for i, row in enumerate(self.points.itertuples(index=False, name=None)):
             varied = {n: _py(v) for n, v in zip(names, row, strict=True)}
             for r in range(self.replications):
                 k = i * self.replications + r
-                run_id = f"{i:05d}-{r:03d}"
+                run_id = f"{i:0{wi}d}-{r:0{wr}d}"
                 params = {"scenario": self.scenario, **self.fixed, **varied,
                           "run_id": run_id, "replication": r}
                 out.append(Run(run_id=run_id, design_index=i, replication=r,
@@ -293,6 +296,8 @@ def _check_fixed(fixed: Any, origin: str) -> dict[str, Any]:
 def _check_parameters(params: Any, sampler: str, origin: str) -> dict[str, list[Any]]:
     from model.params import PARAMETERS
 
+    if sampler == "grid" and isinstance(params, dict) and not params:
+        return {}  # a single design point: replications of the scenario as it is
     if not isinstance(params, dict) or not params:
         raise DesignError(f"{origin}: [parameters]: missing or empty: expected "
                           f"{DESIGN_KEYS['parameters']}")
@@ -330,6 +335,8 @@ def _sample(sampler: str, params: dict[str, list[Any]], samples: int | None,
 
     names = list(params)
     if sampler == "grid":
+        if not names:
+            return pd.DataFrame(index=range(1))
         rows = list(itertools.product(*(params[n] for n in names)))
         return pd.DataFrame(rows, columns=names)
     bounds = np.array([params[n] for n in names], dtype=float)
@@ -538,7 +545,7 @@ class _ExecutorHandle:
 
 
 def _open_executor(executor: cf.Executor | None, workers: int | None, scheduler: str | None,
-                   dask_local: int | None, serial: bool) -> _ExecutorHandle:
+                   dask_local: int | None, serial: bool, preload: tuple[str, ...] = ()) -> _ExecutorHandle:
     chosen = sum(x is not None and x is not False for x in (executor, workers, scheduler,
                                                               dask_local, serial or None))
     if chosen > 1:
@@ -579,8 +586,11 @@ def _open_executor(executor: cf.Executor | None, workers: int | None, scheduler:
     n = workers if workers is not None else default_workers()
     if n < 1:
         raise InputError(f"--workers {n}: expected at least 1")
-    # forkserver: no fork() of a threaded parent (tqdm, Dask), cheaper than spawn.
-    pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("forkserver"))
+    # forkserver: no fork() of a threaded parent (tqdm, Dask), cheaper than spawn; the server
+    # imports the run function's module once so each worker starts with it loaded.
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["__main__", "experiments.runner", *preload])
+    pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx)
     return _ExecutorHandle(pool, n, f"{n} worker process{'es' if n > 1 else ''}",
                            lambda: pool.shutdown(wait=True, cancel_futures=True))
 
@@ -640,7 +650,11 @@ def run_sweep(design: Design, out_dir: str | Path, *, run_fn: str | RunFn = DEFA
     n_resumed = len(runs) - len(pending)
     _write_json(out / "manifest.json", manifest)
 
-    handle = _open_executor(executor, workers, scheduler, dask_local, serial)
+    preload = (run_fn.split(":")[0],) if isinstance(run_fn, str) else (run_fn.__module__,)
+    if pending:
+        handle = _open_executor(executor, workers, scheduler, dask_local, serial, preload)
+    else:  # nothing left to do (a finished sweep resumed): start no pool or cluster
+        handle = _ExecutorHandle(SerialExecutor(), 1, "nothing to run")
     manifest["executor"] = handle.label
     show = sys.stderr.isatty() if progress is None else progress
     n_ok = n_failed = n_chunks = 0
@@ -688,7 +702,7 @@ def _execute(handle: _ExecutorHandle, run_fn: str | RunFn, pending: list[Run],
     compute_s = 0.0
     table_bytes = 0
     queue = iter(pending)
-    in_flight: set[cf.Future] = set()
+    in_flight: dict[cf.Future, list[Run]] = {}
 
     def next_chunk() -> list[Run]:
         if chunk_size is not None:
@@ -707,15 +721,20 @@ def _execute(handle: _ExecutorHandle, run_fn: str | RunFn, pending: list[Run],
             chunk = next_chunk()
             if not chunk:
                 return
-            in_flight.add(handle.executor.submit(run_chunk, run_fn, chunk))
+            in_flight[handle.executor.submit(run_chunk, run_fn, chunk)] = chunk
 
     try:
         fill()
         while in_flight:
             finished, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
             for fut in finished:
-                in_flight.discard(fut)
-                res = fut.result()  # a run's own errors are inside; this raises only if a worker died
+                chunk = in_flight.pop(fut)
+                try:
+                    res = fut.result()  # a run's own errors are inside the result
+                except cf.BrokenExecutor:
+                    raise  # the pool is gone: stop; finished chunks are kept for --resume
+                except Exception:  # the task itself failed (e.g. Dask KilledWorker)
+                    res = _chunk_failed(chunk, traceback.format_exc())
                 runs_done += len(res.run_ids)
                 compute_s += res.compute_s
                 table_bytes += res.nbytes
@@ -724,6 +743,14 @@ def _execute(handle: _ExecutorHandle, run_fn: str | RunFn, pending: list[Run],
     finally:
         for fut in in_flight:
             fut.cancel()
+
+
+def _chunk_failed(chunk: list[Run], tb: str) -> ChunkResult:
+    """Every run of a chunk whose task failed outside the run function, as failures."""
+    failures = [{"run_id": r.run_id, "seed": r.seed, "replication": r.replication,
+                 "params": _jsonable(r.params), "traceback": tb} for r in chunk]
+    return ChunkResult(run_ids=[r.run_id for r in chunk], ok=[], failures=failures, tables={},
+                       compute_s=0.0)
 
 
 def _write_chunk(out: Path, res: ChunkResult, session: int) -> None:

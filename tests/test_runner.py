@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from experiments.runner import (
     TABLES,
+    SerialExecutor,
     build_design,
     load_design,
     read_tables,
@@ -233,3 +235,38 @@ def test_automatic_chunks_amortise_short_runs(scenario, tmp_path):
     # serial: ~4 chunks over the sweep (after the first single-run probes), not 200
     assert res.n_chunks <= 12
     assert len(list((tmp_path / "c" / "model").glob("*.parquet"))) == res.n_chunks
+
+
+def test_run_ids_sort_in_run_order_even_for_large_designs(scenario):
+    d = build_design(grid(scenario, replications=1001, parameters={"kappa": [0.5, 1.0]}))
+    ids = [r.run_id for r in d.runs()]
+    assert ids[:2] == ["00000-0000", "00000-0001"] and ids[-1] == "00001-1000"
+    assert ids == sorted(ids) and len(set(ids)) == 2002
+
+
+class FlakyExecutor(SerialExecutor):
+    """Serial, but the second task fails outside the run function (like a killed Dask worker)."""
+
+    def __init__(self):
+        self.n = 0
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.n += 1
+        if self.n == 2:
+            fut = cf.Future()
+            fut.set_exception(RuntimeError("worker lost"))
+            return fut
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_a_failed_task_fails_its_runs_and_the_sweep_goes_on(scenario, tmp_path):
+    design = build_design(grid(scenario))
+    res = run_sweep(design, tmp_path / "o", run_fn=FAKE, executor=FlakyExecutor(), chunk_size=2)
+    assert (res.n_ok, res.n_failed) == (10, 2)
+    lines = [json.loads(x) for x in (tmp_path / "o" / "failures.jsonl").read_text().splitlines()]
+    assert [x["run_id"] for x in lines] == ["00001-000", "00001-001"]
+    assert "RuntimeError: worker lost" in lines[0]["traceback"]
+    res = run_sweep(design, tmp_path / "o", run_fn=FAKE, serial=True, resume=True)
+    assert (res.n_resumed, res.n_ok, res.n_failed) == (10, 2, 0)
+    assert (tmp_path / "o" / "failures.jsonl").read_text() == ""
+    assert read_tables(tmp_path / "o")["model"].run_id.nunique() == 12
