@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml | $(PY)
 venv: $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/chipwar run-baseline
+	$(PY) -m experiments.baseline
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -18,7 +18,6 @@ from model.errors import InputError
 COMMANDS: dict[str, tuple[str, str]] = {
     "price": ("experiments.commands.price", "compare offerings with the cluster-performance core"),
     "run": ("experiments.commands.run", "one scenario run; writes the output tables"),
-    "run-baseline": ("experiments.commands.run_baseline", "the baseline over several seeds (make run)"),
     "sweep": ("experiments.commands.sweep", "a design x replications on an executor"),
     "plot": ("experiments.commands.plot", "figures from written tables"),
     "validate": ("experiments.commands.validate", "history replay against observed figures"),

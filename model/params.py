@@ -83,11 +83,13 @@ def register(*params: Param) -> None:
 
 
 def defaults() -> dict[str, Any]:
+    _load_all()
     return {name: p.default for name, p in PARAMETERS.items()}
 
 
 def check_value(name: str, value: Any, origin: str = "parameter") -> Any:
     """Validate one parameter by name; unknown names are refused with the list of valid ones."""
+    _load_all()
     if name not in PARAMETERS:
         close = sorted(n for n in PARAMETERS if n.split("_")[0] == name.split("_")[0])
         hint = f" (did you mean {', '.join(close[:5])}?)" if close else ""
@@ -96,8 +98,94 @@ def check_value(name: str, value: Any, origin: str = "parameter") -> Any:
 
 
 register(
+    # time
     _p("start", "2022-01", str, doc="first simulated month (YYYY-MM)"),
     _p("end", "2035-12", str, doc="last simulated month (YYYY-MM)"),
-    _p("us_control_level", 0.5, float, 0.0, 1.0, doc="stringency of US export controls after the scripted period"),
-    _p("kappa", 1.0, float, 0.0, 20.0, doc="switching-cost scale: cost of leaving a stack per unit of software estate"),
+    _p("reaction_start", "2026-01", str, doc="first month in which regulators follow reaction functions"),
+    # US export controls
+    _p("us_control_level", 0.76, float, 0.0, 1.0,
+       doc="stringency of US export controls from reaction_start (0 none, 1 an H20 is controlled); "
+           "0.76 = the 2023 rule's 2,400-TPP design limit"),
+    # ecosystems and lock-in
+    _p("kappa", 1.0, float, 0.0, 50.0, unit="utility per unit estate",
+       doc="switching-cost scale: cost of leaving a stack per unit of software estate"),
+    # buyers' choice
+    _p("price_beta_hyperscaler", 3.0, float, 0.0, 50.0, doc="hyperscalers' price sensitivity (logit weight on ln cost)"),
+    _p("price_beta_gs", 4.0, float, 0.0, 50.0, doc="Global-South buyers' price sensitivity"),
+    _p("alignment_weight", 0.6, float, 0.0, 10.0, doc="utility weight of political alignment toward the vendor's bloc"),
+    _p("bundle_bonus", 0.5, float, 0.0, 10.0, doc="utility of Chinese full-stack bundles (chips+models+cloud+financing) to Global-South buyers"),
+    _p("bundle_start", "2024-01", str, doc="month Chinese full-stack bundles are offered to the Global South"),
+    _p("choice_temperature", 1.0, float, 0.0, 10.0, doc="logit temperature (0 = deterministic best choice)"),
+    _p("lots", 8, int, 0, 1000, doc="procurement lots per buyer-month (lumpiness of purchases; 0 = expected shares)"),
+    _p("demand_noise", 0.10, float, 0.0, 2.0, doc="log-normal sd of each buyer's monthly demand"),
+    _p("gs_demand_catchup", 0.10, float, -1.0, 1.0, unit="1/yr", doc="extra yearly growth of Global-South demand weight"),
+    _p("gs_software_estate", 0.3, float, 0.0, 10.0, doc="software estate of a Global-South buyer (relative)"),
+    _p("gs_initial_rocm_share", 0.03, float, 0.0, 1.0, doc="ROCm share of Global-South fleets in 2022"),
+    _p("gs_initial_active", 0.4, float, 0.0, 1.0, doc="probability a Global-South buyer is already buying in 2022"),
+    _p("bass_p", 0.03, float, 0.0, 5.0, unit="1/yr", doc="Bass innovation coefficient (Global-South start)"),
+    _p("bass_q", 0.38, float, 0.0, 5.0, unit="1/yr", doc="Bass imitation coefficient"),
+    _p("initial_fleet_months", 24.0, float, 0.0, 120.0, unit="months", doc="initial fleet = this many months of 2021 demand"),
+    # workload mix defining useful work
+    _p("mix_train_dense", 0.25, float, 0.0, 1.0, doc="weight of dense training in useful work"),
+    _p("mix_train_moe", 0.25, float, 0.0, 1.0, doc="weight of MoE training in useful work"),
+    _p("mix_prefill", 0.15, float, 0.0, 1.0, doc="weight of inference prefill in useful work"),
+    _p("mix_decode", 0.35, float, 0.0, 1.0, doc="weight of inference decode in useful work"),
+    _p("train_accelerators", 16384, int, 8, 1_000_000, doc="cluster size for pricing training work"),
+    # costs
+    _p("hardware_life_years", 5.0, float, 1.0, 15.0, unit="years", doc="hardware life (capital recovery and retirement)"),
+    _p("capital_rate", 0.10, float, 0.0, 1.0, unit="1/yr", doc="cost of capital"),
+    _p("default_die_area_mm2", 800.0, float, 50.0, 3000.0, unit="mm2", doc="die area assumed where the catalog has none"),
+    # vendors
+    _p("price_adjust_rate", 0.08, float, 0.0, 1.0, doc="elasticity of a vendor's price index to demand/capacity"),
+    _p("price_index_min", 0.7, float, 0.1, 1.0, doc="lowest price index"),
+    _p("price_index_max", 1.6, float, 1.0, 10.0, doc="highest price index"),
+    _p("capacity_expansion_rate", 0.04, float, 0.0, 1.0, unit="1/month",
+       doc="after 2025, monthly capacity expansion at full excess demand (demand >= 2x capacity)"),
+    _p("product_life_months", 72, int, 1, 240, unit="months", doc="months a product stays on sale"),
+    _p("compliance_variants", True, bool, doc="US vendors design compliance variants when a rule binds"),
+    _p("variant_lag_months", 2, int, 0, 36, unit="months", doc="months from a binding rule to a compliance variant on sale"),
+    _p("variant_max_age_months", 36, int, 0, 240, unit="months", doc="only products younger than this get variants"),
+    _p("variant_margin", 0.02, float, 0.0, 0.5, doc="design margin under the thresholds"),
+    _p("variant_price_floor", 0.4, float, 0.0, 1.0, doc="variant price = parent x (floor + (1-floor) x compute kept)"),
+    _p("variant_io_fraction", 0.7, float, 0.1, 1.0,
+       doc="a variant under an I/O rule keeps this fraction of the threshold (A800/H800: 400 of 600 GB/s)"),
+    _p("generation_months", 24, int, 6, 120, unit="months", doc="months between generations past the catalog roadmap"),
+    _p("roadmap_gain_us", 1.8, float, 1.0, 5.0, doc="performance gain per generation, US-bloc vendors (assumed)"),
+    _p("roadmap_gain_cn", 1.6, float, 1.0, 5.0, doc="performance gain per generation, Chinese vendors (assumed)"),
+    _p("rd_gain_effect", 0.05, float, 0.0, 1.0, doc="extra gain per decade of R&D spending (USD bn) since the last generation"),
+    _p("roadmap_power_growth", 1.15, float, 0.5, 3.0, doc="all-in power per accelerator growth per generation"),
+    _p("roadmap_price_growth", 1.15, float, 0.5, 3.0, doc="price per accelerator growth per generation"),
+    _p("levy_passthrough", 0.5, float, 0.0, 1.0, doc="share of a revenue levy passed on to buyers"),
+    # supply and geopolitics
+    _p("entity_list_capacity_cut", 0.3, float, 0.0, 1.0, doc="capacity lost by an entity-listed Chinese vendor"),
+    _p("hbm_rule_capacity_cut", 0.2, float, 0.0, 1.0, doc="capacity lost by Chinese vendors under the HBM rule"),
+    _p("rare_earth_cost", 0.15, float, 0.0, 5.0, doc="US-bloc vendors' cost increase at full rare-earth restriction"),
+    _p("rare_earth_capacity_cut", 0.3, float, 0.0, 1.0, doc="US-bloc vendors' capacity lost at full restriction (after the lag)"),
+    _p("rare_earth_lag_months", 6, int, 0, 60, unit="months", doc="lag from restriction to capacity loss"),
+    _p("cn_mandate_after", 0.0, float, 0.0, 1.0, doc="minimum domestic-share mandate China holds after history"),
+    _p("cn_subsidy_after", 0.5, float, 0.0, 1.0,
+       doc="electricity subsidy for domestic-chip data centres from reaction_start (2025-11: up to 50 %)"),
+    _p("rare_earth_base", 0.2, float, 0.0, 1.0,
+       doc="rare-earth restriction China holds from reaction_start before any retaliation (Busan: 0.2)"),
+    _p("licence_levy", 0.25, float, 0.0, 1.0,
+       doc="revenue levy on licensed US sales to China from reaction_start (2025-12 H200 deal: 25 %)"),
+    # ecosystem investment and co-design
+    _p("invest_cuda", 0.8, float, 0.0, 1.0, doc="Nvidia's ecosystem investment effort"),
+    _p("invest_rocm", 0.4, float, 0.0, 1.0, doc="AMD's ecosystem investment effort"),
+    _p("invest_cann", 0.5, float, 0.0, 1.0, doc="Huawei's ecosystem investment effort"),
+    _p("invest_cann_open", 0.3, float, 0.0, 1.0, doc="extra CANN effort from open-sourcing"),
+    _p("cann_open_source", "2025-08", str, doc="month CANN open-sourcing starts"),
+    _p("invest_other_cn", 0.2, float, 0.0, 1.0, doc="other Chinese vendors' ecosystem effort"),
+    _p("codesign_start", "2025-08", str, doc="month model co-design for domestic chips starts (DeepSeek V3.1 UE8M0 FP8)"),
+    _p("codesign_level", 0.3, float, 0.0, 1.0, doc="co-design level for CANN after codesign_start"),
 )
+
+_REGISTRIES = ("model.ecosystem",)
+
+
+def _load_all() -> None:
+    """Import the modules that register their own parameters (idempotent)."""
+    import importlib
+
+    for mod in _REGISTRIES:
+        importlib.import_module(mod)

@@ -1,0 +1,104 @@
+"""ChipVendor: sets capacity and prices each month and designs compliance variants when a US
+rule binds on one of its chips for China (how the A800, H800, H20 came to exist)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from mesa import Agent
+
+
+class ChipVendor(Agent):
+    """A chip vendor (Nvidia, AMD, Huawei, Cambricon, ...). State lives on the agent; the market
+    reads capacity and price index through the model's arrays (index ``vidx``)."""
+
+    def __init__(self, model, vidx: int, row) -> None:
+        super().__init__(model)
+        self.vidx = vidx
+        self.vendor_id: str = row.name
+        self.bloc: str = row["bloc"]
+        self.stack: str = row["stack"]
+        self.capacity_2022 = float(row["capacity_units_month_2022"])
+        c25 = row.get("capacity_units_month_2025", float("nan"))
+        self.capacity_2025 = float(c25) if c25 == c25 else float("nan")
+        self.capacity_growth = float(row["capacity_growth_per_year"])
+        self.markup = float(row["markup"])
+        self.rd_share = float(row["rd_share"])
+        self.base_capacity = self.capacity_2022  # before policy effects
+        self.capacity_units = self.capacity_2022
+        self.price_index = 1.0
+        self.revenue_usd_total = 0.0
+        self.rd_budget_usd = 0.0
+        self.variants_designed: dict[tuple, int] = {}  # (parent, rule key) -> offering index
+
+    # -- step 3 of the month -------------------------------------------------------------
+    def step(self) -> None:
+        m = self.model
+        util = m.last_vendor_utilisation[self.vidx]
+        self.base_capacity = self._capacity_path(m, util)
+        self.capacity_units = self.base_capacity * m.supply_factor(self)
+        # Price toward clearing: index follows last month's demand/capacity ratio (Eq. V2).
+        lam = m.p["price_adjust_rate"]
+        if np.isfinite(util) and util > 0:
+            self.price_index *= math.exp(lam * math.log(min(max(util, 0.25), 4.0)))
+        self.price_index = float(np.clip(self.price_index, m.p["price_index_min"], m.p["price_index_max"]))
+        if self.bloc == "us":
+            self._design_compliance_variants()
+        self._extend_roadmap()
+
+    def _extend_roadmap(self) -> None:
+        """Past its catalog roadmap a vendor launches a next generation of its best offering every
+        ``generation_months``; the gain per generation rises with R&D spending (Eq. V6)."""
+        m = self.model
+        prods = [o for o in m.vendor_products(self.vidx) if not m.offer_compliance[o]]
+        if not prods:
+            return
+        newest = max(m.offer_available[o] for o in prods)
+        if m.month < newest + m.p["generation_months"]:
+            return
+        flagship = max(prods, key=lambda o: (m.offer_value[o], m.offer_available[o]))
+        base = m.p["roadmap_gain_us"] if self.bloc == "us" else m.p["roadmap_gain_cn"]
+        rd_musd = self.rd_budget_usd / 1e6
+        gain = base * (1.0 + m.p["rd_gain_effect"] * math.log10(1.0 + rd_musd / 1000.0))
+        self.rd_budget_usd = 0.0  # spent on this generation
+        m.add_successor(flagship, gain)
+
+    def _capacity_path(self, m, util: float) -> float:
+        """Capacity (units/month, Eq. V1): the observed 2022 -> 2025 path (log-linear), then
+        organic growth ``capacity_growth_per_year`` plus expansion toward excess demand at up to
+        ``capacity_expansion_rate`` per month."""
+        years = (m.month - 2022 * 12) / 12.0
+        c22, c25 = self.capacity_2022, self.capacity_2025
+        if years <= 3.0 and c25 == c25:
+            if c22 > 0:
+                return c22 * (c25 / c22) ** (max(years, 0.0) / 3.0)
+            return c25 * max(years, 0.0) / 3.0
+        if years <= 0.0 or c25 != c25:
+            return max(c22, 1.0) * (1.0 + self.capacity_growth) ** max(years, 0.0)
+        cap = self.base_capacity * (1.0 + self.capacity_growth) ** (1.0 / 12.0)
+        if np.isfinite(util) and util > 1.0:
+            cap *= 1.0 + m.p["capacity_expansion_rate"] * min(util - 1.0, 1.0)
+        return cap
+
+    def _design_compliance_variants(self) -> None:
+        """For each current product controlled for China under the active rule, schedule a
+        variant just under the thresholds, available after ``variant_lag_months`` (Eq. V3)."""
+        m = self.model
+        rule = m.policy.us_rule
+        if 3 not in rule.tiers or not m.p["compliance_variants"]:
+            return
+        key = m.rule_key()
+        for oidx in m.vendor_products(self.vidx):
+            if m.offer_compliance[oidx]:
+                continue
+            age = m.month - m.offer_available[oidx]
+            if age < -m.p["variant_lag_months"] or age > m.p["variant_max_age_months"]:
+                continue
+            if not rule.controlled(m.offer_tpp[oidx:oidx + 1], m.offer_density[oidx:oidx + 1],
+                                   m.offer_io[oidx:oidx + 1])[0]:
+                continue
+            chip = m.offer_chip[oidx]
+            if (chip, key) in self.variants_designed:
+                continue
+            self.variants_designed[(chip, key)] = m.add_compliance_variant(oidx, rule)

@@ -1,0 +1,53 @@
+"""Shared plumbing of the experiment scripts: arguments, running a design, drawing figures."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from experiments.runner import SweepResult, build_design, run_sweep
+from model.errors import InputError
+
+
+def parser(name: str, description: str, seeds: int) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=f"python -m experiments.{name}", description=description)
+    p.add_argument("--quick", action="store_true", help="a small, fast version (CI, smoke tests)")
+    p.add_argument("--seeds", type=int, default=seeds, help=f"replications per design point (default {seeds})")
+    p.add_argument("--out", default=f"outputs/{name}", help=f"output folder (default outputs/{name})")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--serial", action="store_true", help="run in this process (no pool)")
+    p.add_argument("--no-plots", action="store_true", help="write tables only")
+    return p
+
+
+def run_design(spec: dict[str, Any], args: argparse.Namespace, *, origin: str) -> SweepResult:
+    """Validate and run a design dict into ``args.out`` (replacing an earlier result there)."""
+    design = build_design(spec, origin=origin, quick=args.quick,
+                          replications=1 if args.quick and args.seeds is None else args.seeds)
+    res = run_sweep(design, args.out, workers=args.workers, serial=args.serial, overwrite=True)
+    print(res.summary())
+    return res
+
+
+def draw(out: Path, args: argparse.Namespace) -> Path | None:
+    """Draw every figure that applies to the tables in ``out``; return the index.html path."""
+    if args.no_plots:
+        return None
+    try:
+        from experiments.plots import plot_folder
+    except ImportError:  # pragma: no cover - plots module missing
+        return None
+    plot_folder(out)
+    index = out / "index.html"
+    return index if index.exists() else None
+
+
+def main_guard(fn) -> int:
+    """Run an experiment's main, turning bad input into exit 2 with the message."""
+    try:
+        return int(fn() or 0)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

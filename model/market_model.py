@@ -1,0 +1,607 @@
+"""ChipMarketModel: the Mesa model of the AI-accelerator market (DESIGN §5 step order).
+
+One step is one month. Each month: scripted events fire; regulators set their levers; vendors
+set capacity, prices and compliance variants; the numpy core prices every offering for every
+region; buyers choose in one vectorised market call; deliveries update fleets, revenues and
+ecosystems; metrics are recorded. Randomness only through ``self.rng``.
+Equations: docs/ODD.md (Process overview; Submodels).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from mesa import DataCollector, Model
+
+from agents.buyer import GlobalSouthBuyer
+from agents.hyperscaler import Hyperscaler
+from agents.regulator import CNRegulator, USRegulator
+from agents.vendor import ChipVendor
+from model import metrics
+from model.catalog import load_catalog
+from model.cluster import Offerings, Workloads, evaluate
+from model.ecosystem import (EcosystemParams, EcosystemState, network_value, portability, switching_cost,
+                             update_ecosystem)
+from model.market import bass_start, buyer_utility, clear_market
+from model.params import check_value, defaults
+from model.policy import Licence, OfferingView, PolicyState, USRule, availability, rule_for_level
+from model.population import load_demand, load_hyperscalers, load_regions, load_vendors
+from model.scenario import Event, load_scenario, month_index, month_label
+from model.types import H100_BF16_TFLOPS, STACK_INDEX, STACKS
+
+S = len(STACKS)
+
+
+def _tpp(off: Offerings) -> np.ndarray:
+    """Export-control TPP: the largest of dense TOPS x bit length over the chip's formats (Eq. P0)."""
+    with np.errstate(invalid="ignore"):
+        return np.nanmax(np.vstack([off.bf16_tflops * 16, off.fp8_tflops * 8, off.int8_tops * 8]), axis=0)
+MODEL_COLUMNS = (
+    "run_id", "seed", "step", "date", "bifurcation_index", "bloc_jsd", "hhi_world",
+    "top_stack_share_world", "cn_domestic_share", "nvidia_china_revenue_share", "gs_cuda_share",
+    "gs_cann_share", "gs_dual_stack_share", "us_cn_compute_ratio", "rare_earth_restriction",
+    "us_control_level",
+)
+ADOPTION_COLUMNS = ("run_id", "step", "date", "region", "bloc", "stack", "installed_h100e",
+                    "purchased_h100e", "spend_usd")
+VENDOR_COLUMNS = ("run_id", "step", "date", "vendor", "product", "region", "units", "revenue_usd",
+                  "price_usd", "capacity_units")
+REFERENCE_SYSTEM = "hgx-h100"
+WORKLOAD_IDS = ("llama3-405b-train", "deepseek-v3-train", "deepseek-r1-prefill", "deepseek-r1-decode")
+
+
+@dataclass
+class BuyerArrays:
+    """Struct of arrays for the buyer population (the hot path reads only these)."""
+
+    ids: np.ndarray
+    region: np.ndarray  # (B,) region index
+    is_gs: np.ndarray  # (B,) bool
+    share: np.ndarray  # (B,) share of its region's demand
+    beta: np.ndarray  # (B,) price sensitivity
+    estate: np.ndarray  # (B,) software estate (relative)
+    alignment: np.ndarray  # (B,) -1 US-leaning .. +1 China-leaning
+    state_funded: np.ndarray  # (B,) bool
+    active: np.ndarray  # (B,) bool (Bass timing for the Global South)
+    fleet_eff: np.ndarray  # (B, S) installed effective H100e
+    fleet_peak: np.ndarray  # (B, S) installed peak H100e
+    porting: np.ndarray  # (B, S) porting level in [0, 1]
+
+
+class ChipMarketModel(Model):
+    """The AI-accelerator market: vendors, hyperscalers, regulators and Global-South buyers."""
+
+    def __init__(self, scenario: str = "baseline", rng: Any = None, run_id: str | None = None,
+                 **overrides: Any) -> None:
+        super().__init__(rng=rng)
+        self.catalog = load_catalog()
+        self.regions_df = load_regions()
+        self.spec = load_scenario(scenario, known_chips=set(self.catalog.chips.index),
+                                  known_regions=set(self.regions_df.index))
+        p = defaults()
+        p.update(self.spec.params)
+        for k, v in overrides.items():
+            p[k] = check_value(k, v, f"parameter override {k}")
+        self.p = p
+        self.scenario_name = self.spec.name
+        self.seed = int(rng) if isinstance(rng, (int, np.integer)) else None
+        self.run_id = run_id or f"{self.scenario_name}-{self.seed}"
+        self.start_month = month_index(p["start"], "start")
+        self.end_month = month_index(p["end"], "end")
+        if self.end_month < self.start_month:
+            raise ValueError(f"end {p['end']} is before start {p['start']}")
+        self.month = self.start_month
+        self.reaction_start = month_index(p["reaction_start"], "reaction_start")
+        self.events: dict[int, list[Event]] = {}
+        for ev in self.spec.events:
+            self.events.setdefault(ev.month, []).append(ev)
+        self.scripted_months = set(self.events)
+        self.eco_params = EcosystemParams.from_params(p)
+        self.eco = EcosystemState.initial()
+        self.policy = PolicyState()
+        self._rare_earth_history: list[float] = []
+        self._setup_regions()
+        self._setup_offerings()
+        self._setup_vendors()
+        self._setup_buyers()
+        USRegulator(self)
+        CNRegulator(self)
+        self._records: dict[str, list] = {"model": [], "adoption": [], "vendors": []}
+        self.latest: dict[str, float] = {}
+        self.datacollector = DataCollector(model_reporters={
+            k: (lambda m, k=k: m.latest.get(k, np.nan)) for k in MODEL_COLUMNS[4:]
+        })
+
+    # ------------------------------------------------------------------ set-up
+    def _setup_regions(self) -> None:
+        r = self.regions_df
+        self.region_ids = np.array(r.index, dtype=object)
+        self.region_bloc = r["bloc"].to_numpy(dtype=object)
+        self.region_tier = r["us_tier"].to_numpy(dtype=int)
+        self.region_alignment = r["alignment"].to_numpy(dtype=float)
+        self.region_elec = r["elec_usd_kwh"].to_numpy(dtype=float)
+        self.region_pue = r["pue"].to_numpy(dtype=float)
+        self.region_weight = r["demand_weight"].to_numpy(dtype=float)
+        self.region_is_cn = self.region_ids == "cn"
+        self.region_is_gs = self.region_bloc == "gs"
+        self.demand_path = load_demand()
+
+    def _setup_offerings(self) -> None:
+        """The offering table: catalog systems (compliance parts are designed at run time)."""
+        chips = self.catalog.chips
+        systems = self.catalog.systems
+        parent = chips["variant_of"].fillna("").astype(str)
+        keep = systems[parent.reindex(systems["chip"]).to_numpy() == ""]
+        keep = keep[keep["price_usd"].notna()]
+        self.workloads = Workloads.load(ids=list(WORKLOAD_IDS))
+        w = np.array([self.p["mix_train_dense"], self.p["mix_train_moe"], self.p["mix_prefill"],
+                      self.p["mix_decode"]], dtype=float)
+        self.mix = w / w.sum()
+        self._cost_workload = self.workloads.take([WORKLOAD_IDS.index("deepseek-r1-decode")])
+        self.vendor_ids = list(load_vendors().index)
+        self._build_offerings(keep, chips)
+
+    # Columns of the offering table (struct of arrays; derived offerings are appended).
+    _OFFER_COLS = ("offer_ids", "offer_chip", "offer_parent", "offer_compliance", "offer_vendor",
+                   "offer_stack", "offer_cn", "offer_available", "offer_tpp", "offer_density",
+                   "offer_io", "offer_list_price", "offer_peak", "offer_value")
+
+    def _build_offerings(self, sysdf: pd.DataFrame, chips: pd.DataFrame) -> None:
+        """Offering arrays from catalog frames (once, at set-up)."""
+        off = Offerings.from_frame(sysdf, chips)
+        ch = chips.loc[sysdf["chip"]]
+        tpp = _tpp(off)
+        area = ch["die_area_mm2"].to_numpy(float)
+        area = np.where(np.isnan(area), self.p["default_die_area_mm2"], area)
+        self.core_off = off
+        self.offer_ids = off.ids.copy()
+        self.offer_chip = off.chip.copy()
+        self.offer_parent = np.full(len(off), "", dtype=object)
+        self.offer_compliance = np.zeros(len(off), dtype=bool)
+        self.offer_vendor = np.array([self.vendor_ids.index(v) for v in ch["vendor"]], dtype=int)
+        self.offer_stack = np.array([STACK_INDEX[s] for s in ch["stack"]], dtype=int)
+        self.offer_cn = ch["home_bloc"].to_numpy(dtype=object) == "cn"
+        self.offer_available = np.array([month_index(a) for a in sysdf["available"]], dtype=int)
+        self.offer_tpp = tpp
+        self.offer_density = tpp / area
+        self.offer_io = off.scaleup_gb_s.copy()
+        self.offer_list_price = off.price_usd_per_accel.copy()
+        self.offer_peak = off.bf16_tflops / H100_BF16_TFLOPS
+        thr = self._throughput(off)
+        ref_i = list(self.offer_ids).index(REFERENCE_SYSTEM)
+        self._ref_thr = np.where(thr[ref_i] > 0, thr[ref_i], 1.0)
+        self.offer_value = self._value(thr)
+        self._sync_view()
+
+    def _throughput(self, off: Offerings) -> np.ndarray:
+        """Per-accelerator throughput (O, W): effective PFLOPS (training) or tokens/s (serving)."""
+        res = evaluate(off, self.workloads, n_accel=self.p["train_accelerators"])
+        thr = np.where(self.workloads.kind[None, :] == 0, res.effective_pflops[:, :, 0],
+                       res.tokens_per_s_per_accel[:, :, 0])
+        return np.nan_to_num(thr, nan=0.0)
+
+    def _value(self, thr: np.ndarray) -> np.ndarray:
+        """Useful work per unit: effective H100e on the workload mix (Eq. M5)."""
+        return np.maximum((thr / self._ref_thr[None, :]) @ self.mix, 1e-3)
+
+    def _sync_view(self) -> None:
+        self.offer_view = OfferingView(self.offer_chip, self.offer_parent, self.offer_tpp,
+                                       self.offer_density, self.offer_io, ~self.offer_cn,
+                                       self.offer_cn, self.offer_compliance)
+
+    def _setup_vendors(self) -> None:
+        v = load_vendors()
+        self.vendors: list[ChipVendor] = [ChipVendor(self, i, v.loc[vid]) for i, vid in enumerate(self.vendor_ids)]
+        self.last_vendor_utilisation = np.ones(len(self.vendors))
+        self.entity_listed = {vid: (month_index(d) if isinstance(d, str) and d else None)
+                              for vid, d in v["entity_listed"].items()}
+
+    def _setup_buyers(self) -> None:
+        hs = load_hyperscalers(regions=self.regions_df)
+        r_index = {r: i for i, r in enumerate(self.region_ids)}
+        gs = [r for r in self.region_ids if self.region_bloc[r_index[r]] == "gs"]
+        ids = list(hs.index) + [f"gs-{r}" for r in gs]
+        region = np.array([r_index[r] for r in hs["region"]] + [r_index[r] for r in gs], dtype=int)
+        nh = len(hs)
+        is_gs = np.arange(len(ids)) >= nh
+        share = np.concatenate([hs["demand_share"].to_numpy(float), np.ones(len(gs))])
+        beta = np.where(is_gs, self.p["price_beta_gs"], self.p["price_beta_hyperscaler"])
+        estate = np.concatenate([hs["software_estate"].to_numpy(float),
+                                 np.full(len(gs), self.p["gs_software_estate"])])
+        align = self.region_alignment[region]
+        state_funded = np.concatenate([hs["state_funded"].to_numpy(bool),
+                                       np.zeros(len(gs), bool)])
+        fleet_shares = np.zeros((len(ids), S))
+        for s in STACKS:
+            fleet_shares[:nh, STACK_INDEX[s]] = hs[f"fleet_{s}"].to_numpy(float)
+        fleet_shares[nh:, STACK_INDEX["cuda"]] = 1.0 - self.p["gs_initial_rocm_share"]
+        fleet_shares[nh:, STACK_INDEX["rocm"]] = self.p["gs_initial_rocm_share"]
+        rng = self.rng
+        active = ~is_gs | (rng.random(len(ids)) < self.p["gs_initial_active"])
+        # Initial fleet: the region's demand of the previous ``initial_fleet_months`` (Eq. I1).
+        base = self.region_demand(self.start_month - 1) * self.p["initial_fleet_months"]
+        fleet = base[region][:, None] * share[:, None] * fleet_shares * active[:, None]
+        self.buyers = BuyerArrays(
+            ids=np.array(ids, dtype=object), region=region, is_gs=is_gs, share=share, beta=beta,
+            estate=estate, alignment=align, state_funded=state_funded, active=active,
+            fleet_eff=fleet.copy(), fleet_peak=fleet.copy(), porting=np.zeros((len(ids), S)),
+        )
+        for i, bid in enumerate(ids):
+            (GlobalSouthBuyer if is_gs[i] else Hyperscaler)(self, i, bid)
+
+    # ------------------------------------------------------------------ helpers
+    def world_demand(self, month: int) -> float:
+        """World demand for useful compute (effective H100e per month), log-interpolated by year."""
+        d = self.demand_path
+        t = month / 12.0 + 0.5 / 12.0
+        years = d.index.to_numpy(float) + 0.5
+        logv = np.log(d["world_h100e"].to_numpy(float) / 12.0)
+        return float(np.exp(np.interp(t, years, logv)))
+
+    def region_demand(self, month: int) -> np.ndarray:
+        years = (month - self.start_month) / 12.0
+        w = self.region_weight * np.where(self.region_is_gs, np.exp(self.p["gs_demand_catchup"] * years), 1.0)
+        return self.world_demand(month) * w / w.sum()
+
+    def vendor_products(self, vidx: int) -> np.ndarray:
+        return np.flatnonzero(self.offer_vendor == vidx)
+
+    def rule_key(self) -> tuple:
+        r = self.policy.us_rule
+        return (r.tpp, r.io_gb_s, r.tpp_pd, r.density, r.grey_tpp, r.grey_density)
+
+    def supply_factor(self, vendor: ChipVendor) -> float:
+        """Capacity multiplier from policy: rare-earth restriction for US-bloc vendors (after a lag),
+        the entity list and the HBM rule for Chinese vendors (docs/ODD.md Eq. V1)."""
+        f = 1.0
+        if vendor.bloc == "us":
+            f *= 1.0 - self.p["rare_earth_capacity_cut"] * self._lagged_rare_earth()
+        else:
+            listed = self.entity_listed.get(vendor.vendor_id)
+            if listed is not None and self.month >= listed:
+                f *= 1.0 - self.p["entity_list_capacity_cut"]
+            if self.policy.us_rule.hbm_to_china:
+                f *= 1.0 - self.p["hbm_rule_capacity_cut"]
+        return max(f, 0.0)
+
+    def _lagged_rare_earth(self) -> float:
+        hist = self._rare_earth_history
+        lag = int(self.p["rare_earth_lag_months"])
+        return hist[-1 - lag] if len(hist) > lag else 0.0
+
+    def add_compliance_variant(self, oidx: int, rule: USRule) -> int:
+        """Design a variant of offering ``oidx`` just under ``rule`` (Eq. V3); returns its index.
+
+        Compute is cut to the largest TPP (and density) the rule leaves uncontrolled, less a
+        design margin; under an I/O rule (2022) the compute is kept and the chip-to-chip I/O cut
+        instead. Memory is kept. On sale ``variant_lag_months`` later, priced by Eq. V4.
+        """
+        tpp_max, io_max, dens_max = rule.design_limits()
+        margin = self.p["variant_margin"]
+        area = self.offer_tpp[oidx] / self.offer_density[oidx]
+        tpp_cap = min(tpp_max, dens_max * area) * (1.0 - margin)
+        scale = 1.0
+        if np.isfinite(tpp_cap) and self.offer_tpp[oidx] > tpp_cap:
+            scale = tpp_cap / self.offer_tpp[oidx]
+        row = self.core_off.take([oidx])
+        io = row.scaleup_gb_s[0]
+        if io_max is not None:
+            io = min(io, io_max * (1.0 - margin) * self.p["variant_io_fraction"])
+        floor = self.p["variant_price_floor"]
+        row = dataclasses.replace(
+            row, bf16_tflops=row.bf16_tflops * scale, fp8_tflops=row.fp8_tflops * scale,
+            int8_tops=row.int8_tops * scale, scaleup_gb_s=np.array([io]),
+            price_usd_per_accel=row.price_usd_per_accel * (floor + (1.0 - floor) * scale))
+        return self._append_offering(oidx, row, "cn", self.month + int(self.p["variant_lag_months"]),
+                                     compliance=True, tpp_scale=scale)
+
+    def add_successor(self, oidx: int, gain: float) -> int:
+        """Extend a vendor's roadmap past the catalog: the next generation of offering ``oidx``
+        with compute, memory bandwidth and interconnect x ``gain`` (Eq. V6)."""
+        r = self.core_off.take([oidx])
+        row = dataclasses.replace(
+            r, bf16_tflops=r.bf16_tflops * gain, fp8_tflops=r.fp8_tflops * gain,
+            int8_tops=r.int8_tops * gain, hbm_tb_s=r.hbm_tb_s * gain, hbm_gb=r.hbm_gb * gain ** 0.5,
+            scaleup_gb_s=r.scaleup_gb_s * gain, scaleout_gb_s=r.scaleout_gb_s * gain ** 0.5,
+            watts_allin=r.watts_allin * self.p["roadmap_power_growth"],
+            price_usd_per_accel=r.price_usd_per_accel * self.p["roadmap_price_growth"])
+        return self._append_offering(oidx, row, "gen", self.month, compliance=False, tpp_scale=gain)
+
+    def _append_offering(self, oidx: int, row: Offerings, tag: str, available: int, *,
+                         compliance: bool, tpp_scale: float) -> int:
+        """Append a derived offering (variant or successor) of ``oidx`` to every array."""
+        suffix = f"-{tag}{month_label(self.month).replace('-', '')}"
+        chip = f"{str(self.offer_chip[oidx]).split('-gen')[0]}{suffix}"
+        sys_id = f"{str(self.offer_ids[oidx]).split('-gen')[0]}{suffix}"
+        row = dataclasses.replace(row, ids=np.array([sys_id], dtype=object), chip=np.array([chip], dtype=object))
+        new = {
+            "offer_ids": sys_id, "offer_chip": chip,
+            "offer_parent": self.offer_chip[oidx] if compliance else "",
+            "offer_compliance": compliance, "offer_vendor": self.offer_vendor[oidx],
+            "offer_stack": self.offer_stack[oidx], "offer_cn": self.offer_cn[oidx],
+            "offer_available": available, "offer_tpp": self.offer_tpp[oidx] * tpp_scale,
+            "offer_density": self.offer_density[oidx] * tpp_scale, "offer_io": row.scaleup_gb_s[0],
+            "offer_list_price": row.price_usd_per_accel[0],
+            "offer_peak": row.bf16_tflops[0] / H100_BF16_TFLOPS,
+            "offer_value": self._value(self._throughput(row))[0],
+        }
+        for col in self._OFFER_COLS:
+            arr = getattr(self, col)
+            setattr(self, col, np.append(arr, np.array([new[col]], dtype=arr.dtype)))
+        self.core_off = Offerings(**{f.name: np.concatenate([getattr(self.core_off, f.name), getattr(row, f.name)])
+                                     for f in dataclasses.fields(Offerings)})
+        self._sync_view()
+        return len(self.offer_ids) - 1
+
+    # ------------------------------------------------------------------ the month
+    def step(self) -> None:
+        self._fire_events()  # 1. scripted events
+        self.agents_by_type[USRegulator].do("step")  # 2. regulators
+        self.agents_by_type[CNRegulator].do("step")
+        self._rare_earth_history.append(self.policy.rare_earth)
+        self.agents_by_type[ChipVendor].shuffle_do("step")  # 3. vendors
+        cost, available, levy = self._price()  # 4. the core prices every offering
+        clearing = self._trade(cost, available)  # 5. buyers choose
+        self._deliver(clearing, levy)  # 6. deliveries, ecosystems, metrics
+        self.datacollector.collect(self)
+        self.month += 1
+        if self.month > self.end_month:
+            self.running = False
+
+    def _fire_events(self) -> None:
+        pol = self.policy
+        for ev in self.events.get(self.month, []):
+            f = ev.fields
+            if ev.kind == "us_rule":
+                pol.us_rule = USRule(
+                    tpp=f.get("tpp", float("inf")), io_gb_s=f.get("io_gb_s"),
+                    tpp_pd=f.get("tpp_pd", float("inf")), density=f.get("density", float("inf")),
+                    grey_tpp=f.get("grey_tpp", float("inf")), grey_density=f.get("grey_density", float("inf")),
+                    tiers=tuple(f.get("tiers", (3,))), hbm_to_china=f.get("hbm_to_china", pol.us_rule.hbm_to_china))
+            elif ev.kind == "us_level":
+                pol.us_rule = rule_for_level(f["level"])
+            elif ev.kind == "us_licence":
+                pol.licences.append(Licence(tuple(f["match"]), tuple(f["regions"]), f.get("levy", 0.0),
+                                            f.get("approval", 1.0)))
+            elif ev.kind == "us_revoke_licence":
+                drop = set(f["match"])
+                pol.licences = [lc for lc in pol.licences if not drop & set(lc.match)]
+            elif ev.kind == "us_tier_caps":
+                pol.tier_caps_h100e = {} if f.get("remove") else {2: f.get("tier2_h100e_per_year", 0.0)}
+            elif ev.kind == "us_guidance":
+                pol.us_guidance_cann_penalty = f["cann_penalty"]
+            elif ev.kind == "cn_ban":
+                pol.cn_bans |= set(f["chips"])
+            elif ev.kind == "cn_unban":
+                pol.cn_bans -= set(f["chips"])
+            elif ev.kind == "cn_mandate":
+                pol.cn_mandate = f["share"]
+            elif ev.kind == "cn_subsidy":
+                pol.cn_subsidy = f["share"]
+            elif ev.kind == "rare_earth":
+                pol.rare_earth = f["level"]
+            elif ev.kind == "antitrust":
+                pol.antitrust_fine = f["fine"]
+            elif ev.kind == "set":
+                self.p.update(f["parameters"])
+
+    def _price(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cost per useful work (O, R) in USD per effective H100e-month, availability and levy."""
+        O = len(self.offer_ids)
+        live = (self.offer_available <= self.month) & (
+            self.month - self.offer_available < self.p["product_life_months"])
+        available, levy, approval = availability(self.policy, self.offer_view, self.region_tier,
+                                                 self.region_ids, self.region_is_cn)
+        available &= live[:, None]
+        if (approval < 1.0).any():  # licence approvals drawn per (offering, region) this month
+            available &= self.rng.random(approval.shape) < approval
+        price_idx = np.array([v.price_index for v in self.vendors])[self.offer_vendor]
+        re_cost = np.where(~self.offer_cn, 1.0 + self.p["rare_earth_cost"] * self.policy.rare_earth, 1.0)
+        self.offer_price = self.offer_list_price * price_idx * re_cost
+        subsidy = np.zeros((O, len(self.region_ids)))
+        subsidy[np.ix_(self.offer_cn, self.region_is_cn)] = self.policy.cn_subsidy
+        off = dataclasses.replace(self.core_off, price_usd_per_accel=self.offer_price)
+        # The hourly cost of an accelerator does not depend on the workload: price it on the
+        # decode workload alone (the cheapest to evaluate); usd/h per accelerator = usd/h / n.
+        res = evaluate(off, self._cost_workload, n_accel=1024, elec_usd_kwh=self.region_elec,
+                       pue=self.region_pue, levy=levy * self.p["levy_passthrough"],
+                       energy_subsidy=subsidy, life_years=self.p["hardware_life_years"],
+                       rate=self.p["capital_rate"])
+        n_used = res.power_kw[:, 0, :1] * 1000.0 / off.watts_allin[:, None]
+        usd_hour_accel = res.usd_per_hour[:, 0, :] / n_used  # (O, R)
+        cost = usd_hour_accel * 730.0 / self.offer_value[:, None]
+        self.offer_region_price = self.offer_price[:, None] * (1.0 + levy * self.p["levy_passthrough"])
+        return cost, available, levy
+
+    def _trade(self, cost: np.ndarray, available: np.ndarray):
+        b = self.buyers
+        m = self.month
+        # Bass timing for Global-South buyers (Eq. M4)
+        b.active = bass_start(b.active | ~b.is_gs, np.where(b.is_gs, b.share * self.region_weight[b.region], 0.0),
+                              self.p["bass_p"], self.p["bass_q"], self.rng) | ~b.is_gs
+        rd = self.region_demand(m)
+        noise = np.exp(self.rng.normal(0.0, self.p["demand_noise"], len(b.ids)) - 0.5 * self.p["demand_noise"] ** 2)
+        demand = rd[b.region] * b.share * noise * b.active
+        # Utility terms (Eq. M1)
+        world_inst = b.fleet_eff.sum(axis=0)
+        nv = network_value(world_inst, self.eco.developers, self.eco_params)  # (S,)
+        port = portability(self.eco.maturity, b.porting, self._codesign(), self.eco_params)
+        sw = switching_cost(b.estate, b.fleet_eff, port, self.p["kappa"])  # (B, S)
+        stack = self.offer_stack
+        china = np.where(self.offer_cn, 1.0, -1.0)
+        align = self.p["alignment_weight"] * b.alignment[:, None] * china[None, :]
+        extra = np.zeros((len(b.ids), len(stack)))
+        if m >= month_index(self.p["bundle_start"]):
+            extra += (b.is_gs[:, None] & (stack == STACK_INDEX["cann"])[None, :]) * self.p["bundle_bonus"]
+        pen = self.policy.us_guidance_cann_penalty
+        if pen:
+            outside_cn = ~self.region_is_cn[b.region]
+            extra -= (outside_cn[:, None] & (stack == STACK_INDEX["cann"])[None, :]) * pen
+        log_cost = np.log(np.maximum(cost[:, b.region].T, 1e-9))  # (B, O)
+        util = buyer_utility(log_cost, b.beta, nv[stack][None, :], sw[:, stack], align, extra)
+        avail = available[:, b.region].T.copy()
+        # Mandated share of state-funded Chinese buyers: a second row restricted to domestic chips
+        mand = self.policy.cn_mandate * b.state_funded * self.region_is_cn[b.region]
+        rows = np.flatnonzero(mand > 0)
+        if rows.size:
+            demand_all = np.concatenate([demand * (1.0 - mand), demand[rows] * mand[rows]])
+            util_all = np.vstack([util, util[rows]])
+            avail_all = np.vstack([avail, avail[rows] & self.offer_cn[None, :]])
+        else:
+            demand_all, util_all, avail_all = demand, util, avail
+        cap = np.array([v.capacity_units for v in self.vendors])
+        cl = clear_market(demand_all, util_all, avail_all, self.offer_value, self.offer_vendor, cap,
+                          self.rng, lots=int(self.p["lots"]), temperature=self.p["choice_temperature"])
+        if rows.size:
+            B = len(b.ids)
+            for name in ("alloc", "units"):
+                arr = getattr(cl, name)
+                main = arr[:B].copy()
+                np.add.at(main, rows, arr[B:])
+                setattr(cl, name, main)
+            un = cl.unmet[:B].copy()
+            np.add.at(un, rows, cl.unmet[B:])
+            cl.unmet = un
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.last_vendor_utilisation = np.where(cap > 0, cl.vendor_demand_units / cap, 1.0)
+        return cl
+
+    def _codesign(self) -> np.ndarray:
+        c = np.zeros(S)
+        if self.month >= month_index(self.p["codesign_start"]):
+            c[STACK_INDEX["cann"]] = self.p["codesign_level"]
+        return c
+
+    def _deliver(self, cl, levy: np.ndarray) -> None:
+        b = self.buyers
+        O = len(self.offer_ids)
+        R = len(self.region_ids)
+        stack_onehot = np.zeros((O, S))
+        stack_onehot[np.arange(O), self.offer_stack] = 1.0
+        peak_bo = cl.units * self.offer_peak[None, :]
+        retire = 1.0 / (12.0 * self.p["hardware_life_years"])
+        purchases_eff_bs = cl.alloc @ stack_onehot
+        purchases_peak_bs = peak_bo @ stack_onehot
+        b.fleet_eff = b.fleet_eff * (1.0 - retire) + purchases_eff_bs
+        b.fleet_peak = b.fleet_peak * (1.0 - retire) + purchases_peak_bs
+        # Units and revenue per offering x region
+        reg_onehot = np.zeros((len(b.ids), R))
+        reg_onehot[np.arange(len(b.ids)), b.region] = 1.0
+        units_or = cl.units.T @ reg_onehot  # (O, R)
+        price_or = self.offer_region_price  # buyers' price incl. passed-through levy
+        gross_or = units_or * price_or
+        net_or = gross_or * (1.0 - levy)  # the levy is a share of the vendor's revenue (Eq. V5)
+        if self.policy.antitrust_fine:
+            nv = np.array([vid == "nvidia" for vid in self.vendor_ids])[self.offer_vendor]
+            net_or[np.ix_(nv, self.region_is_cn)] *= 1.0 - self.policy.antitrust_fine
+        for v in self.vendors:
+            sel = self.offer_vendor == v.vidx
+            rev = float(net_or[sel].sum())
+            v.revenue_usd_total += rev
+            v.rd_budget_usd += rev * v.rd_share
+        # Ecosystem update (Eq. E1-E2)
+        world_inst = b.fleet_eff.sum(axis=0)
+        self.eco = update_ecosystem(
+            self.eco, world_inst, purchases_eff_bs.sum(axis=0), self._investment(), self.eco_params)
+        self._record(cl, units_or, gross_or, net_or, purchases_peak_bs, purchases_eff_bs)
+
+    def _investment(self) -> np.ndarray:
+        inv = np.zeros(S)
+        inv[STACK_INDEX["cuda"]] = self.p["invest_cuda"]
+        inv[STACK_INDEX["rocm"]] = self.p["invest_rocm"]
+        inv[STACK_INDEX["other_cn"]] = self.p["invest_other_cn"]
+        inv[STACK_INDEX["cann"]] = self.p["invest_cann"] + (
+            self.p["invest_cann_open"] if self.month >= month_index(self.p["cann_open_source"]) else 0.0)
+        return np.clip(inv, 0.0, 1.0)
+
+    # ------------------------------------------------------------------ metrics and tables
+    def _record(self, cl, units_or, gross_or, net_or, purch_peak_bs, purch_eff_bs) -> None:
+        b = self.buyers
+        R = len(self.region_ids)
+        step = self.month - self.start_month
+        date = month_label(self.month)
+        reg_onehot = np.zeros((len(b.ids), R))
+        reg_onehot[np.arange(len(b.ids)), b.region] = 1.0
+        inst_eff_rs = reg_onehot.T @ b.fleet_eff
+        inst_peak_rs = reg_onehot.T @ b.fleet_peak
+        buy_peak_rs = reg_onehot.T @ purch_peak_bs
+        O = len(self.offer_ids)
+        stack_onehot = np.zeros((O, S))
+        stack_onehot[np.arange(O), self.offer_stack] = 1.0
+        spend_rs = gross_or.T @ stack_onehot
+        us_bloc = self.region_bloc == "us"
+        cn = self.region_is_cn
+        gs = self.region_is_gs
+        us_sh = inst_eff_rs[us_bloc].sum(axis=0)
+        cn_sh = inst_eff_rs[cn].sum(axis=0)
+        world = inst_eff_rs.sum(axis=0)
+        cn_units_peak = (units_or[:, cn].sum(axis=1) * self.offer_peak)
+        cn_total = cn_units_peak.sum()
+        nvidia = self.offer_vendor == self.vendor_ids.index("nvidia")
+        nv_total = net_or[nvidia].sum()
+        gs_inst = inst_eff_rs[gs].sum(axis=0)
+        gs_total = gs_inst.sum()
+        ws = metrics.stack_shares(world)
+        row = {
+            "bifurcation_index": metrics.bifurcation_index(inst_eff_rs),
+            "bloc_jsd": metrics.bloc_jsd(us_sh, cn_sh),
+            "hhi_world": metrics.hhi(ws),
+            "top_stack_share_world": metrics.top_share(ws),
+            "cn_domestic_share": float(cn_units_peak[self.offer_cn].sum() / cn_total) if cn_total > 0 else np.nan,
+            "nvidia_china_revenue_share": float(net_or[np.ix_(nvidia, cn)].sum() / nv_total) if nv_total > 0 else np.nan,
+            "gs_cuda_share": float(gs_inst[STACK_INDEX["cuda"]] / gs_total) if gs_total > 0 else 0.0,
+            "gs_cann_share": float(gs_inst[STACK_INDEX["cann"]] / gs_total) if gs_total > 0 else 0.0,
+            "gs_dual_stack_share": metrics.dual_stack_share(b.fleet_eff[b.is_gs & b.active]) if (b.is_gs & b.active).any() else 0.0,
+            "us_cn_compute_ratio": metrics.compute_ratio(us_sh.sum(), cn_sh.sum()),
+            "rare_earth_restriction": float(self.policy.rare_earth),
+            "us_control_level": float(self.policy.us_control_level),
+        }
+        self.latest = row
+        self._records["model"].append((step, date, row))
+        self._records["adoption"].append((step, date, inst_peak_rs, buy_peak_rs, spend_rs))
+        nz = np.argwhere(units_or > 0)
+        cap = np.array([v.capacity_units for v in self.vendors])
+        self._records["vendors"].append((step, date, nz, units_or[nz[:, 0], nz[:, 1]],
+                                         net_or[nz[:, 0], nz[:, 1]],
+                                         self.offer_region_price[nz[:, 0], nz[:, 1]],
+                                         cap[self.offer_vendor[nz[:, 0]]], self.offer_ids.copy(),
+                                         self.offer_vendor.copy()))
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The output tables of DESIGN §7 (model, adoption, vendors) for the steps run so far."""
+        seed = self.seed if self.seed is not None else -1
+        mrec = self._records["model"]
+        model_df = pd.DataFrame([{**r} for (_s, _d, r) in mrec])
+        model_df.insert(0, "date", [d for (_s, d, _r) in mrec])
+        model_df.insert(0, "step", np.array([s for (s, _d, _r) in mrec], dtype=int))
+        model_df.insert(0, "seed", seed)
+        model_df.insert(0, "run_id", self.run_id)
+        model_df = model_df.reindex(columns=list(MODEL_COLUMNS))
+        arec = self._records["adoption"]
+        R = len(self.region_ids)
+        n = len(arec)
+        steps = np.repeat([a[0] for a in arec], R * S)
+        dates = np.repeat([a[1] for a in arec], R * S)
+        adoption = pd.DataFrame({
+            "run_id": self.run_id, "step": steps.astype(int), "date": dates,
+            "region": np.tile(np.repeat(self.region_ids, S), n),
+            "bloc": np.tile(np.repeat(self.region_bloc, S), n),
+            "stack": np.tile(np.array(STACKS, dtype=object), R * n),
+            "installed_h100e": np.concatenate([a[2].ravel() for a in arec]) if n else [],
+            "purchased_h100e": np.concatenate([a[3].ravel() for a in arec]) if n else [],
+            "spend_usd": np.concatenate([a[4].ravel() for a in arec]) if n else [],
+        })
+        parts = []
+        for (step, date, nz, units, rev, price, cap, ids, ven) in self._records["vendors"]:
+            parts.append(pd.DataFrame({
+                "run_id": self.run_id, "step": step, "date": date,
+                "vendor": np.array(self.vendor_ids, dtype=object)[ven[nz[:, 0]]],
+                "product": ids[nz[:, 0]], "region": self.region_ids[nz[:, 1]],
+                "units": units, "revenue_usd": rev, "price_usd": price, "capacity_units": cap,
+            }))
+        vendors = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(VENDOR_COLUMNS))
+        return {"model": model_df, "adoption": adoption, "vendors": vendors.reindex(columns=list(VENDOR_COLUMNS))}

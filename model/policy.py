@@ -1,0 +1,157 @@
+"""Policy rule engine: US export controls and China's countermeasures as rules on offerings.
+
+The US and Chinese regulator agents own a :class:`PolicyState` each month; the market asks it
+three vectorised questions about the offering table: which (offering, region) pairs are
+available, what levy applies to a sale, and which licences are pending. Equations and
+thresholds: docs/ODD.md §Submodels "Export controls" and "China's countermeasures".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Export-control bit length for the Total Processing Performance of dense BF16 tensor ops.
+TPP_BITS = 16
+
+
+@dataclass
+class USRule:
+    """One US export-control rule (3A090 style). A chip is *controlled* when
+    (tpp >= tpp and io >= io_gb_s [if io_gb_s set]) or (tpp >= tpp_pd and density >= density).
+    Designers also avoid the *grey zone* (licence notification): tpp >= grey_tpp and density >= grey_density.
+    """
+
+    tpp: float = float("inf")
+    io_gb_s: float | None = None
+    tpp_pd: float = float("inf")
+    density: float = float("inf")
+    grey_tpp: float = float("inf")
+    grey_density: float = float("inf")
+    # destination tiers the rule applies to (tier 3 = China, Russia, ...; 2 = the "40+" list)
+    tiers: tuple[int, ...] = (3,)
+    hbm_to_china: bool = False  # Dec-2024 rule: HBM stacks cannot go to Chinese vendors
+
+    def controlled(self, tpp: np.ndarray, density: np.ndarray, io_gb_s: np.ndarray) -> np.ndarray:
+        io_ok = io_gb_s >= self.io_gb_s if self.io_gb_s is not None else np.ones_like(tpp, bool)
+        return ((tpp >= self.tpp) & io_ok) | ((tpp >= self.tpp_pd) & (density >= self.density))
+
+    def design_limits(self) -> tuple[float, float | None, float]:
+        """Largest TPP, chip-to-chip I/O and density a compliance variant may have (just under)."""
+        if self.io_gb_s is not None and not np.isfinite(self.tpp_pd):
+            # 2022 form: controlled only with BOTH high TPP and high I/O -> cut the I/O, keep compute
+            return float("inf"), self.io_gb_s, float("inf")
+        return min(self.tpp, self.grey_tpp), None, min(self.density, self.grey_density)
+
+
+def rule_for_level(level: float) -> USRule:
+    """Map the scalar ``us_control_level`` in [0, 1] to concrete thresholds (docs/ODD.md, Eq. P1).
+
+    The design limit (largest uncontrolled TPP) falls log-linearly from 40,000 at level 0
+    (nothing on the market is controlled) to 1,000 at level 1 (an H20 is controlled):
+    tpp_limit = 40,000 * (1,000 / 40,000) ** level. The 2023 rule's 2,400 grey zone sits at
+    level ~0.76; the 2025-12 H200 opening (TPP 15,832 licensed) near 0.25. Above level 0.8 the
+    rule also covers tier-2 destinations.
+    """
+    level = float(np.clip(level, 0.0, 1.0))
+    if level <= 0.0:
+        return USRule()
+    limit = 40_000.0 * (1_000.0 / 40_000.0) ** level
+    tiers = (2, 3) if level > 0.8 else (3,)
+    return USRule(tpp=limit, tpp_pd=limit / 3.0, density=5.92, grey_tpp=limit,
+                  grey_density=1.6 if level >= 0.7 else float("inf"), tiers=tiers,
+                  hbm_to_china=level >= 0.6)
+
+
+def level_for_rule(rule: USRule) -> float:
+    """Inverse of :func:`rule_for_level` on the design limit: the stringency summary for plots."""
+    limit, _io, _d = rule.design_limits()
+    if rule.io_gb_s is not None and not np.isfinite(limit):
+        limit = rule.tpp * 1.0  # I/O-only rule: compute not limited; count as a TPP limit at tpp
+    if not np.isfinite(limit):
+        return 0.0
+    return float(np.clip(np.log(limit / 40_000.0) / np.log(1_000.0 / 40_000.0), 0.0, 1.0))
+
+
+@dataclass
+class Licence:
+    """A licensed channel: chips matching ``match`` may be sold to ``regions`` with a levy."""
+
+    match: tuple[str, ...]  # chip ids or parent ids, or "compliance" for every US compliance variant
+    regions: tuple[str, ...]
+    levy: float = 0.0  # share of revenue paid to the US government
+    approval: float = 1.0  # probability per buyer-month that a licence is granted
+
+
+@dataclass
+class PolicyState:
+    """All policy levers in force this month (both regulators)."""
+
+    us_rule: USRule = field(default_factory=USRule)
+    licences: list[Licence] = field(default_factory=list)
+    # Diffusion-rule caps: tier -> H100e per country per year (None: no cap)
+    tier_caps_h100e: dict[int, float] = field(default_factory=dict)
+    us_guidance_cann_penalty: float = 0.0  # utility penalty for using Ascend outside China (2025-05 guidance)
+    # China
+    cn_bans: set[str] = field(default_factory=set)  # chip ids / parent ids / "compliance"
+    cn_mandate: float = 0.0  # required domestic share for state-funded buyers (0..1)
+    cn_subsidy: float = 0.0  # electricity subsidy fraction for domestic-chip data centres
+    rare_earth: float = 0.0  # restriction level in [0, 1]
+    antitrust_fine: float = 0.0  # fraction of Nvidia's China revenue withheld
+
+    @property
+    def us_control_level(self) -> float:
+        return level_for_rule(self.us_rule)
+
+
+def _matches(patterns: set[str] | tuple[str, ...], chip: np.ndarray, parent: np.ndarray,
+             compliance: np.ndarray, us_vendor: np.ndarray) -> np.ndarray:
+    """Offerings whose chip or parent chip is named, or US compliance variants for 'compliance'."""
+    pats = set(patterns)
+    m = np.isin(chip, list(pats)) | np.isin(parent, list(pats))
+    if "compliance" in pats:
+        m |= compliance & us_vendor
+    return m
+
+
+def availability(policy: PolicyState, off: "OfferingView", region_tier: np.ndarray,
+                 region_ids: np.ndarray, region_is_cn: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (available (O,R) bool, levy (O,R) share of revenue, approval (O,R) probability).
+
+    US rule: a controlled US-vendor chip is unavailable in the rule's destination tiers unless a
+    licence covers it (then it carries the licence's levy and approval probability).
+    China: banned chips are unavailable in China. (docs/ODD.md Eq. P2-P3)
+    """
+    O, R = len(off.chip), len(region_ids)
+    controlled = policy.us_rule.controlled(off.tpp, off.density, off.io_gb_s) & off.us_vendor
+    dest = np.isin(region_tier, policy.us_rule.tiers)
+    blocked = controlled[:, None] & dest[None, :]
+    levy = np.zeros((O, R))
+    approval = np.ones((O, R))
+    for lic in policy.licences:
+        m = _matches(lic.match, off.chip, off.parent, off.compliance, off.us_vendor)
+        r = np.isin(region_ids, lic.regions)
+        cover = m[:, None] & r[None, :]
+        levy = np.where(cover, np.maximum(levy, lic.levy), levy)
+        approval = np.where(cover & blocked, np.minimum(approval, lic.approval), approval)
+        blocked = blocked & ~cover
+    available = ~blocked
+    if policy.cn_bans:
+        banned = _matches(policy.cn_bans, off.chip, off.parent, off.compliance, ~off.cn_vendor)
+        available &= ~(banned[:, None] & region_is_cn[None, :])
+    return available, levy, approval
+
+
+@dataclass
+class OfferingView:
+    """The columns of the offering table the rule engine reads (struct of arrays)."""
+
+    chip: np.ndarray
+    parent: np.ndarray
+    tpp: np.ndarray
+    density: np.ndarray
+    io_gb_s: np.ndarray
+    us_vendor: np.ndarray
+    cn_vendor: np.ndarray
+    compliance: np.ndarray
