@@ -1,64 +1,113 @@
 """Regulators: the US (export controls) and China (countermeasures) set their levers monthly.
 
-Scripted events (history, scenarios) are applied by the model before regulators act; after
-the scripted period (``reaction_start``) each regulator follows its reaction function.
+Scripted events (history, scenarios) are applied by the model before regulators act and
+override reactions in their month; from ``reaction_start`` each regulator follows its reaction
+function (docs/ODD.md Eq. R1-R2), with every coefficient a sweepable parameter.
 """
 
 from __future__ import annotations
 
 from mesa import Agent
 
-from model.policy import rule_for_level
+from model.policy import cn_rare_earth_reaction, rule_for_level, us_level_reaction
+from model.scenario import month_index
 
 
 class Regulator(Agent):
-    """Shared logic: a regulator acts on the model's PolicyState; subclasses implement react()."""
+    """Shared logic: act from reaction_start, except in months with scripted events."""
 
     home: str = ""
+
+    def __init__(self, model) -> None:
+        super().__init__(model)
+        self.started = False
 
     def step(self) -> None:
         m = self.model
         if m.month < m.reaction_start or m.month in m.scripted_months:
             return
+        if not self.started:
+            self.started = True
+            self.begin()
         self.react()
 
-    def react(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
+    def begin(self) -> None:
+        """Take over the levers at reaction_start."""
+
+    def react(self) -> None:
+        """One month of the reaction function."""
 
 
 class USRegulator(Regulator):
-    """US Commerce/BIS. At ``reaction_start`` the rule becomes the one for ``us_control_level``."""
+    """US Commerce/BIS: thresholds follow ``level`` (rule_for_level); the level tightens as China
+    catches up and loosens under rare-earth pressure or lost revenue (Eq. R1)."""
 
     home = "us"
 
     def __init__(self, model) -> None:
         super().__init__(model)
         self.level = float(model.p["us_control_level"])
-        self.started = False
+        self.applied = self.level
+
+    def begin(self) -> None:
+        m = self.model
+        self.level = float(m.p["us_control_level"])
+        self._apply(self.level)
+        for lic in m.policy.licences:
+            if "cn" in lic.regions:
+                lic.levy = float(m.p["licence_levy"])
 
     def react(self) -> None:
         m = self.model
-        if not self.started:
-            self.started = True
-            m.policy.us_rule = rule_for_level(self.level)
-            for lic in m.policy.licences:
-                if "cn" in lic.regions:
-                    lic.levy = float(m.p["licence_levy"])
+        if not m.p["us_reaction"] or not m.latest:
+            return
+        self.level = us_level_reaction(
+            self.level, cn_over_us=1.0 / max(m.latest["us_cn_compute_ratio"], 1e-9),
+            rare_earth=m.policy.rare_earth, nvidia_cn_share=m.latest["nvidia_china_revenue_share"],
+            p=m.p)
+        # Rules change in steps of 0.05 (a rulemaking, not a dial): fewer, discrete rule changes.
+        stepped = round(self.level * 20.0) / 20.0
+        if abs(stepped - self.applied) >= 0.05 - 1e-9:
+            self._apply(stepped)
+
+    def _apply(self, level: float) -> None:
+        m = self.model
+        hbm = m.policy.us_rule.hbm_to_china
+        m.policy.us_rule = rule_for_level(level)
+        m.policy.us_rule.hbm_to_china = hbm or m.policy.us_rule.hbm_to_china
+        self.applied = level
 
 
 class CNRegulator(Regulator):
-    """China's regulators (MOFCOM, CAC, NDRC, SAMR): hold the levers in force after history."""
+    """China (MOFCOM, CAC, NDRC, SAMR): retaliates with rare earths when US controls tighten,
+    relaxes them at a cost, bans US compliance chips while domestic supply covers demand, and
+    holds mandates and power subsidies (Eq. R2)."""
 
     home = "cn"
 
     def __init__(self, model) -> None:
         super().__init__(model)
-        self.started = False
+        self.seen_level = None
+
+    def begin(self) -> None:
+        m = self.model
+        m.policy.rare_earth = float(m.p["rare_earth_base"])
+        m.policy.cn_subsidy = float(m.p["cn_subsidy_after"])
+        self.seen_level = m.policy.us_control_level
 
     def react(self) -> None:
         m = self.model
-        if not self.started:
-            self.started = True
-            m.policy.rare_earth = float(m.p["rare_earth_base"])
-            m.policy.cn_subsidy = float(m.p["cn_subsidy_after"])
+        level = m.policy.us_control_level
+        if m.p["cn_reaction"]:
+            m.policy.rare_earth = cn_rare_earth_reaction(
+                m.policy.rare_earth, us_level_change=level - (self.seen_level or level), p=m.p)
+            coverage = m.domestic_coverage()
+            if coverage >= m.p["cn_ban_threshold"]:
+                m.policy.cn_bans.add("compliance")
+            elif coverage < 0.5 * m.p["cn_ban_threshold"]:  # hysteresis: lift only when short
+                m.policy.cn_bans.discard("compliance")
+        self.seen_level = level
+        start = month_index(m.p["rare_earth_shock_start"])
+        if m.p["rare_earth_shock_level"] > 0 and start <= m.month < start + m.p["rare_earth_shock_months"]:
+            m.policy.rare_earth = max(m.policy.rare_earth, float(m.p["rare_earth_shock_level"]))
         m.policy.cn_mandate = max(m.policy.cn_mandate, float(m.p["cn_mandate_after"]))

@@ -25,6 +25,9 @@ class ChipVendor(Agent):
         self.capacity_growth = float(row["capacity_growth_per_year"])
         self.markup = float(row["markup"])
         self.rd_share = float(row["rd_share"])
+        self.capital_usd = float(row["capital_usd"]) if row["capital_usd"] == row["capital_usd"] else 0.0
+        ipo = row["ipo"]
+        self.ipo_month = (int(ipo[:4]) * 12 + int(ipo[5:7]) - 1) if isinstance(ipo, str) and ipo else None
         self.base_capacity = self.capacity_2022  # before policy effects
         self.capacity_units = self.capacity_2022
         self.price_index = 1.0
@@ -35,6 +38,7 @@ class ChipVendor(Agent):
     # -- step 3 of the month -------------------------------------------------------------
     def step(self) -> None:
         m = self.model
+        self._raise_capital()
         util = m.last_vendor_utilisation[self.vidx]
         self.base_capacity = self._capacity_path(m, util)
         self.capacity_units = self.base_capacity * m.supply_factor(self)
@@ -55,14 +59,28 @@ class ChipVendor(Agent):
         if not prods:
             return
         newest = max(m.offer_available[o] for o in prods)
-        if m.month < newest + m.p["generation_months"]:
+        rd_decades = math.log10(1.0 + self.rd_budget_usd / 1e9)  # decades of R&D in USD bn
+        months = m.p["generation_months"] * max(1.0 - m.p["rd_time_effect"] * rd_decades, 0.5)
+        if m.month < newest + months:
             return
         flagship = max(prods, key=lambda o: (m.offer_value[o], m.offer_available[o]))
         base = m.p["roadmap_gain_us"] if self.bloc == "us" else m.p["roadmap_gain_cn"]
-        rd_musd = self.rd_budget_usd / 1e6
-        gain = base * (1.0 + m.p["rd_gain_effect"] * math.log10(1.0 + rd_musd / 1000.0))
+        gain = base * (1.0 + m.p["rd_gain_effect"] * rd_decades)
         self.rd_budget_usd = 0.0  # spent on this generation
         m.add_successor(flagship, gain)
+
+    def _raise_capital(self) -> None:
+        """Chinese vendors add capital raised (STAR-market/HK IPOs in their month, state funds each
+        month by capacity share) to their R&D budget, scaled by ``capital_shock`` (Eq. V7)."""
+        m = self.model
+        if self.bloc != "cn":
+            return
+        shock = m.p["capital_shock"]
+        if self.ipo_month is not None and m.month == self.ipo_month:
+            self.rd_budget_usd += self.capital_usd * shock
+        cn_cap = sum(v.base_capacity for v in m.vendors if v.bloc == "cn")
+        if cn_cap > 0:
+            self.rd_budget_usd += m.p["cn_state_fund_usd_per_year"] / 12.0 * shock * self.base_capacity / cn_cap
 
     def _capacity_path(self, m, util: float) -> float:
         """Capacity (units/month, Eq. V1): the observed 2022 -> 2025 path (log-linear), then

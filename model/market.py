@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.cluster import logit_choice
+from model.ecosystem import bass_hazard
 
 
 @dataclass
@@ -28,7 +29,7 @@ class Clearing:
 
 def clear_market(demand: np.ndarray, utility: np.ndarray, available: np.ndarray,
                  value: np.ndarray, vendor_of: np.ndarray, capacity: np.ndarray,
-                 rng: np.random.Generator, *, lots: int = 8, rounds: int = 3,
+                 rng: np.random.Generator, *, lots: int = 8, rounds: int = 6,
                  temperature: float = 1.0) -> Clearing:
     """Allocate demand (B,) in effective H100e over offerings (O,) under vendor capacity (V,).
 
@@ -65,8 +66,11 @@ def clear_market(demand: np.ndarray, utility: np.ndarray, available: np.ndarray,
         vendor_units = want_units.sum(axis=0) @ onehot  # (V,)
         if rnd == 0:
             first_units = vendor_units
+        # Capacity is released in equal tranches over the rounds (orders arrive through the month):
+        # demand that finds its first choices sold out competes for later tranches (Eq. M3).
+        tranche = cap_left / (rounds - rnd)
         with np.errstate(divide="ignore", invalid="ignore"):
-            fill_v = np.where(vendor_units > 0, np.minimum(1.0, cap_left / vendor_units), 1.0)
+            fill_v = np.where(vendor_units > 0, np.minimum(1.0, tranche / vendor_units), 1.0)
         fill_o = onehot @ fill_v  # (O,)
         got = want * fill_o[None, :]
         alloc += got
@@ -94,6 +98,6 @@ def bass_start(active: np.ndarray, weight: np.ndarray, p: float, q: float,
     of demand weight (docs/ODD.md Eq. M4). Returns the new ``active`` mask."""
     total = weight.sum()
     frac = (weight * active).sum() / total if total > 0 else 0.0
-    hazard = 1.0 - np.exp(-(p + q * frac) * dt_years)
+    hazard = bass_hazard(p, q, min(max(frac, 0.0), 1.0), dt_years)
     start = (~active) & (rng.random(active.shape[0]) < hazard)
     return active | start

@@ -26,11 +26,15 @@ from model.catalog import load_catalog
 from model.cluster import Offerings, Workloads, evaluate
 from model.ecosystem import (EcosystemParams, EcosystemState, network_value, portability, switching_cost,
                              update_ecosystem)
+from model.cluster import logit_choice
+from model.ecosystem import porting_decision
 from model.market import bass_start, buyer_utility, clear_market
-from model.params import check_value, defaults
+from model.energy import ai_power_share, power_capacity_kw, power_fill, scarcity_multiplier
+from model.params import PARAMETERS, check_value, defaults
 from model.policy import Licence, OfferingView, PolicyState, USRule, availability, rule_for_level
 from model.population import load_demand, load_hyperscalers, load_regions, load_vendors
 from model.scenario import Event, load_scenario, month_index, month_label
+from model.supply import SupplyState, load_supply, packages_available, unit_cost_index
 from model.types import H100_BF16_TFLOPS, STACK_INDEX, STACKS
 
 S = len(STACKS)
@@ -70,6 +74,9 @@ class BuyerArrays:
     fleet_eff: np.ndarray  # (B, S) installed effective H100e
     fleet_peak: np.ndarray  # (B, S) installed peak H100e
     porting: np.ndarray  # (B, S) porting level in [0, 1]
+    fleet_kw: np.ndarray  # (B,) facility power drawn by the installed fleet, kW
+    country_share: np.ndarray  # (B,) share of its country's demand (for per-country caps)
+    capped_bought: np.ndarray  # (B,) peak H100e of controlled US chips bought this calendar year
 
 
 class ChipMarketModel(Model):
@@ -94,6 +101,7 @@ class ChipMarketModel(Model):
         self.end_month = month_index(p["end"], "end")
         if self.end_month < self.start_month:
             raise ValueError(f"end {p['end']} is before start {p['start']}")
+        self._dates = self._date_params()  # every date parameter must be a valid YYYY-MM
         self.month = self.start_month
         self.reaction_start = month_index(p["reaction_start"], "reaction_start")
         self.events: dict[int, list[Event]] = {}
@@ -104,6 +112,9 @@ class ChipMarketModel(Model):
         self.eco = EcosystemState.initial()
         self.policy = PolicyState()
         self._rare_earth_history: list[float] = []
+        self.supply_df = load_supply()
+        self.supply = SupplyState(hbm_stock=float(p["hbm_stockpile_stacks"]), die_bank=float(p["die_bank_dies"]))
+        self.cn_supply_packages = float("inf")
         self._setup_regions()
         self._setup_offerings()
         self._setup_vendors()
@@ -117,6 +128,11 @@ class ChipMarketModel(Model):
         })
 
     # ------------------------------------------------------------------ set-up
+    def _date_params(self) -> dict[str, int]:
+        """Month indices of the date parameters (YYYY-MM strings), validated."""
+        return {name: month_index(self.p[name], f"parameter {name}") for name, prm in PARAMETERS.items()
+                if prm.kind is str and isinstance(prm.default, str) and prm.default[:2] in ("19", "20")}
+
     def _setup_regions(self) -> None:
         r = self.regions_df
         self.region_ids = np.array(r.index, dtype=object)
@@ -129,6 +145,13 @@ class ChipMarketModel(Model):
         self.region_is_cn = self.region_ids == "cn"
         self.region_is_gs = self.region_bloc == "gs"
         self.demand_path = load_demand()
+        self.region_dc_gw = r["dc_power_gw_2024"].to_numpy(dtype=float)
+        self.region_add_gw = r["power_add_gw_per_year"].to_numpy(dtype=float)
+        growth = {"us": self.p["power_add_growth_us"], "cn": self.p["power_add_growth_cn"],
+                  "gs": self.p["power_add_growth_gs"]}
+        self.region_add_growth = np.array([growth[b] for b in self.region_bloc], dtype=float)
+        self.region_power_kw = np.full(len(r), np.inf)
+        self.region_scarcity = np.ones(len(r))
 
     def _setup_offerings(self) -> None:
         """The offering table: catalog systems (compliance parts are designed at run time)."""
@@ -229,9 +252,16 @@ class ChipMarketModel(Model):
             ids=np.array(ids, dtype=object), region=region, is_gs=is_gs, share=share, beta=beta,
             estate=estate, alignment=align, state_funded=state_funded, active=active,
             fleet_eff=fleet.copy(), fleet_peak=fleet.copy(), porting=np.zeros((len(ids), S)),
+            fleet_kw=fleet.sum(axis=1) * self._legacy_kw_per_h100e() * self.region_pue[region],
+            country_share=share.copy(), capped_bought=np.zeros(len(ids)),
         )
         for i, bid in enumerate(ids):
             (GlobalSouthBuyer if is_gs[i] else Hyperscaler)(self, i, bid)
+
+    def _legacy_kw_per_h100e(self) -> float:
+        """All-in kW per effective H100e of the 2021 fleet (A100 HGX servers), for initial power."""
+        i = list(self.offer_ids).index("hgx-a100")
+        return float(self.core_off.watts_allin[i] / 1000.0 / self.offer_value[i])
 
     # ------------------------------------------------------------------ helpers
     def world_demand(self, month: int) -> float:
@@ -255,8 +285,8 @@ class ChipMarketModel(Model):
         return (r.tpp, r.io_gb_s, r.tpp_pd, r.density, r.grey_tpp, r.grey_density)
 
     def supply_factor(self, vendor: ChipVendor) -> float:
-        """Capacity multiplier from policy: rare-earth restriction for US-bloc vendors (after a lag),
-        the entity list and the HBM rule for Chinese vendors (docs/ODD.md Eq. V1)."""
+        """Capacity multiplier from policy: rare-earth restriction for US-bloc vendors (after a
+        lag) and the entity list (cut off from leading-edge foundries) for Chinese vendors (Eq. V1b)."""
         f = 1.0
         if vendor.bloc == "us":
             f *= 1.0 - self.p["rare_earth_capacity_cut"] * self._lagged_rare_earth()
@@ -264,9 +294,50 @@ class ChipMarketModel(Model):
             listed = self.entity_listed.get(vendor.vendor_id)
             if listed is not None and self.month >= listed:
                 f *= 1.0 - self.p["entity_list_capacity_cut"]
-            if self.policy.us_rule.hbm_to_china:
-                f *= 1.0 - self.p["hbm_rule_capacity_cut"]
         return max(f, 0.0)
+
+    def _update_cn_supply(self) -> None:
+        """Eq. S1-S3: the pool of packages Chinese vendors can make this month."""
+        if not self.p["cn_supply_model"]:
+            self.cn_supply_packages = float("inf")
+            return
+        hbm_rule = self.policy.us_rule.hbm_to_china
+        since = (self.month - self._dates["domestic_hbm_start"]) / 12.0
+        domestic_hbm = (self.p["domestic_hbm_stacks_month"] * (1.0 + self.p["domestic_hbm_growth"]) ** since
+                        if since >= 0 else 0.0)
+        self.supply.hbm_stock += domestic_hbm if hbm_rule else 0.0
+        pk, self._bank_dies, _ = packages_available(
+            self.supply_df, self.supply, self.month, ai_share=self.p["smic_ai_share"],
+            shock=self.p["cn_supply_shock"], hbm_rule=hbm_rule, die_bank_open=self.month >= 2024 * 12,
+            domestic_hbm_stacks=0.0, stacks_per_package=self.p["hbm_stacks_per_package"])
+        self.cn_supply_packages = pk
+
+    def _consume_cn_supply(self, cn_units: float) -> None:
+        """Deliveries draw down the die bank first, then the HBM stock (after the HBM rule)."""
+        if not self.p["cn_supply_model"] or not np.isfinite(self.cn_supply_packages):
+            return
+        share = min(cn_units / self.cn_supply_packages, 1.0) if self.cn_supply_packages > 0 else 0.0
+        self.supply.die_bank = max(self.supply.die_bank - self._bank_dies * share, 0.0)
+        if self.policy.us_rule.hbm_to_china:
+            self.supply.hbm_stock = max(self.supply.hbm_stock - cn_units * self.p["hbm_stacks_per_package"], 0.0)
+
+    def domestic_coverage(self) -> float:
+        """Chinese vendors' capacity (effective H100e) over China's demand this month (Eq. R2b)."""
+        cn_v = [v for v in self.vendors if v.bloc == "cn"]
+        cap_units = np.array([v.capacity_units for v in cn_v])
+        best = np.array([self.offer_value[self.vendor_products(v.vidx)].max() if len(self.vendor_products(v.vidx)) else 0.0
+                         for v in cn_v])
+        demand = self.region_demand(self.month)[self.region_is_cn].sum()
+        return float((cap_units * best).sum() / demand) if demand > 0 else 0.0
+
+    def _update_power(self) -> None:
+        """Eq. N1, N3: AI power capacity per region and the scarcity price multiplier."""
+        share = ai_power_share(self.month, self.p["ai_power_share_2022"], self.p["ai_power_share_2030"])
+        self.region_power_kw = power_capacity_kw(self.month, self.region_dc_gw, self.region_add_gw,
+                                                 self.region_add_growth, share)
+        used = np.bincount(self.buyers.region, weights=self.buyers.fleet_kw, minlength=len(self.region_ids))
+        self.region_power_used_kw = used
+        self.region_scarcity = scarcity_multiplier(used, self.region_power_kw, self.p["power_scarcity_markup"])
 
     def _lagged_rare_earth(self) -> float:
         hist = self._rare_earth_history
@@ -343,7 +414,10 @@ class ChipMarketModel(Model):
         self.agents_by_type[USRegulator].do("step")  # 2. regulators
         self.agents_by_type[CNRegulator].do("step")
         self._rare_earth_history.append(self.policy.rare_earth)
+        self._update_cn_supply()
+        self._update_power()
         self.agents_by_type[ChipVendor].shuffle_do("step")  # 3. vendors
+        self._share_cn_supply()
         cost, available, levy = self._price()  # 4. the core prices every offering
         clearing = self._trade(cost, available)  # 5. buyers choose
         self._deliver(clearing, levy)  # 6. deliveries, ecosystems, metrics
@@ -351,6 +425,15 @@ class ChipMarketModel(Model):
         self.month += 1
         if self.month > self.end_month:
             self.running = False
+
+    def _share_cn_supply(self) -> None:
+        """Chinese vendors' capacities are cut pro rata when the supply pool is short (Eq. S3b)."""
+        cn_v = [v for v in self.vendors if v.bloc == "cn"]
+        total = sum(v.capacity_units for v in cn_v)
+        if total > self.cn_supply_packages > 0 or self.cn_supply_packages <= 0:
+            f = max(self.cn_supply_packages, 0.0) / total if total > 0 else 0.0
+            for v in cn_v:
+                v.capacity_units *= f
 
     def _fire_events(self) -> None:
         pol = self.policy
@@ -366,7 +449,7 @@ class ChipMarketModel(Model):
                 pol.us_rule = rule_for_level(f["level"])
             elif ev.kind == "us_licence":
                 pol.licences.append(Licence(tuple(f["match"]), tuple(f["regions"]), f.get("levy", 0.0),
-                                            f.get("approval", 1.0)))
+                                            f.get("approval", 1.0), start=self.month + int(f.get("delay_months", 0))))
             elif ev.kind == "us_revoke_licence":
                 drop = set(f["match"])
                 pol.licences = [lc for lc in pol.licences if not drop & set(lc.match)]
@@ -388,6 +471,7 @@ class ChipMarketModel(Model):
                 pol.antitrust_fine = f["fine"]
             elif ev.kind == "set":
                 self.p.update(f["parameters"])
+                self._dates = self._date_params()
 
     def _price(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Cost per useful work (O, R) in USD per effective H100e-month, availability and levy."""
@@ -395,19 +479,22 @@ class ChipMarketModel(Model):
         live = (self.offer_available <= self.month) & (
             self.month - self.offer_available < self.p["product_life_months"])
         available, levy, approval = availability(self.policy, self.offer_view, self.region_tier,
-                                                 self.region_ids, self.region_is_cn)
+                                                 self.region_ids, self.region_is_cn, self.month)
         available &= live[:, None]
         if (approval < 1.0).any():  # licence approvals drawn per (offering, region) this month
             available &= self.rng.random(approval.shape) < approval
         price_idx = np.array([v.price_index for v in self.vendors])[self.offer_vendor]
-        re_cost = np.where(~self.offer_cn, 1.0 + self.p["rare_earth_cost"] * self.policy.rare_earth, 1.0)
-        self.offer_price = self.offer_list_price * price_idx * re_cost
+        # US-bloc vendors pay the rare-earth premium (Eq. V5b); Chinese vendors' unit cost follows
+        # SMIC yields and wafer prices relative to the product's launch (Eq. S4).
+        cost_mult = np.where(~self.offer_cn, 1.0 + self.p["rare_earth_cost"] * self.policy.rare_earth,
+                             self._cn_cost_index(self.month) / self._cn_cost_index_at(self.offer_available))
+        self.offer_price = self.offer_list_price * price_idx * cost_mult
         subsidy = np.zeros((O, len(self.region_ids)))
         subsidy[np.ix_(self.offer_cn, self.region_is_cn)] = self.policy.cn_subsidy
         off = dataclasses.replace(self.core_off, price_usd_per_accel=self.offer_price)
         # The hourly cost of an accelerator does not depend on the workload: price it on the
         # decode workload alone (the cheapest to evaluate); usd/h per accelerator = usd/h / n.
-        res = evaluate(off, self._cost_workload, n_accel=1024, elec_usd_kwh=self.region_elec,
+        res = evaluate(off, self._cost_workload, n_accel=1024, elec_usd_kwh=self.region_elec * self.region_scarcity,
                        pue=self.region_pue, levy=levy * self.p["levy_passthrough"],
                        energy_subsidy=subsidy, life_years=self.p["hardware_life_years"],
                        rate=self.p["capital_rate"])
@@ -416,6 +503,15 @@ class ChipMarketModel(Model):
         cost = usd_hour_accel * 730.0 / self.offer_value[:, None]
         self.offer_region_price = self.offer_price[:, None] * (1.0 + levy * self.p["levy_passthrough"])
         return cost, available, levy
+
+    def _cn_cost_index(self, month: int) -> float:
+        cache = self.__dict__.setdefault("_cost_cache", {})
+        if month not in cache:
+            cache[month] = unit_cost_index(self.supply_df, month, 2024 * 12)
+        return cache[month]
+
+    def _cn_cost_index_at(self, months: np.ndarray) -> np.ndarray:
+        return np.array([self._cn_cost_index(int(m)) for m in months])
 
     def _trade(self, cost: np.ndarray, available: np.ndarray):
         b = self.buyers
@@ -433,9 +529,10 @@ class ChipMarketModel(Model):
         sw = switching_cost(b.estate, b.fleet_eff, port, self.p["kappa"])  # (B, S)
         stack = self.offer_stack
         china = np.where(self.offer_cn, 1.0, -1.0)
-        align = self.p["alignment_weight"] * b.alignment[:, None] * china[None, :]
+        weight = np.where(b.is_gs, self.p["alignment_weight"], self.p["alignment_weight_hyperscaler"])
+        align = (weight * b.alignment)[:, None] * china[None, :]
         extra = np.zeros((len(b.ids), len(stack)))
-        if m >= month_index(self.p["bundle_start"]):
+        if m >= self._dates["bundle_start"]:
             extra += (b.is_gs[:, None] & (stack == STACK_INDEX["cann"])[None, :]) * self.p["bundle_bonus"]
         pen = self.policy.us_guidance_cann_penalty
         if pen:
@@ -444,6 +541,12 @@ class ChipMarketModel(Model):
         log_cost = np.log(np.maximum(cost[:, b.region].T, 1e-9))  # (B, O)
         util = buyer_utility(log_cost, b.beta, nv[stack][None, :], sw[:, stack], align, extra)
         avail = available[:, b.region].T.copy()
+        self._decide_porting(util, sw, avail)
+        # Diffusion-rule caps: a tier-2 country past its yearly cap of controlled US chips (Eq. P4)
+        cap2 = self.policy.tier_caps_h100e.get(2)
+        if cap2 is not None:
+            over = (self.region_tier[b.region] == 2) & (b.capped_bought >= cap2 * b.country_share)
+            avail[np.ix_(over, self._controlled_us())] = False
         # Mandated share of state-funded Chinese buyers: a second row restricted to domestic chips
         mand = self.policy.cn_mandate * b.state_funded * self.region_is_cn[b.region]
         rows = np.flatnonzero(mand > 0)
@@ -468,11 +571,44 @@ class ChipMarketModel(Model):
             cl.unmet = un
         with np.errstate(divide="ignore", invalid="ignore"):
             self.last_vendor_utilisation = np.where(cap > 0, cl.vendor_demand_units / cap, 1.0)
+        if self.p["power_constraint"]:
+            self._power_limit(cl)
         return cl
+
+    def _controlled_us(self) -> np.ndarray:
+        """(O,) US-vendor offerings the active rule controls."""
+        v = self.offer_view
+        return self.policy.us_rule.controlled(v.tpp, v.density, v.io_gb_s) & v.us_vendor
+
+    def _power_limit(self, cl) -> None:
+        """Eq. N2: purchases a region cannot power this month are not installed (left unmet)."""
+        b = self.buyers
+        pue = self.region_pue[b.region]
+        need_b = (cl.units * self.core_off.watts_allin[None, :]).sum(axis=1) * pue / 1000.0
+        need_r = np.bincount(b.region, weights=need_b, minlength=len(self.region_ids))
+        fill = power_fill(need_r, self.region_power_kw - self.region_power_used_kw)[b.region]
+        if (fill < 1.0).any():
+            cl.unmet = cl.unmet + cl.alloc.sum(axis=1) * (1.0 - fill)
+            cl.alloc = cl.alloc * fill[:, None]
+            cl.units = cl.units * fill[:, None]
+
+    def _decide_porting(self, util: np.ndarray, sw: np.ndarray, avail: np.ndarray) -> None:
+        """Eq. E5: buyers port their software estate toward a stack when the switching cost it
+        would remove, weighted by the demand they would put there if switching were free,
+        beats the monthly porting cost; mandated Chinese buyers port to CANN regardless."""
+        b = self.buyers
+        stack = self.offer_stack
+        free = logit_choice(util + sw[:, stack], avail, temperature=max(self.p["choice_temperature"], 1e-6))
+        onehot = np.zeros((len(stack), S))
+        onehot[np.arange(len(stack)), stack] = 1.0
+        saving = sw * (free @ onehot)
+        cost = np.broadcast_to((self.p["porting_cost"] * b.estate)[:, None], saving.shape)
+        mandated = b.state_funded & self.region_is_cn[b.region] & (self.policy.cn_mandate > 0)
+        b.porting = porting_decision(saving, cost, mandated, b.porting, self.eco_params)
 
     def _codesign(self) -> np.ndarray:
         c = np.zeros(S)
-        if self.month >= month_index(self.p["codesign_start"]):
+        if self.month >= self._dates["codesign_start"]:
             c[STACK_INDEX["cann"]] = self.p["codesign_level"]
         return c
 
@@ -488,6 +624,12 @@ class ChipMarketModel(Model):
         purchases_peak_bs = peak_bo @ stack_onehot
         b.fleet_eff = b.fleet_eff * (1.0 - retire) + purchases_eff_bs
         b.fleet_peak = b.fleet_peak * (1.0 - retire) + purchases_peak_bs
+        b.fleet_kw = b.fleet_kw * (1.0 - retire) + (cl.units @ self.core_off.watts_allin) \
+            * self.region_pue[b.region] / 1000.0
+        if self.month % 12 == 0:
+            b.capped_bought[:] = 0.0
+        b.capped_bought += peak_bo[:, self._controlled_us()].sum(axis=1) * (self.region_tier[b.region] == 2)
+        self._consume_cn_supply(float(cl.units[:, self.offer_cn].sum()))
         # Units and revenue per offering x region
         reg_onehot = np.zeros((len(b.ids), R))
         reg_onehot[np.arange(len(b.ids)), b.region] = 1.0
@@ -515,7 +657,7 @@ class ChipMarketModel(Model):
         inv[STACK_INDEX["rocm"]] = self.p["invest_rocm"]
         inv[STACK_INDEX["other_cn"]] = self.p["invest_other_cn"]
         inv[STACK_INDEX["cann"]] = self.p["invest_cann"] + (
-            self.p["invest_cann_open"] if self.month >= month_index(self.p["cann_open_source"]) else 0.0)
+            self.p["invest_cann_open"] if self.month >= self._dates["cann_open_source"] else 0.0)
         return np.clip(inv, 0.0, 1.0)
 
     # ------------------------------------------------------------------ metrics and tables

@@ -81,7 +81,8 @@ class Licence:
     match: tuple[str, ...]  # chip ids or parent ids, or "compliance" for every US compliance variant
     regions: tuple[str, ...]
     levy: float = 0.0  # share of revenue paid to the US government
-    approval: float = 1.0  # probability per buyer-month that a licence is granted
+    approval: float = 1.0  # probability per offering-region-month that a licence is granted
+    start: int = 0  # absolute month from which licences are issued (event date + delay)
 
 
 @dataclass
@@ -116,7 +117,8 @@ def _matches(patterns: set[str] | tuple[str, ...], chip: np.ndarray, parent: np.
 
 
 def availability(policy: PolicyState, off: "OfferingView", region_tier: np.ndarray,
-                 region_ids: np.ndarray, region_is_cn: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 region_ids: np.ndarray, region_is_cn: np.ndarray,
+                 month: int = 10**9) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (available (O,R) bool, levy (O,R) share of revenue, approval (O,R) probability).
 
     US rule: a controlled US-vendor chip is unavailable in the rule's destination tiers unless a
@@ -130,6 +132,8 @@ def availability(policy: PolicyState, off: "OfferingView", region_tier: np.ndarr
     levy = np.zeros((O, R))
     approval = np.ones((O, R))
     for lic in policy.licences:
+        if lic.start > month:
+            continue
         m = _matches(lic.match, off.chip, off.parent, off.compliance, off.us_vendor)
         r = np.isin(region_ids, lic.regions)
         cover = m[:, None] & r[None, :]
@@ -155,3 +159,33 @@ class OfferingView:
     us_vendor: np.ndarray
     cn_vendor: np.ndarray
     compliance: np.ndarray
+
+
+def us_level_reaction(level: float, *, cn_over_us: float, rare_earth: float, nvidia_cn_share: float,
+                      p: dict) -> float:
+    """Eq. R1: the US stringency level next month.
+
+    level' = level + a_t * max(0, (cn/us - target) / target)
+                   - a_l * max(0, rare_earth - threshold)
+                   - lobby * [Nvidia's China revenue share < 5 %]
+    clipped to [0, 1]: tightens as China's effective compute approaches the target ratio of the
+    US bloc's, loosens under rare-earth pressure (Geneva/London/Busan) and lost revenue.
+    """
+    target = max(float(p["us_target_ratio"]), 1e-9)
+    tighten = float(p["us_tighten_rate"]) * max(0.0, (cn_over_us - target) / target)
+    loosen = float(p["us_loosen_rate"]) * max(0.0, rare_earth - float(p["us_loosen_threshold"]))
+    share = nvidia_cn_share if nvidia_cn_share == nvidia_cn_share else 0.0
+    lobby = float(p["us_revenue_lobby"]) if share < 0.05 else 0.0
+    return float(np.clip(level + tighten - loosen - lobby, 0.0, 1.0))
+
+
+def cn_rare_earth_reaction(restriction: float, *, us_level_change: float, p: dict) -> float:
+    """Eq. R2: China's rare-earth restriction next month.
+
+    r' = base + (r - base) (1 - c) + retaliation * max(0, d level_US), clipped to [0, 1]:
+    retaliates when US controls tighten; restrictions above the base relax at rate c, their
+    cost to China (export revenue, credibility).
+    """
+    base = float(p["rare_earth_base"])
+    relaxed = base + (restriction - base) * (1.0 - float(p["cn_rare_earth_cost"]))
+    return float(np.clip(relaxed + float(p["cn_retaliation"]) * max(0.0, us_level_change), 0.0, 1.0))

@@ -39,6 +39,7 @@ EVENT_FIELDS: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
         "regions": ((list,), "list of region ids"),
         "levy": (_NUM, "a share of revenue in [0, 1]"),
         "approval": (_NUM, "a probability in [0, 1]"),
+        "delay_months": ((int,), "a whole number of months >= 0"),
     },
     "us_revoke_licence": {"match": ((list,), "list of chip ids or 'compliance'")},
     "us_tier_caps": {"tier2_h100e_per_year": (_NUM, "H100e per country per year (number >= 0)"),
