@@ -1,0 +1,116 @@
+"""`chipwar validate`: replay the baseline's history (2022-2025) over seeds and compare every
+observed figure of model/data/observed.csv with the model; exit 1 if any is out of its band."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+import pandas as pd
+
+from model.errors import InputError
+
+OK, BAD = "✓", "✗"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from model.validate import DEFAULT_ROOT_SEED
+
+    parser.add_argument("--seeds", type=int, default=5, metavar="N",
+                        help="history replays, seeds from SeedSequence(root seed) (default 5)")
+    parser.add_argument("--root-seed", type=int, default=DEFAULT_ROOT_SEED, metavar="S",
+                        help=f"root of the seed sequence (default {DEFAULT_ROOT_SEED})")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="worker processes when N seeds > 2 (default: one per core, at most N)")
+    parser.add_argument("--observed", default=None, metavar="CSV",
+                        help="observed figures with bands (default model/data/observed.csv)")
+    parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+
+def _num(x: float, unit: str) -> str:
+    """A figure in its unit's usual precision."""
+    if not math.isfinite(x):
+        return "n/a"
+    if unit == "fraction":
+        return f"{x:.3f}"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.4g}"
+
+
+def _range(lo: float, hi: float, unit: str) -> str:
+    return _num(lo, unit) if lo == hi else f"{_num(lo, unit)}–{_num(hi, unit)}"
+
+
+def render_table(df: pd.DataFrame, seeds: int) -> str:
+    """Aligned text table: one line per figure, then the aggregation notes."""
+    header = ("metric", "period", "unit", "observed", "band", "model mean", "model 5–95 %", "ok")
+    lines = []
+    partial = False
+    for r in df.itertuples(index=False):
+        mark = ""
+        if r.months != "-":
+            inside, total = (int(k) for k in r.months.split("/"))
+            if inside < total:
+                mark, partial = "*", True
+        lines.append((r.metric, f"{r.period}{mark}", r.unit, _num(r.observed, r.unit),
+                      _range(r.low, r.high, r.unit), _num(r.model_mean, r.unit),
+                      _range(r.model_lo, r.model_hi, r.unit), OK if r.in_band else BAD))
+    widths = [max(len(h), *(len(row[k]) for row in lines)) for k, h in enumerate(header)]
+    right = {3, 4, 5, 6}
+
+    def fmt(row: tuple[str, ...]) -> str:
+        return "  ".join(c.rjust(w) if k in right else c.ljust(w)
+                         for k, (c, w) in enumerate(zip(row, widths))).rstrip()
+
+    out = [fmt(header), fmt(tuple("-" * w for w in widths)), *(fmt(row) for row in lines), ""]
+    if partial:
+        for r in df.itertuples(index=False):
+            if r.months != "-" and r.months.split("/")[0] != r.months.split("/")[1]:
+                out.append(f"* {r.metric} {r.period}: only {r.months} months lie inside the "
+                           "replayed history (2022-01..2025-12); aggregated over those.")
+    out += [
+        "Revenue shares: revenue summed over the period, then divided. cn_domestic_share: the "
+        "monthly share",
+        "  weighted by China's purchases (H100e) in each month. Units: packages delivered to "
+        "China, summed.",
+        f"Model mean and 5–95 % range over {seeds} seed(s); system and serving/training figures "
+        "come from the",
+        "  catalog and the cluster core and are the same for every seed. in band: low <= model "
+        "mean <= high.",
+    ]
+    return "\n".join(out)
+
+
+def verdict(df: pd.DataFrame, seeds: int) -> str:
+    """One line: how many figures are in band and which are not."""
+    bad = df.loc[~df["in_band"], ["metric", "period"]]
+    head = f"validate: {int(df['in_band'].sum())}/{len(df)} figures in band over {seeds} seed(s)"
+    if bad.empty:
+        return head + " — calibration holds"
+    return head + "; OUT OF BAND: " + ", ".join(f"{m} {p}" for m, p in bad.itertuples(index=False))
+
+
+def run(args: argparse.Namespace) -> int:
+    from model.validate import validate
+
+    if args.seeds < 1:
+        raise InputError(f"--seeds {args.seeds}: expected a positive integer")
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers {args.workers}: expected a positive integer")
+    df = validate(seeds=args.seeds, root_seed=args.root_seed, observed_path=args.observed,
+                  workers=args.workers)
+    line = verdict(df, args.seeds)
+    if args.format == "table":
+        print(render_table(df, args.seeds))
+        print(line)
+    elif args.format == "csv":
+        sys.stdout.write(df.to_csv(index=False))
+        print(line, file=sys.stderr)
+    else:
+        records = df.astype(object).where(df.notna(), None).to_dict(orient="records")
+        print(json.dumps(records, indent=1, allow_nan=False))
+        print(line, file=sys.stderr)
+    return 0 if bool(df["in_band"].all()) else 1

@@ -1,0 +1,288 @@
+"""History replay against observed figures (issue 9): the baseline's 2022-2025 part over seeds,
+aggregated the way each observed figure is defined, next to its calibration band.
+
+Market figures (FACTS §4) come from ``model.run.run_one`` tables; published system figures
+(FACTS §2) from the cluster core and the catalog, identical for every seed. The observed
+values, bands and sources are ``model/data/observed.csv``. Pure: returns a frame, prints
+nothing; ``chipwar validate`` renders it.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import multiprocessing
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model.errors import InputError
+
+#: the replayed history (the baseline's first 48 months)
+HISTORY_START: str = "2022-01"
+HISTORY_END: str = "2025-12"
+#: fixed so that the shipped calibration verdict is reproducible
+DEFAULT_ROOT_SEED: int = 20220101
+#: the model interval is this quantile range of the per-seed figures
+INTERVAL_Q: tuple[float, float] = (0.05, 0.95)
+
+COLUMNS: tuple[str, ...] = ("metric", "period", "observed", "low", "high", "model_mean", "model_lo",
+                            "model_hi", "in_band", "kind", "source", "unit", "months", "basis")
+
+# ------------------------------------------------------------------------------------ periods
+_ONE = re.compile(r"^(\d{4})(?:-(\d\d)|-H([12])|-Q([1-4]))?$")
+
+
+def _bounds(token: str) -> tuple[int, int]:
+    """First and last month (as year*12 + month-1) of YYYY, YYYY-MM, YYYY-Hn or YYYY-Qn."""
+    m = _ONE.match(token)
+    if not m:
+        raise InputError(f"period {token!r}: expected YYYY, YYYY-MM, YYYY-Hn, YYYY-Qn or A..B")
+    year, month, half, quarter = m.groups()
+    base = int(year) * 12
+    if month:
+        return base + int(month) - 1, base + int(month) - 1
+    if half:
+        return base + 6 * (int(half) - 1), base + 6 * int(half) - 1
+    if quarter:
+        return base + 3 * (int(quarter) - 1), base + 3 * int(quarter) - 1
+    return base, base + 11
+
+
+def _month(k: int) -> str:
+    return f"{k // 12:04d}-{k % 12 + 1:02d}"
+
+
+def period_months(period: str) -> list[str]:
+    """Every month YYYY-MM of an observed.csv period (``2024``, ``2023-H1``, ``2021-02..2022-01``)."""
+    parts = period.split("..")
+    if len(parts) > 2:
+        raise InputError(f"period {period!r}: expected one period or a range A..B")
+    lo, hi = _bounds(parts[0])[0], _bounds(parts[-1])[1]
+    if hi < lo:
+        raise InputError(f"period {period!r}: ends before it starts")
+    return [_month(k) for k in range(lo, hi + 1)]
+
+
+def _history_months() -> list[str]:
+    return period_months(f"{HISTORY_START}..{HISTORY_END}")
+
+
+# ------------------------------------------------------------------------------------ market figures
+# Each takes the run's tables and the months of the period inside the run; returns one number.
+def _nvidia_china_revenue_share(tables: dict[str, pd.DataFrame], months: list[str]) -> float:
+    """Nvidia revenue billed to China / all Nvidia revenue, both summed over the period."""
+    v = tables["vendors"]
+    v = v[(v["vendor"] == "nvidia") & v["date"].isin(months)]
+    total = float(v["revenue_usd"].sum())
+    return float(v.loc[v["region"] == "cn", "revenue_usd"].sum()) / total if total > 0 else np.nan
+
+
+def _cn_domestic_share(tables: dict[str, pd.DataFrame], months: list[str]) -> float:
+    """The monthly ``cn_domestic_share`` weighted by China's purchases (H100e) in each month."""
+    m = tables["model"].set_index("date")["cn_domestic_share"]
+    a = tables["adoption"]
+    a = a[(a["region"] == "cn") & a["date"].isin(months)]
+    weight = a.groupby("date")["purchased_h100e"].sum()
+    share = m.reindex(weight.index).to_numpy(dtype=np.float64)
+    w = weight.to_numpy(dtype=np.float64)
+    ok = np.isfinite(share) & (w > 0)
+    return float((share[ok] * w[ok]).sum() / w[ok].sum()) if ok.any() else np.nan
+
+
+def _h20_units_cn(tables: dict[str, pd.DataFrame], months: list[str]) -> float:
+    """Nvidia compliance-variant packages (product id with ``-cn``) delivered in China."""
+    v = tables["vendors"]
+    sel = ((v["vendor"] == "nvidia") & (v["region"] == "cn") & v["date"].isin(months)
+           & v["product"].str.contains("-cn", regex=False))
+    return float(v.loc[sel, "units"].sum())
+
+
+def _huawei_units_cn(tables: dict[str, pd.DataFrame], months: list[str]) -> float:
+    """Huawei (Ascend) packages delivered in China, every product."""
+    v = tables["vendors"]
+    sel = (v["vendor"] == "huawei") & (v["region"] == "cn") & v["date"].isin(months)
+    return float(v.loc[sel, "units"].sum())
+
+
+MARKET_FIGURES: dict[str, tuple[Callable[[dict[str, pd.DataFrame], list[str]], float], str]] = {
+    "nvidia_china_revenue_share": (_nvidia_china_revenue_share,
+                                   "Nvidia revenue in cn / all Nvidia revenue, summed over the period"),
+    "cn_domestic_share": (_cn_domestic_share,
+                          "China's purchases on domestic chips (H100e), purchases-weighted over the period"),
+    "h20_units_cn": (_h20_units_cn, "Nvidia '-cn' variant packages delivered in cn, summed"),
+    "huawei_units_cn": (_huawei_units_cn, "Huawei packages delivered in cn, summed"),
+}
+
+
+# ------------------------------------------------------------------------------------ system figures
+def system_figures() -> dict[str, tuple[float, str]]:
+    """Published-figure counterparts from the catalog and the cluster core: name -> (value, basis).
+
+    Same inputs as tests/test_cluster.py: NVL72 and CM384 at one system each (BF16 peak and
+    all-in power from ``evaluate`` on a BF16 workload); DeepSeek-R1 serving on one CM384 (384
+    NPUs), the 15 ms case being the decode workload with ``tpot_s`` = 0.015; Llama 3 405B on
+    8,192 and 16,384 HGX H100; Megatron 1T on 3,072 HGX A100.
+    """
+    from model.catalog import load_catalog
+    from model.cluster import Offerings, Workloads, evaluate
+
+    cat = load_catalog()
+    off = Offerings.from_frame(cat.systems, cat.chips)
+
+    def idx(system_id: str) -> int:
+        hit = np.flatnonzero(off.ids == system_id)
+        if len(hit) == 0:
+            raise InputError(f"catalog has no system {system_id!r} needed by validate")
+        return int(hit[0])
+
+    out: dict[str, tuple[float, str]] = {}
+    n = off.n_per_system.astype(np.float64)
+    bf16 = evaluate(off, Workloads.load(ids=["llama3-405b-train"]), n_accel=n)
+    for name, sid in (("nvl72", "gb200-nvl72"), ("cm384", "cloudmatrix-384")):
+        i = idx(sid)
+        peak_pflops = float(bf16.peak_pflops[i, 0, 0])
+        power_kw = float(bf16.power_kw[i, 0, 0])
+        basis = f"{sid}, {int(n[i])} accelerators"
+        out[f"{name}_bf16_pflops"] = (peak_pflops, f"{basis}: core peak at BF16")
+        out[f"{name}_hbm_tb"] = (float(n[i] * off.hbm_gb[i] / 1000.0), f"{basis}: catalog HBM GB x n")
+        out[f"{name}_hbm_bw_tb_s"] = (float(n[i] * off.hbm_tb_s[i]), f"{basis}: catalog HBM TB/s x n")
+        out[f"{name}_power_kw"] = (power_kw, f"{basis}: core all-in power")
+        out[f"{name}_w_per_tflop"] = (power_kw / peak_pflops, f"{basis}: all-in kW / BF16 PFLOPS")
+
+    cm = off.take([idx("cloudmatrix-384")])
+    serve = Workloads.load(ids=["deepseek-r1-decode", "deepseek-r1-prefill"])
+    dec15 = dataclasses.replace(serve.take([0]), tpot_s=np.array([0.015]))
+    r = evaluate(cm, serve, n_accel=384)
+    r15 = evaluate(cm, dec15, n_accel=384)
+    out["cm384_decode_tok_s_per_npu"] = (float(r.tokens_per_s_per_accel[0, 0, 0]),
+                                         "core, deepseek-r1-decode (TPOT 50 ms) on 384 NPUs")
+    out["cm384_decode_tok_s_per_npu_15ms"] = (float(r15.tokens_per_s_per_accel[0, 0, 0]),
+                                              "core, deepseek-r1-decode with TPOT 15 ms on 384 NPUs")
+    out["cm384_prefill_tok_s_per_npu"] = (float(r.tokens_per_s_per_accel[0, 1, 0]),
+                                          "core, deepseek-r1-prefill on 384 NPUs")
+    for name, sid, wid, n_acc in (("llama3_405b_mfu_8k_h100", "hgx-h100", "llama3-405b-train", 8192),
+                                  ("llama3_405b_mfu_16k_h100", "hgx-h100", "llama3-405b-train", 16384),
+                                  ("megatron_1t_a100_frac_peak", "hgx-a100", "megatron-1t-train", 3072)):
+        res = evaluate(off.take([idx(sid)]), Workloads.load(ids=[wid]), n_accel=n_acc)
+        out[name] = (float(res.mfu[0, 0, 0]), f"core MFU, {wid} on {n_acc:,} {sid}")
+    return out
+
+
+SYSTEM_FIGURES: tuple[str, ...] = (
+    "nvl72_bf16_pflops", "nvl72_hbm_tb", "nvl72_hbm_bw_tb_s", "nvl72_power_kw", "nvl72_w_per_tflop",
+    "cm384_bf16_pflops", "cm384_hbm_tb", "cm384_hbm_bw_tb_s", "cm384_power_kw", "cm384_w_per_tflop",
+    "cm384_decode_tok_s_per_npu", "cm384_decode_tok_s_per_npu_15ms", "cm384_prefill_tok_s_per_npu",
+    "llama3_405b_mfu_8k_h100", "llama3_405b_mfu_16k_h100", "megatron_1t_a100_frac_peak",
+)
+
+
+# ------------------------------------------------------------------------------------ seeds
+def seed_list(seeds: int, root_seed: int = DEFAULT_ROOT_SEED) -> list[int]:
+    """Run seeds as the sweep runner draws them: SeedSequence(root).spawn(n), 32 bits each."""
+    return [int(c.generate_state(1)[0]) for c in np.random.SeedSequence(root_seed).spawn(seeds)]
+
+
+def _seed_figures(seed: int, specs: list[tuple[str, list[str]]]) -> list[float]:
+    """One history run; the market figure of every (metric, months) spec. Runs in a worker."""
+    from model.run import run_one
+
+    tables = run_one({"end": HISTORY_END}, seed)
+    return [MARKET_FIGURES[metric][0](tables, months) for metric, months in specs]
+
+
+def _pool(workers: int) -> cf.ProcessPoolExecutor:
+    """A process pool safe under spawn/forkserver: the task is a module-level function here."""
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload(["model.validate", "model.run"])
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
+def _run_seeds(seeds: list[int], specs: list[tuple[str, list[str]]], workers: int) -> np.ndarray:
+    """(seeds, specs) array of market figures, in seed order."""
+    if not specs:
+        return np.empty((len(seeds), 0))
+    # no pool inside a worker process (a sweep task, or a script re-imported by spawn/forkserver)
+    in_worker = multiprocessing.parent_process() is not None
+    if len(seeds) > 2 and workers > 1 and not in_worker:
+        with _pool(min(workers, len(seeds))) as pool:
+            rows = list(pool.map(_seed_figures, seeds, [specs] * len(seeds)))
+    else:
+        rows = [_seed_figures(s, specs) for s in seeds]
+    return np.asarray(rows, dtype=np.float64).reshape(len(seeds), len(specs))
+
+
+# ------------------------------------------------------------------------------------ validate
+def validate(seeds: int = 5, root_seed: int = DEFAULT_ROOT_SEED,
+             observed_path: str | Path | None = None, workers: int | None = None) -> pd.DataFrame:
+    """Replay the baseline's history over ``seeds`` seeds; one row per observed figure.
+
+    ``model_mean`` is the mean over seeds of the figure aggregated over its period;
+    ``model_lo``/``model_hi`` the 5-95 % range over seeds; ``in_band`` = low <= mean <= high.
+    A period only partly inside the run is aggregated over the months inside (``months``);
+    one wholly outside, or a metric the model cannot produce, is refused (InputError).
+    """
+    from model.population import load_observed
+
+    if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 1:
+        raise InputError(f"seeds = {seeds!r}: expected a positive integer")
+    if workers is not None and workers < 1:
+        raise InputError(f"workers = {workers!r}: expected a positive integer")
+    obs = load_observed(observed_path)
+    where_ = str(observed_path) if observed_path else "model/data/observed.csv"
+    known = sorted([*MARKET_FIGURES, *SYSTEM_FIGURES])
+    unknown = sorted(set(obs["metric"]) - set(known))
+    if unknown:
+        raise InputError(f"{where_}: metric {unknown[0]!r} has no model counterpart; "
+                         f"known: {', '.join(known)}")
+
+    history = set(_history_months())
+    specs: list[tuple[str, list[str]]] = []
+    spec_of_row: dict[int, int] = {}
+    months_of_row: dict[int, tuple[int, int]] = {}
+    for i, r in obs.iterrows():
+        if r["metric"] not in MARKET_FIGURES:
+            continue
+        all_months = period_months(r["period"])
+        inside = [m for m in all_months if m in history]
+        if not inside:
+            raise InputError(f"{where_}: {r['metric']} period {r['period']!r} lies outside the "
+                             f"replayed history {HISTORY_START}..{HISTORY_END}")
+        spec_of_row[i] = len(specs)
+        months_of_row[i] = (len(inside), len(all_months))
+        specs.append((r["metric"], inside))
+
+    run_seeds = seed_list(int(seeds), root_seed)
+    n_workers = workers if workers is not None else min(os.cpu_count() or 1, len(run_seeds))
+    per_seed = _run_seeds(run_seeds, specs, n_workers)
+    system = system_figures() if any(m in SYSTEM_FIGURES for m in obs["metric"]) else {}
+
+    rows = []
+    for i, r in obs.iterrows():
+        if i in spec_of_row:
+            x = per_seed[:, spec_of_row[i]]
+            x = x[np.isfinite(x)]
+            mean = float(x.mean()) if len(x) else np.nan
+            lo, hi = (float(q) for q in np.quantile(x, INTERVAL_Q)) if len(x) else (np.nan, np.nan)
+            inside, total = months_of_row[i]
+            months = f"{inside}/{total}"
+            basis = MARKET_FIGURES[r["metric"]][1]
+        else:
+            mean, basis = system[r["metric"]]
+            lo = hi = mean
+            months = "-"
+        rows.append({
+            "metric": r["metric"], "period": r["period"], "observed": float(r["value"]),
+            "low": float(r["low"]), "high": float(r["high"]), "model_mean": mean,
+            "model_lo": lo, "model_hi": hi,
+            "in_band": bool(np.isfinite(mean) and r["low"] <= mean <= r["high"]),
+            "kind": r["kind"], "source": r["source"], "unit": r["unit"], "months": months,
+            "basis": basis,
+        })
+    return pd.DataFrame(rows, columns=list(COLUMNS))
