@@ -5,7 +5,7 @@
 2. The same design points and run count through ``mesa.batch_run(ChipMarketModel, ...,
    number_processes=2)`` -> ratio t_runner / t_batch_run (below 1: the runner is faster;
    batch_run keeps every result in memory and writes nothing).
-3. Peak resident memory of the parent process (ru_maxrss, fresh subprocess each) for a
+3. Peak resident memory of the parent process (VmHWM, fresh subprocess each) for a
    sweep of 100 and of 1,000 runs of a cheap run function with model-sized tables
    (168 months): flat memory means the two peaks are about equal.
 
@@ -84,7 +84,19 @@ def memory_child(n_runs: int, out: Path) -> None:
     rows = sum(len(pd.read_parquet(p, columns=["step"])) for p in (out / "adoption").glob("*.parquet"))
     print(json.dumps({"runs": res.n_ok, "chunks": res.n_chunks, "adoption_rows": rows,
                       "seconds": time.perf_counter() - t0,
-                      "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "maxrss_mb": peak_rss_mb()}))
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM, because Linux carries ru_maxrss over
+    execve from the forking parent (a big parent would mask the child's own peak)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _scenario_stub(d: Path) -> Path:
@@ -116,6 +128,10 @@ def time_model(n_runs: int, end: str | None, tmp: Path) -> dict:
     res = run_sweep(design, tmp / "pool2", workers=2, progress=False)
     t["workers2_s"] = time.perf_counter() - t0
     t["failed"] = res.n_failed
+    if res.n_failed:
+        first = json.loads(res.failures_path.read_text().splitlines()[0])
+        print(f"warning: {res.n_failed} runs failed, e.g. {first['run_id']}: "
+              f"{first['traceback'].strip().splitlines()[-1]}", file=sys.stderr)
     same = all(read_tables(tmp / "serial")[k].equals(read_tables(tmp / "pool2")[k])
                for k in ("model", "adoption", "vendors"))
     t["serial_equals_parallel"] = same
@@ -149,6 +165,7 @@ def main() -> None:
     figures = []
     with tempfile.TemporaryDirectory(prefix="bench_sweep_") as tmpdir:
         tmp = Path(tmpdir)
+        mem = {n: measure_memory(n, tmp) for n in (small, large)}
         if not args.skip_model:
             t = time_model(n_runs, end, tmp)
             print(f"model: {t['runs']} baseline runs{' to ' + end if end else ''}: serial "
@@ -157,7 +174,6 @@ def main() -> None:
                   f"{t['serial_equals_parallel']}")
             figures += [f"efficiency_2w={t['efficiency']:.2f}",
                         f"runner/batch_run={t['runner_over_batch_run']:.2f}"]
-        mem = {n: measure_memory(n, tmp) for n in (small, large)}
         for n, m in mem.items():
             print(f"memory: {m['runs']} cheap runs ({m['adoption_rows']:,} adoption rows, "
                   f"{m['chunks']} chunks, {m['seconds']:.1f} s): parent peak RSS {m['maxrss_mb']:.0f} MB")

@@ -45,7 +45,8 @@ DEFAULT_RUN_FN = "model.run:run_one"
 DESIGN_KEYS: dict[str, str] = {
     "scenario": "a scenario name in model/scenarios/ or a path to a .toml file",
     "sampler": f"one of {', '.join(SAMPLERS)}",
-    "samples": "a positive integer (lhs: points; sobol: base N, a power of 2; morris: trajectories)",
+    "samples": "a positive integer (lhs: points; sobol: base N, a power of 2; "
+               "morris: trajectories)",
     "replications": "a positive integer",
     "root_seed": "a non-negative integer",
     "fixed": "a table of parameter = value held constant",
@@ -76,7 +77,7 @@ class Run:
     design_index: int
     replication: int
     seed: int
-    params: dict[str, Any]  # what the run function receives: scenario, fixed, varied, run_id, replication
+    params: dict[str, Any]  # to the run function: scenario, fixed, varied, run_id, replication
     varied: dict[str, Any]  # the design row: stamped as columns on every output row
 
 
@@ -132,7 +133,8 @@ class Design:
         return [{k: _py(v) for k, v in rec.items()} for rec in self.points.to_dict("records")]
 
 
-def load_design(path: str | Path, *, replications: int | None = None, quick: bool = False) -> Design:
+def load_design(path: str | Path, *, replications: int | None = None,
+                quick: bool = False) -> Design:
     """Read and validate a design TOML file; raise DesignError naming file, key and value."""
     path = Path(path)
     if not path.is_file():
@@ -185,7 +187,8 @@ def build_design(spec: Mapping[str, Any], *, origin: str = "design", base_dir: P
             raise DesignError(f"{origin}: samples = {samples}: sampler 'sobol' needs a power of 2 "
                               "(the balance properties of Sobol' points require it)")
         if sampler == "morris" and samples < 2:
-            raise DesignError(f"{origin}: samples = {samples}: Morris needs at least 2 trajectories")
+            raise DesignError(f"{origin}: samples = {samples}: Morris needs at least 2 "
+                              "trajectories")
     elif "samples" in spec:
         raise DesignError(f"{origin}: samples = {spec['samples']!r}: not used by sampler "
                           f"{sampler!r}; remove it")
@@ -220,14 +223,16 @@ def build_design(spec: Mapping[str, Any], *, origin: str = "design", base_dir: P
         params_spec = _check_parameters(spec.get("parameters"), sampler, origin)
         if quick:
             if sampler == "grid":
-                params_spec = {k: v if len(v) <= 2 else [v[0], v[-1]] for k, v in params_spec.items()}
+                params_spec = {k: v if len(v) <= 2 else [v[0], v[-1]]
+                               for k, v in params_spec.items()}
             else:
                 samples = min(samples, {"lhs": 4, "sobol": 2, "morris": 2}[sampler])
         rng = np.random.default_rng(np.random.SeedSequence(root_seed, spawn_key=_SAMPLER_SPAWN_KEY))
         points = _sample(sampler, params_spec, samples, options, rng)
     overlap = sorted(set(points.columns) & set(fixed))
     if overlap:
-        raise DesignError(f"{origin}: {overlap[0]!r} is both fixed and varied; keep it in one place")
+        raise DesignError(f"{origin}: {overlap[0]!r} is both fixed and varied; keep it in one "
+                          "place")
     if "scenario" in points.columns:
         raise DesignError(f"{origin}: 'scenario' cannot be varied in a design table; use one "
                           "design per scenario")
@@ -509,8 +514,11 @@ def _stamp(df: pd.DataFrame, run: Run) -> pd.DataFrame:
         else:
             df.insert(min(pos, len(df.columns)), col, values)
     for name, value in run.varied.items():
-        df[name] = pd.Series([value] * n, index=df.index,
-                             dtype="str" if isinstance(value, str) else None)
+        # A swept parameter that shares its name with a table column (us_control_level is both a
+        # lever and a monthly metric) is stamped as param_<name>, keeping the metric intact.
+        col = f"param_{name}" if name in df.columns else name
+        df[col] = pd.Series([value] * n, index=df.index,
+                            dtype="str" if isinstance(value, str) else None)
     return df
 
 
@@ -545,7 +553,8 @@ class _ExecutorHandle:
 
 
 def _open_executor(executor: cf.Executor | None, workers: int | None, scheduler: str | None,
-                   dask_local: int | None, serial: bool, preload: tuple[str, ...] = ()) -> _ExecutorHandle:
+                   dask_local: int | None, serial: bool,
+                   preload: tuple[str, ...] = ()) -> _ExecutorHandle:
     chosen = sum(x is not None and x is not False for x in (executor, workers, scheduler,
                                                               dask_local, serial or None))
     if chosen > 1:
@@ -640,7 +649,8 @@ def run_sweep(design: Design, out_dir: str | Path, *, run_fn: str | RunFn = DEFA
         raise InputError("choose --resume or --overwrite, not both")
     if chunk_size is not None and chunk_size < 1:
         raise InputError(f"--chunk-size {chunk_size}: expected at least 1")
-    run_fn_label = run_fn if isinstance(run_fn, str) else f"{run_fn.__module__}:{run_fn.__qualname__}"
+    run_fn_label = (run_fn if isinstance(run_fn, str)
+                    else f"{run_fn.__module__}:{run_fn.__qualname__}")
     resolve_run_fn(run_fn)  # fail early, before writing, if it cannot be imported
     runs = design.runs()
     manifest = _new_manifest(design, run_fn_label)
@@ -794,7 +804,8 @@ def _prepare_dir(out: Path, manifest: dict[str, Any], *, resume: bool,
                          "sweep or --overwrite to replace it")
     if exists and not (out / "manifest.json").is_file():
         raise InputError(f"--out {out}: not empty and has no manifest.json (not a sweep "
-                         "directory); refusing to " + ("resume into" if resume else "delete") + " it")
+                         "directory); refusing to "
+                         + ("resume into" if resume else "delete") + " it")
     if exists and overwrite:
         shutil.rmtree(out)
     elif exists and resume:

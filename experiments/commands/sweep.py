@@ -13,7 +13,8 @@ from model.errors import InputError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("design", type=Path, help="design file (TOML), e.g. experiments/designs/smoke.toml")
+    parser.add_argument("design", type=Path,
+                        help="design file (TOML), e.g. experiments/designs/smoke.toml")
     parser.add_argument("--replications", type=int, metavar="N",
                         help="runs per design point (overrides the design file)")
     parser.add_argument("--out", type=Path, metavar="DIR",
@@ -44,13 +45,14 @@ def run(args: argparse.Namespace) -> int:
     run_fn = args.run_fn or DEFAULT_RUN_FN
     resolve_run_fn(run_fn)  # an unknown module:function is bad input (exit 2)
     out = args.out or Path("outputs") / f"sweep-{args.design.stem}"
-    result = run_sweep(design, out, run_fn=run_fn, workers=args.workers, scheduler=args.scheduler,
-                       dask_local=args.dask_local, serial=args.serial, chunk_size=args.chunk_size,
-                       resume=args.resume, overwrite=args.overwrite)
+    result = run_sweep(design, out, run_fn=run_fn, workers=args.workers,
+                       scheduler=args.scheduler, dask_local=args.dask_local, serial=args.serial,
+                       chunk_size=args.chunk_size, resume=args.resume, overwrite=args.overwrite)
     print(f"wrote {out}/ (model/, adoption/, vendors/, manifest.json, failures.jsonl)")
     print(f"sweep {args.design.stem}: {result.summary()}")
     if result.n_failed:
-        print(f"chipwar sweep: {result.n_failed} of {result.n_runs - result.n_resumed} runs failed; "
+        attempted = result.n_runs - result.n_resumed
+        print(f"chipwar sweep: {result.n_failed} of {attempted} runs failed; "
               f"tracebacks in {result.failures_path}")
         return 1
     return 0
