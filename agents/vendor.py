@@ -20,8 +20,10 @@ class ChipVendor(Agent):
         self.bloc: str = row["bloc"]
         self.stack: str = row["stack"]
         self.capacity_2022 = float(row["capacity_units_month_2022"])
-        c25 = row.get("capacity_units_month_2025", float("nan"))
-        self.capacity_2025 = float(c25) if c25 == c25 else float("nan")
+        pts = [(2022.5, self.capacity_2022)] + [
+            (y + 0.5, float(row[f"capacity_units_month_{y}"])) for y in (2023, 2024, 2025)
+            if row[f"capacity_units_month_{y}"] == row[f"capacity_units_month_{y}"]]
+        self.anchors = (np.array([p[0] for p in pts]), np.array([p[1] for p in pts]))
         self.capacity_growth = float(row["capacity_growth_per_year"])
         self.markup = float(row["markup"])
         self.rd_share = float(row["rd_share"])
@@ -83,19 +85,20 @@ class ChipVendor(Agent):
             self.rd_budget_usd += m.p["cn_state_fund_usd_per_year"] / 12.0 * shock * self.base_capacity / cn_cap
 
     def _capacity_path(self, m, util: float) -> float:
-        """Capacity (units/month, Eq. V1): the observed 2022 -> 2025 path (log-linear), then
-        organic growth ``capacity_growth_per_year`` plus expansion toward excess demand at up to
-        ``capacity_expansion_rate`` per month."""
-        years = (m.month - 2022 * 12) / 12.0
-        c22, c25 = self.capacity_2022, self.capacity_2025
-        if years <= 3.0 and c25 == c25:
-            if c22 > 0:
-                return c22 * (c25 / c22) ** (max(years, 0.0) / 3.0)
-            return c25 * max(years, 0.0) / 3.0
-        if years <= 0.0 or c25 != c25:
-            return max(c22, 1.0) * (1.0 + self.capacity_growth) ** max(years, 0.0)
+        """Capacity (units/month, Eq. V1). Through the observed yearly anchors (2022, 2024 where
+        known, 2025; placed at mid-year) log-linearly, or linearly from a zero start; then organic
+        growth ``capacity_growth_per_year`` plus, from reaction_start, expansion toward excess
+        demand at up to ``capacity_expansion_rate`` per month."""
+        t = m.month / 12.0
+        years, caps = self.anchors
+        if t <= years[-1]:
+            if caps[0] > 0:
+                return float(np.exp(np.interp(t, years, np.log(caps))))
+            return float(np.interp(t, years, caps))
+        if self.base_capacity <= 0:
+            return caps[-1]
         cap = self.base_capacity * (1.0 + self.capacity_growth) ** (1.0 / 12.0)
-        if np.isfinite(util) and util > 1.0:
+        if np.isfinite(util) and util > 1.0 and m.month >= m.reaction_start:
             cap *= 1.0 + m.p["capacity_expansion_rate"] * min(util - 1.0, 1.0)
         return cap
 

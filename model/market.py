@@ -23,14 +23,15 @@ class Clearing:
 
     alloc: np.ndarray  # (B, O) effective H100e delivered to each buyer from each offering
     units: np.ndarray  # (B, O) accelerator units delivered
-    unmet: np.ndarray  # (B,) effective H100e demanded but not delivered
+    unmet: np.ndarray  # (B,) effective H100e demanded but not delivered (rationed out)
+    forgone: np.ndarray  # (B,) effective H100e the buyer chose not to buy (the outside option)
     vendor_demand_units: np.ndarray  # (V,) first-round units wanted per vendor (for pricing)
 
 
 def clear_market(demand: np.ndarray, utility: np.ndarray, available: np.ndarray,
                  value: np.ndarray, vendor_of: np.ndarray, capacity: np.ndarray,
                  rng: np.random.Generator, *, lots: int = 8, rounds: int = 6,
-                 temperature: float = 1.0) -> Clearing:
+                 temperature: float = 1.0, outside_utility: np.ndarray | None = None) -> Clearing:
     """Allocate demand (B,) in effective H100e over offerings (O,) under vendor capacity (V,).
 
     ``utility`` (B, O) is the deterministic logit utility; ``available`` (B, O) masks offerings a
@@ -39,6 +40,13 @@ def clear_market(demand: np.ndarray, utility: np.ndarray, available: np.ndarray,
     offering. ``lots`` > 0 draws each buyer's first-round split from a multinomial over its
     choice probabilities (lumpy procurement); ``lots`` = 0 uses the expected split.
     """
+    if outside_utility is not None:  # the outside option: not buying, unlimited "capacity" (Eq. M1b)
+        B0 = utility.shape[0]
+        utility = np.hstack([utility, np.asarray(outside_utility, float).reshape(B0, 1)])
+        available = np.hstack([available, np.ones((B0, 1), dtype=bool)])
+        value = np.append(value, 1.0)
+        vendor_of = np.append(vendor_of, capacity.shape[0])
+        capacity = np.append(np.asarray(capacity, dtype=float), np.inf)
     B, O = utility.shape
     V = capacity.shape[0]
     demand = np.asarray(demand, dtype=float)
@@ -81,7 +89,12 @@ def clear_market(demand: np.ndarray, utility: np.ndarray, available: np.ndarray,
         if remaining.sum() <= 1e-12 * max(demand.sum(), 1.0):
             break
     units = alloc / value[None, :]
-    return Clearing(alloc=alloc, units=units, unmet=remaining, vendor_demand_units=first_units)
+    forgone = np.zeros(B)
+    if outside_utility is not None:
+        forgone = alloc[:, -1].copy()
+        alloc, units, first_units = alloc[:, :-1], units[:, :-1], first_units[:-1]
+    return Clearing(alloc=alloc, units=units, unmet=remaining, forgone=forgone,
+                    vendor_demand_units=first_units)
 
 
 def buyer_utility(log_cost: np.ndarray, beta: np.ndarray, network: np.ndarray,

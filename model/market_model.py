@@ -115,6 +115,7 @@ class ChipMarketModel(Model):
         self.supply_df = load_supply()
         self.supply = SupplyState(hbm_stock=float(p["hbm_stockpile_stacks"]), die_bank=float(p["die_bank_dies"]))
         self.cn_supply_packages = float("inf")
+        self.cn_ai_share = float(p["smic_ai_share"])  # rises when Chinese vendors are short (Eq. S5)
         self._setup_regions()
         self._setup_offerings()
         self._setup_vendors()
@@ -169,7 +170,7 @@ class ChipMarketModel(Model):
         self._build_offerings(keep, chips)
 
     # Columns of the offering table (struct of arrays; derived offerings are appended).
-    _OFFER_COLS = ("offer_ids", "offer_chip", "offer_parent", "offer_compliance", "offer_vendor",
+    _OFFER_COLS = ("offer_ids", "offer_chip", "offer_parent", "offer_parent_idx", "offer_compliance", "offer_vendor",
                    "offer_stack", "offer_cn", "offer_available", "offer_tpp", "offer_density",
                    "offer_io", "offer_list_price", "offer_peak", "offer_value")
 
@@ -184,6 +185,7 @@ class ChipMarketModel(Model):
         self.offer_ids = off.ids.copy()
         self.offer_chip = off.chip.copy()
         self.offer_parent = np.full(len(off), "", dtype=object)
+        self.offer_parent_idx = np.full(len(off), -1, dtype=int)
         self.offer_compliance = np.zeros(len(off), dtype=bool)
         self.offer_vendor = np.array([self.vendor_ids.index(v) for v in ch["vendor"]], dtype=int)
         self.offer_stack = np.array([STACK_INDEX[s] for s in ch["stack"]], dtype=int)
@@ -273,8 +275,13 @@ class ChipMarketModel(Model):
         return float(np.exp(np.interp(t, years, logv)))
 
     def region_demand(self, month: int) -> np.ndarray:
+        """Eq. D1: world demand split by region weights; Global-South weights grow at
+        ``gs_demand_catchup``/yr; China's drifts at ``cn_demand_trend``/yr until
+        ``cn_demand_trend_end`` (US hyperscaler capex outgrew China's in 2022-24; calibrated)."""
         years = (month - self.start_month) / 12.0
+        cn_years = (min(month, self._dates["cn_demand_trend_end"]) - self.start_month) / 12.0
         w = self.region_weight * np.where(self.region_is_gs, np.exp(self.p["gs_demand_catchup"] * years), 1.0)
+        w = w * np.where(self.region_is_cn, np.exp(self.p["cn_demand_trend"] * max(cn_years, 0.0)), 1.0)
         return self.world_demand(month) * w / w.sum()
 
     def vendor_products(self, vidx: int) -> np.ndarray:
@@ -292,7 +299,8 @@ class ChipMarketModel(Model):
             f *= 1.0 - self.p["rare_earth_capacity_cut"] * self._lagged_rare_earth()
         else:
             listed = self.entity_listed.get(vendor.vendor_id)
-            if listed is not None and self.month >= listed:
+            # listings before the run (Huawei 2019) are already in the vendor's capacity data
+            if listed is not None and listed >= self.start_month and self.month >= listed:
                 f *= 1.0 - self.p["entity_list_capacity_cut"]
         return max(f, 0.0)
 
@@ -302,12 +310,20 @@ class ChipMarketModel(Model):
             self.cn_supply_packages = float("inf")
             return
         hbm_rule = self.policy.us_rule.hbm_to_china
+        # State-directed supply response: while Chinese vendors are short, more SMIC wafers and
+        # HBM lines go to AI accelerators (Eq. S5), up to smic_ai_share_max.
+        cn_v = [v.vidx for v in self.vendors if v.bloc == "cn"]
+        short = float(np.max(self.last_vendor_utilisation[cn_v])) if cn_v else 0.0
+        if self.month >= self.reaction_start and short > 1.0:
+            grow = 1.0 + self.p["cn_supply_response"] * min(short - 1.0, 1.0)
+            self.cn_ai_share = min(self.cn_ai_share * grow, self.p["smic_ai_share_max"])
+        boost = self.cn_ai_share / self.p["smic_ai_share"] if self.p["smic_ai_share"] > 0 else 1.0
         since = (self.month - self._dates["domestic_hbm_start"]) / 12.0
-        domestic_hbm = (self.p["domestic_hbm_stacks_month"] * (1.0 + self.p["domestic_hbm_growth"]) ** since
+        domestic_hbm = (self.p["domestic_hbm_stacks_month"] * boost * (1.0 + self.p["domestic_hbm_growth"]) ** since
                         if since >= 0 else 0.0)
         self.supply.hbm_stock += domestic_hbm if hbm_rule else 0.0
         pk, self._bank_dies, _ = packages_available(
-            self.supply_df, self.supply, self.month, ai_share=self.p["smic_ai_share"],
+            self.supply_df, self.supply, self.month, ai_share=self.cn_ai_share,
             shock=self.p["cn_supply_shock"], hbm_rule=hbm_rule, die_bank_open=self.month >= 2024 * 12,
             domestic_hbm_stacks=0.0, stacks_per_package=self.p["hbm_stacks_per_package"])
         self.cn_supply_packages = pk
@@ -351,10 +367,10 @@ class ChipMarketModel(Model):
         design margin; under an I/O rule (2022) the compute is kept and the chip-to-chip I/O cut
         instead. Memory is kept. On sale ``variant_lag_months`` later, priced by Eq. V4.
         """
-        tpp_max, io_max, dens_max = rule.design_limits()
-        margin = self.p["variant_margin"]
         area = self.offer_tpp[oidx] / self.offer_density[oidx]
-        tpp_cap = min(tpp_max, dens_max * area) * (1.0 - margin)
+        tpp_max, io_max = rule.design_limits(area)
+        margin = self.p["variant_margin"]
+        tpp_cap = tpp_max * (1.0 - margin)
         scale = 1.0
         if np.isfinite(tpp_cap) and self.offer_tpp[oidx] > tpp_cap:
             scale = tpp_cap / self.offer_tpp[oidx]
@@ -367,8 +383,9 @@ class ChipMarketModel(Model):
             row, bf16_tflops=row.bf16_tflops * scale, fp8_tflops=row.fp8_tflops * scale,
             int8_tops=row.int8_tops * scale, scaleup_gb_s=np.array([io]),
             price_usd_per_accel=row.price_usd_per_accel * (floor + (1.0 - floor) * scale))
-        return self._append_offering(oidx, row, "cn", self.month + int(self.p["variant_lag_months"]),
-                                     compliance=True, tpp_scale=scale)
+        # Cutting I/O (2022) is a quick firmware/packaging change; cutting compute is a new SKU.
+        lag = self.p["variant_io_lag_months"] if scale == 1.0 else self.p["variant_lag_months"]
+        return self._append_offering(oidx, row, "cn", self.month + int(lag), compliance=True, tpp_scale=scale)
 
     def add_successor(self, oidx: int, gain: float) -> int:
         """Extend a vendor's roadmap past the catalog: the next generation of offering ``oidx``
@@ -392,6 +409,7 @@ class ChipMarketModel(Model):
         new = {
             "offer_ids": sys_id, "offer_chip": chip,
             "offer_parent": self.offer_chip[oidx] if compliance else "",
+            "offer_parent_idx": oidx if compliance else -1,
             "offer_compliance": compliance, "offer_vendor": self.offer_vendor[oidx],
             "offer_stack": self.offer_stack[oidx], "offer_cn": self.offer_cn[oidx],
             "offer_available": available, "offer_tpp": self.offer_tpp[oidx] * tpp_scale,
@@ -476,11 +494,14 @@ class ChipMarketModel(Model):
     def _price(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Cost per useful work (O, R) in USD per effective H100e-month, availability and levy."""
         O = len(self.offer_ids)
-        live = (self.offer_available <= self.month) & (
-            self.month - self.offer_available < self.p["product_life_months"])
+        live = self.offer_live = self._live()
         available, levy, approval = availability(self.policy, self.offer_view, self.region_tier,
                                                  self.region_ids, self.region_is_cn, self.month)
         available &= live[:, None]
+        # Compliance variants are made for the destinations the rule covers; elsewhere buyers get
+        # the uncut parent (Eq. V3b).
+        dest = np.isin(self.region_tier, self.policy.us_rule.tiers)
+        available &= ~(self.offer_compliance[:, None] & ~dest[None, :])
         if (approval < 1.0).any():  # licence approvals drawn per (offering, region) this month
             available &= self.rng.random(approval.shape) < approval
         price_idx = np.array([v.price_index for v in self.vendors])[self.offer_vendor]
@@ -501,6 +522,9 @@ class ChipMarketModel(Model):
         n_used = res.power_kw[:, 0, :1] * 1000.0 / off.watts_allin[:, None]
         usd_hour_accel = res.usd_per_hour[:, 0, :] / n_used  # (O, R)
         cost = usd_hour_accel * 730.0 / self.offer_value[:, None]
+        if self.month >= self._dates["bundle_start"] and self.p["bundle_discount"] > 0:
+            # Chinese full-stack bundles come with state financing: cheaper for Global-South buyers
+            cost[np.ix_(self.offer_stack == STACK_INDEX["cann"], self.region_is_gs)] *= 1.0 - self.p["bundle_discount"]
         self.offer_region_price = self.offer_price[:, None] * (1.0 + levy * self.p["levy_passthrough"])
         return cost, available, levy
 
@@ -557,8 +581,17 @@ class ChipMarketModel(Model):
         else:
             demand_all, util_all, avail_all = demand, util, avail
         cap = np.array([v.capacity_units for v in self.vendors])
+        # Outside option: doing without (or waiting) when what is on offer costs far more per
+        # useful work than the world frontier (Eq. M1b): makes demand price-elastic.
+        frontier = self._reference_cost(cost)
+        # doing without keeps the buyer on its current estate: it keeps that network value too
+        tot = b.fleet_eff.sum(axis=1, keepdims=True)
+        shares = np.divide(b.fleet_eff, tot, out=np.zeros_like(b.fleet_eff), where=tot > 0)
+        u0 = -b.beta * np.log(self.p["outside_cost_ratio"] * frontier) + shares @ nv
+        outside = np.concatenate([u0, u0[rows]]) if rows.size else u0
         cl = clear_market(demand_all, util_all, avail_all, self.offer_value, self.offer_vendor, cap,
-                          self.rng, lots=int(self.p["lots"]), temperature=self.p["choice_temperature"])
+                          self.rng, lots=int(self.p["lots"]), temperature=self.p["choice_temperature"],
+                          outside_utility=outside if self.p["outside_option"] else None)
         if rows.size:
             B = len(b.ids)
             for name in ("alloc", "units"):
@@ -566,14 +599,45 @@ class ChipMarketModel(Model):
                 main = arr[:B].copy()
                 np.add.at(main, rows, arr[B:])
                 setattr(cl, name, main)
-            un = cl.unmet[:B].copy()
-            np.add.at(un, rows, cl.unmet[B:])
-            cl.unmet = un
+            for name in ("unmet", "forgone"):
+                arr = getattr(cl, name)
+                main = arr[:B].copy()
+                np.add.at(main, rows, arr[B:])
+                setattr(cl, name, main)
         with np.errstate(divide="ignore", invalid="ignore"):
             self.last_vendor_utilisation = np.where(cap > 0, cl.vendor_demand_units / cap, 1.0)
         if self.p["power_constraint"]:
             self._power_limit(cl)
         return cl
+
+    def _live(self) -> np.ndarray:
+        """(O,) offerings in production this month (Eq. V8): released, younger than
+        ``product_life_months``, and not superseded - a vendor stops making a product a year after
+        it ships one (of the same kind: compliance or not) with ``supersede_ratio`` x its value."""
+        m = self.month
+        out = (self.offer_available <= m) & (m - self.offer_available < self.p["product_life_months"])
+        full = ~self.offer_compliance
+        shipped = (self.offer_available <= m - 12) & full
+        same_vendor = self.offer_vendor[:, None] == self.offer_vendor[None, :]
+        better = self.offer_value[None, :] >= self.p["supersede_ratio"] * self.offer_value[:, None]
+        superseded = (same_vendor & better & shipped[None, :]).any(axis=1) & full
+        # a compliance variant is cut from its parent's die: it ends when the parent does
+        parent = self.offer_parent_idx
+        superseded |= (parent >= 0) & superseded[np.maximum(parent, 0)]
+        return out & ~superseded
+
+    def _reference_cost(self, cost: np.ndarray) -> float:
+        """What useful compute normally costs this month (Eq. M1c): the capacity-weighted geometric
+        mean, over vendors, of each vendor's cheapest live non-compliance offering in the US bloc."""
+        live = self.offer_live & ~self.offer_compliance
+        us = np.flatnonzero(self.region_bloc == "us")[0]
+        logs, weights = [], []
+        for v in self.vendors:
+            sel = live & (self.offer_vendor == v.vidx)
+            if sel.any() and v.capacity_units > 0:
+                logs.append(np.log(np.min(cost[sel, us])))
+                weights.append(v.capacity_units)
+        return float(np.exp(np.average(logs, weights=weights))) if weights else 1.0
 
     def _controlled_us(self) -> np.ndarray:
         """(O,) US-vendor offerings the active rule controls."""

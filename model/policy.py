@@ -37,12 +37,18 @@ class USRule:
         io_ok = io_gb_s >= self.io_gb_s if self.io_gb_s is not None else np.ones_like(tpp, bool)
         return ((tpp >= self.tpp) & io_ok) | ((tpp >= self.tpp_pd) & (density >= self.density))
 
-    def design_limits(self) -> tuple[float, float | None, float]:
-        """Largest TPP, chip-to-chip I/O and density a compliance variant may have (just under)."""
+    def design_limits(self, die_area_mm2: float = 800.0) -> tuple[float, float | None]:
+        """Largest uncontrolled TPP and chip-to-chip I/O for a die of this area (Eq. V3).
+
+        A clause (tpp >= T and density >= D) is avoided with tpp < max(T, D x area); a variant
+        avoids every clause, and the grey zone. Under the 2022 form (TPP and I/O) the compute
+        may stay and the I/O is cut instead: returns (inf, io threshold).
+        """
         if self.io_gb_s is not None and not np.isfinite(self.tpp_pd):
-            # 2022 form: controlled only with BOTH high TPP and high I/O -> cut the I/O, keep compute
-            return float("inf"), self.io_gb_s, float("inf")
-        return min(self.tpp, self.grey_tpp), None, min(self.density, self.grey_density)
+            return float("inf"), self.io_gb_s
+        clause_pd = max(self.tpp_pd, self.density * die_area_mm2)
+        grey = max(self.grey_tpp, self.grey_density * die_area_mm2)
+        return min(self.tpp, clause_pd, grey), None
 
 
 def rule_for_level(level: float) -> USRule:
@@ -59,16 +65,15 @@ def rule_for_level(level: float) -> USRule:
         return USRule()
     limit = 40_000.0 * (1_000.0 / 40_000.0) ** level
     tiers = (2, 3) if level > 0.8 else (3,)
-    return USRule(tpp=limit, tpp_pd=limit / 3.0, density=5.92, grey_tpp=limit,
-                  grey_density=1.6 if level >= 0.7 else float("inf"), tiers=tiers,
-                  hbm_to_china=level >= 0.6)
+    return USRule(tpp=limit, grey_tpp=limit, grey_density=1.6 if level >= 0.7 else float("inf"),
+                  tiers=tiers, hbm_to_china=level >= 0.6)
 
 
 def level_for_rule(rule: USRule) -> float:
     """Inverse of :func:`rule_for_level` on the design limit: the stringency summary for plots."""
-    limit, _io, _d = rule.design_limits()
+    limit, _io = rule.design_limits()
     if rule.io_gb_s is not None and not np.isfinite(limit):
-        limit = rule.tpp * 1.0  # I/O-only rule: compute not limited; count as a TPP limit at tpp
+        limit = rule.tpp  # the 2022 form: count its TPP threshold as the limit
     if not np.isfinite(limit):
         return 0.0
     return float(np.clip(np.log(limit / 40_000.0) / np.log(1_000.0 / 40_000.0), 0.0, 1.0))
@@ -108,11 +113,14 @@ class PolicyState:
 
 def _matches(patterns: set[str] | tuple[str, ...], chip: np.ndarray, parent: np.ndarray,
              compliance: np.ndarray, us_vendor: np.ndarray) -> np.ndarray:
-    """Offerings whose chip or parent chip is named, or US compliance variants for 'compliance'."""
+    """Offerings whose chip or parent chip is named; 'compliance' = every US compliance variant,
+    'us_all' = every US-vendor offering."""
     pats = set(patterns)
     m = np.isin(chip, list(pats)) | np.isin(parent, list(pats))
     if "compliance" in pats:
         m |= compliance & us_vendor
+    if "us_all" in pats:
+        m |= us_vendor
     return m
 
 

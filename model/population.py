@@ -33,7 +33,7 @@ HYPERSCALER_COLUMNS: tuple[str, ...] = (
 FLEET_COLUMNS: tuple[str, ...] = tuple(f"fleet_{s}" for s in STACKS)
 VENDOR_COLUMNS: tuple[str, ...] = (
     "id", "name", "bloc", "stack", "capacity_units_month_2022", "capacity_growth_per_year",
-    "capacity_units_month_2025", "markup", "rd_share", "capital_usd", "ipo", "entity_listed",
+    "capacity_units_month_2023", "capacity_units_month_2024", "capacity_units_month_2025", "markup", "rd_share", "capital_usd", "ipo", "entity_listed",
     "source", "note",
 )
 DEMAND_COLUMNS: tuple[str, ...] = ("year", "world_h100e", "kind", "source", "note")
@@ -120,13 +120,18 @@ class _Table:
         return out
 
     def number(self, column: str, low: float | None = None, high: float | None = None, *,
-               low_open: bool = False, integer: bool = False, unit: str = "") -> list[float]:
+               low_open: bool = False, integer: bool = False, unit: str = "",
+               allow_empty: bool = False) -> list[float]:
         lo = "-inf" if low is None else f"{low:g}"
         hi = "inf" if high is None else f"{high:g}"
         word = "an integer" if integer else "a number"
-        expected = f"{word} in {'(' if low_open else '['}{lo}, {hi}]" + (f" {unit}" if unit else "")
+        expected = f"{word} in {'(' if low_open else '['}{lo}, {hi}]" + (f" {unit}" if unit else "") \
+            + (" or empty" if allow_empty else "")
         out = []
         for i, v in self.cells(column):
+            if allow_empty and v == "":
+                out.append(math.nan)
+                continue
             try:
                 x = float(v)
             except ValueError:
@@ -284,6 +289,10 @@ def load_vendors(path: str | Path | None = None) -> pd.DataFrame:
         "capacity_units_month_2022": t.number("capacity_units_month_2022", 0, None,
                                               unit="units/month"),
         "capacity_growth_per_year": t.number("capacity_growth_per_year", -1, 10, unit="per year"),
+        "capacity_units_month_2023": t.number("capacity_units_month_2023", 0, None,
+                                              unit="units/month", allow_empty=True),
+        "capacity_units_month_2024": t.number("capacity_units_month_2024", 0, None,
+                                              unit="units/month", allow_empty=True),
         "capacity_units_month_2025": t.number("capacity_units_month_2025", 0, None,
                                               unit="units/month"),
         "markup": t.number("markup", 1, 20, unit="price / unit cost"),

@@ -59,6 +59,7 @@ _REQUIRED = {
     "cn_ban": ("chips",), "cn_unban": ("chips",), "cn_mandate": ("share",), "cn_subsidy": ("share",),
     "rare_earth": ("level",), "antitrust": ("fine",), "set": ("parameters",),
 }
+CHIP_GROUPS = ("compliance", "us_all")
 _UNIT_RANGE = {"level", "levy", "approval", "share", "fine"}
 _TOP_KEYS = {"name", "description", "extends", "parameters", "events", "drop_events"}
 
@@ -193,10 +194,11 @@ def _check_event(ev: Any, origin: str, known_chips: set[str] | None,
     for key in ("match", "chips"):
         if key in fields:
             for chip in fields[key]:
-                if not isinstance(chip, str) or (known_chips is not None and chip != "compliance"
+                if not isinstance(chip, str) or (known_chips is not None and chip not in CHIP_GROUPS
                                                  and chip not in known_chips):
                     raise ScenarioError(f"{origin}, {key}: unknown chip {chip!r}; expected a chip id from "
-                                        "model/data/chips.csv (see `chipwar catalog list`) or 'compliance'")
+                                        "model/data/chips.csv (see `chipwar catalog list`), 'compliance' "
+                                        "(US compliance variants) or 'us_all' (every US-vendor chip)")
     if "regions" in fields:
         for reg in fields["regions"]:
             if not isinstance(reg, str) or (known_regions is not None and reg not in known_regions):
