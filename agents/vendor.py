@@ -103,8 +103,10 @@ class ChipVendor(Agent):
         return cap
 
     def _design_compliance_variants(self) -> None:
-        """For each current product controlled for China under the active rule, schedule a
-        variant just under the thresholds, available after ``variant_lag_months`` (Eq. V3)."""
+        """For each product in (or about to enter) production that the active rule controls for
+        China, schedule a variant just under the thresholds, on sale ``variant_lag_months`` later
+        (Eq. V3) - unless a variant already on the books is still compliant and keeps at least
+        ``variant_redesign_gain``^-1 of what the new rule would allow."""
         m = self.model
         rule = m.policy.us_rule
         if 3 not in rule.tiers or not m.p["compliance_variants"]:
@@ -116,10 +118,27 @@ class ChipVendor(Agent):
             age = m.month - m.offer_available[oidx]
             if age < -m.p["variant_lag_months"] or age > m.p["variant_max_age_months"]:
                 continue
-            if not rule.controlled(m.offer_tpp[oidx:oidx + 1], m.offer_density[oidx:oidx + 1],
-                                   m.offer_io[oidx:oidx + 1])[0]:
+            if age >= 0 and not m.offer_live[oidx]:
                 continue
+            ctl = rule.controlled(m.offer_tpp[oidx:oidx + 1], m.offer_density[oidx:oidx + 1],
+                                  m.offer_io[oidx:oidx + 1])[0]
             chip = m.offer_chip[oidx]
-            if (chip, key) in self.variants_designed:
+            if not ctl or (chip, key) in self.variants_designed:
+                continue
+            if self._existing_variant_suffices(oidx, rule):
+                self.variants_designed[(chip, key)] = -1
                 continue
             self.variants_designed[(chip, key)] = m.add_compliance_variant(oidx, rule)
+
+    def _existing_variant_suffices(self, oidx: int, rule) -> bool:
+        m = self.model
+        mine = np.flatnonzero(m.offer_parent_idx == oidx)
+        if mine.size == 0:
+            return False
+        ok = ~rule.controlled(m.offer_tpp[mine], m.offer_density[mine], m.offer_io[mine])
+        if not ok.any():
+            return False
+        area = m.offer_tpp[oidx] / m.offer_density[oidx]
+        cap, _io = rule.design_limits(area)
+        best = m.offer_tpp[mine][ok].max()
+        return bool(best * m.p["variant_redesign_gain"] >= min(cap, m.offer_tpp[oidx]))

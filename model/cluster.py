@@ -298,6 +298,15 @@ class _Perf:
     n: np.ndarray
     fmt: np.ndarray
 
+    def take(self, idx: ArrayLike) -> "_Perf":
+        """The rows (offerings) ``idx`` of every array."""
+        return _Perf(**{f.name: np.asarray(getattr(self, f.name))[idx] for f in fields(self)})
+
+    @staticmethod
+    def concat(parts: "list[_Perf]") -> "_Perf":
+        """Offerings of several results stacked (same workloads)."""
+        return _Perf(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(_Perf)})
+
 
 # ---------------------------------------------------------------------------------------------
 # Performance [C1]-[C4]
@@ -509,6 +518,17 @@ def evaluate(off: Offerings, wl: Workloads, *, n_accel: int | np.ndarray = 16384
     scalar, per offering (O,) or per pair (O, W).
     """
     perf = performance(off, wl, n_accel)
+    return _price(off, perf, elec_usd_kwh=elec_usd_kwh, pue=pue, levy=levy,
+                  energy_subsidy=energy_subsidy, life_years=life_years, rate=rate)
+
+
+def price(off: Offerings, perf: _Perf, *, elec_usd_kwh: Any = 0.08, pue: Any = 1.2, levy: Any = 0.0,
+          energy_subsidy: Any = 0.0, life_years: float = 4.0, rate: float = 0.10) -> CoreResult:
+    """[C5]-[C6] Costs for performance already computed with :func:`performance`.
+
+    ``evaluate`` = ``performance`` + ``price``; the market model re-prices every month (prices,
+    levies, power) while an offering's hardware performance stays what it was at launch.
+    """
     return _price(off, perf, elec_usd_kwh=elec_usd_kwh, pue=pue, levy=levy,
                   energy_subsidy=energy_subsidy, life_years=life_years, rate=rate)
 

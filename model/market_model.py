@@ -23,11 +23,9 @@ from agents.regulator import CNRegulator, USRegulator
 from agents.vendor import ChipVendor
 from model import metrics
 from model.catalog import load_catalog
-from model.cluster import Offerings, Workloads, evaluate
-from model.ecosystem import (EcosystemParams, EcosystemState, network_value, portability, switching_cost,
-                             update_ecosystem)
-from model.cluster import logit_choice
-from model.ecosystem import porting_decision
+from model.cluster import Offerings, Workloads, evaluate, logit_choice, performance, price
+from model.ecosystem import (EcosystemParams, EcosystemState, network_value, portability, porting_decision,
+                             switching_cost, update_ecosystem)
 from model.market import bass_start, buyer_utility, clear_market
 from model.energy import ai_power_share, power_capacity_kw, power_fill, scarcity_multiplier
 from model.params import PARAMETERS, check_value, defaults
@@ -112,6 +110,8 @@ class ChipMarketModel(Model):
         self.eco = EcosystemState.initial()
         self.policy = PolicyState()
         self._rare_earth_history: list[float] = []
+        self._pending: list = []  # derived offerings queued in the vendors' phase
+        self._batching = False
         self.supply_df = load_supply()
         self.supply = SupplyState(hbm_stock=float(p["hbm_stockpile_stacks"]), die_bank=float(p["die_bank_dies"]))
         self.cn_supply_packages = float("inf")
@@ -146,6 +146,8 @@ class ChipMarketModel(Model):
         self.region_is_cn = self.region_ids == "cn"
         self.region_is_gs = self.region_bloc == "gs"
         self.demand_path = load_demand()
+        self._demand_arrays = (self.demand_path.index.to_numpy(float) + 0.5,
+                               np.log(self.demand_path["world_h100e"].to_numpy(float) / 12.0))
         self.region_dc_gw = r["dc_power_gw_2024"].to_numpy(dtype=float)
         self.region_add_gw = r["power_add_gw_per_year"].to_numpy(dtype=float)
         growth = {"us": self.p["power_add_growth_us"], "cn": self.p["power_add_growth_cn"],
@@ -172,7 +174,7 @@ class ChipMarketModel(Model):
     # Columns of the offering table (struct of arrays; derived offerings are appended).
     _OFFER_COLS = ("offer_ids", "offer_chip", "offer_parent", "offer_parent_idx", "offer_compliance", "offer_vendor",
                    "offer_stack", "offer_cn", "offer_available", "offer_tpp", "offer_density",
-                   "offer_io", "offer_list_price", "offer_peak", "offer_value")
+                   "offer_io", "offer_list_price", "offer_peak", "offer_value", "offer_launch_cost")
 
     def _build_offerings(self, sysdf: pd.DataFrame, chips: pd.DataFrame) -> None:
         """Offering arrays from catalog frames (once, at set-up)."""
@@ -197,10 +199,13 @@ class ChipMarketModel(Model):
         self.offer_list_price = off.price_usd_per_accel.copy()
         self.offer_peak = off.bf16_tflops / H100_BF16_TFLOPS
         thr = self._throughput(off)
+        self._decode_perf = performance(off, self._cost_workload, 1024)
         ref_i = list(self.offer_ids).index(REFERENCE_SYSTEM)
         self._ref_thr = np.where(thr[ref_i] > 0, thr[ref_i], 1.0)
         self.offer_value = self._value(thr)
+        self.offer_launch_cost = np.array([self._cn_cost_index(int(a)) for a in self.offer_available])
         self._sync_view()
+        self.offer_live = self._live()
 
     def _throughput(self, off: Offerings) -> np.ndarray:
         """Per-accelerator throughput (O, W): effective PFLOPS (training) or tokens/s (serving)."""
@@ -268,11 +273,8 @@ class ChipMarketModel(Model):
     # ------------------------------------------------------------------ helpers
     def world_demand(self, month: int) -> float:
         """World demand for useful compute (effective H100e per month), log-interpolated by year."""
-        d = self.demand_path
-        t = month / 12.0 + 0.5 / 12.0
-        years = d.index.to_numpy(float) + 0.5
-        logv = np.log(d["world_h100e"].to_numpy(float) / 12.0)
-        return float(np.exp(np.interp(t, years, logv)))
+        years, logv = self._demand_arrays
+        return float(np.exp(np.interp(month / 12.0 + 0.5 / 12.0, years, logv)))
 
     def region_demand(self, month: int) -> np.ndarray:
         """Eq. D1: world demand split by region weights; Global-South weights grow at
@@ -401,7 +403,8 @@ class ChipMarketModel(Model):
 
     def _append_offering(self, oidx: int, row: Offerings, tag: str, available: int, *,
                          compliance: bool, tpp_scale: float) -> int:
-        """Append a derived offering (variant or successor) of ``oidx`` to every array."""
+        """Queue a derived offering (variant or successor) of ``oidx``; returns its future index.
+        Offerings designed in the vendors' phase are priced by the core in one call (flush)."""
         suffix = f"-{tag}{month_label(self.month).replace('-', '')}"
         chip = f"{str(self.offer_chip[oidx]).split('-gen')[0]}{suffix}"
         sys_id = f"{str(self.offer_ids[oidx]).split('-gen')[0]}{suffix}"
@@ -416,15 +419,34 @@ class ChipMarketModel(Model):
             "offer_density": self.offer_density[oidx] * tpp_scale, "offer_io": row.scaleup_gb_s[0],
             "offer_list_price": row.price_usd_per_accel[0],
             "offer_peak": row.bf16_tflops[0] / H100_BF16_TFLOPS,
-            "offer_value": self._value(self._throughput(row))[0],
+            "offer_launch_cost": self._cn_cost_index(available),
         }
+        self._pending.append((new, row))
+        index = len(self.offer_ids) + len(self._pending) - 1
+        if not self._batching:
+            self._flush_offerings()
+        return index
+
+    def _flush_offerings(self) -> None:
+        """Append the queued offerings to every array; the core prices them in one call."""
+        if not self._pending:
+            return
+        news = [n for n, _r in self._pending]
+        rows = Offerings(**{f.name: np.concatenate([getattr(r, f.name) for _n, r in self._pending])
+                            for f in dataclasses.fields(Offerings)})
+        self._pending = []
+        value = self._value(self._throughput(rows))
+        for i, n in enumerate(news):
+            n["offer_value"] = value[i]
         for col in self._OFFER_COLS:
             arr = getattr(self, col)
-            setattr(self, col, np.append(arr, np.array([new[col]], dtype=arr.dtype)))
-        self.core_off = Offerings(**{f.name: np.concatenate([getattr(self.core_off, f.name), getattr(row, f.name)])
+            setattr(self, col, np.append(arr, np.array([n[col] for n in news], dtype=arr.dtype)))
+        self.core_off = Offerings(**{f.name: np.concatenate([getattr(self.core_off, f.name), getattr(rows, f.name)])
                                      for f in dataclasses.fields(Offerings)})
+        self._decode_perf = type(self._decode_perf).concat(
+            [self._decode_perf, performance(rows, self._cost_workload, 1024)])
         self._sync_view()
-        return len(self.offer_ids) - 1
+        self.offer_live = np.append(self.offer_live, np.zeros(len(news), bool))  # on sale from next _price
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
@@ -434,7 +456,10 @@ class ChipMarketModel(Model):
         self._rare_earth_history.append(self.policy.rare_earth)
         self._update_cn_supply()
         self._update_power()
+        self._batching = True
         self.agents_by_type[ChipVendor].shuffle_do("step")  # 3. vendors
+        self._batching = False
+        self._flush_offerings()
         self._share_cn_supply()
         cost, available, levy = self._price()  # 4. the core prices every offering
         clearing = self._trade(cost, available)  # 5. buyers choose
@@ -508,20 +533,21 @@ class ChipMarketModel(Model):
         # US-bloc vendors pay the rare-earth premium (Eq. V5b); Chinese vendors' unit cost follows
         # SMIC yields and wafer prices relative to the product's launch (Eq. S4).
         cost_mult = np.where(~self.offer_cn, 1.0 + self.p["rare_earth_cost"] * self.policy.rare_earth,
-                             self._cn_cost_index(self.month) / self._cn_cost_index_at(self.offer_available))
+                             self._cn_cost_index(self.month) / self.offer_launch_cost)
         self.offer_price = self.offer_list_price * price_idx * cost_mult
-        subsidy = np.zeros((O, len(self.region_ids)))
-        subsidy[np.ix_(self.offer_cn, self.region_is_cn)] = self.policy.cn_subsidy
-        off = dataclasses.replace(self.core_off, price_usd_per_accel=self.offer_price)
-        # The hourly cost of an accelerator does not depend on the workload: price it on the
-        # decode workload alone (the cheapest to evaluate); usd/h per accelerator = usd/h / n.
-        res = evaluate(off, self._cost_workload, n_accel=1024, elec_usd_kwh=self.region_elec * self.region_scarcity,
-                       pue=self.region_pue, levy=levy * self.p["levy_passthrough"],
-                       energy_subsidy=subsidy, life_years=self.p["hardware_life_years"],
-                       rate=self.p["capital_rate"])
+        # The hourly cost of an accelerator does not depend on the workload: the core prices it on
+        # the decode workload alone, for the offerings in production (the rest are not for sale).
+        idx = np.flatnonzero(live)
+        sub = np.zeros((idx.size, len(self.region_ids)))
+        sub[np.ix_(self.offer_cn[idx], self.region_is_cn)] = self.policy.cn_subsidy
+        off = dataclasses.replace(self.core_off.take(idx), price_usd_per_accel=self.offer_price[idx])
+        res = price(off, self._decode_perf.take(idx), elec_usd_kwh=self.region_elec * self.region_scarcity,
+                    pue=self.region_pue, levy=levy[idx] * self.p["levy_passthrough"],
+                    energy_subsidy=sub, life_years=self.p["hardware_life_years"],
+                    rate=self.p["capital_rate"])
         n_used = res.power_kw[:, 0, :1] * 1000.0 / off.watts_allin[:, None]
-        usd_hour_accel = res.usd_per_hour[:, 0, :] / n_used  # (O, R)
-        cost = usd_hour_accel * 730.0 / self.offer_value[:, None]
+        cost = np.full((O, len(self.region_ids)), np.inf)
+        cost[idx] = res.usd_per_hour[:, 0, :] / n_used * 730.0 / self.offer_value[idx, None]  # Eq. M5b
         if self.month >= self._dates["bundle_start"] and self.p["bundle_discount"] > 0:
             # Chinese full-stack bundles come with state financing: cheaper for Global-South buyers
             cost[np.ix_(self.offer_stack == STACK_INDEX["cann"], self.region_is_gs)] *= 1.0 - self.p["bundle_discount"]
@@ -534,10 +560,8 @@ class ChipMarketModel(Model):
             cache[month] = unit_cost_index(self.supply_df, month, 2024 * 12)
         return cache[month]
 
-    def _cn_cost_index_at(self, months: np.ndarray) -> np.ndarray:
-        return np.array([self._cn_cost_index(int(m)) for m in months])
-
     def _trade(self, cost: np.ndarray, available: np.ndarray):
+        """Step 5: every buyer's demand over the offerings in production, in one market call."""
         b = self.buyers
         m = self.month
         # Bass timing for Global-South buyers (Eq. M4)
@@ -546,64 +570,62 @@ class ChipMarketModel(Model):
         rd = self.region_demand(m)
         noise = np.exp(self.rng.normal(0.0, self.p["demand_noise"], len(b.ids)) - 0.5 * self.p["demand_noise"] ** 2)
         demand = rd[b.region] * b.share * noise * b.active
+        cols = np.flatnonzero(self.offer_live)  # only offerings in production enter the market
+        stack = self.offer_stack[cols]
         # Utility terms (Eq. M1)
         world_inst = b.fleet_eff.sum(axis=0)
         nv = network_value(world_inst, self.eco.developers, self.eco_params)  # (S,)
         port = portability(self.eco.maturity, b.porting, self._codesign(), self.eco_params)
         sw = switching_cost(b.estate, b.fleet_eff, port, self.p["kappa"])  # (B, S)
-        stack = self.offer_stack
-        china = np.where(self.offer_cn, 1.0, -1.0)
+        china = np.where(self.offer_cn[cols], 1.0, -1.0)
         weight = np.where(b.is_gs, self.p["alignment_weight"], self.p["alignment_weight_hyperscaler"])
         align = (weight * b.alignment)[:, None] * china[None, :]
-        extra = np.zeros((len(b.ids), len(stack)))
+        extra = np.zeros((len(b.ids), cols.size))
+        is_cann = stack == STACK_INDEX["cann"]
         if m >= self._dates["bundle_start"]:
-            extra += (b.is_gs[:, None] & (stack == STACK_INDEX["cann"])[None, :]) * self.p["bundle_bonus"]
+            extra += (b.is_gs[:, None] & is_cann[None, :]) * self.p["bundle_bonus"]
         pen = self.policy.us_guidance_cann_penalty
         if pen:
-            outside_cn = ~self.region_is_cn[b.region]
-            extra -= (outside_cn[:, None] & (stack == STACK_INDEX["cann"])[None, :]) * pen
-        log_cost = np.log(np.maximum(cost[:, b.region].T, 1e-9))  # (B, O)
+            extra -= (~self.region_is_cn[b.region][:, None] & is_cann[None, :]) * pen
+        log_cost = np.log(np.maximum(cost[np.ix_(cols, b.region)].T, 1e-9))  # (B, O_live)
         util = buyer_utility(log_cost, b.beta, nv[stack][None, :], sw[:, stack], align, extra)
-        avail = available[:, b.region].T.copy()
-        self._decide_porting(util, sw, avail)
+        avail = available[np.ix_(cols, b.region)].T
+        self._decide_porting(util, sw, avail, stack)
         # Diffusion-rule caps: a tier-2 country past its yearly cap of controlled US chips (Eq. P4)
         cap2 = self.policy.tier_caps_h100e.get(2)
         if cap2 is not None:
             over = (self.region_tier[b.region] == 2) & (b.capped_bought >= cap2 * b.country_share)
-            avail[np.ix_(over, self._controlled_us())] = False
+            avail[np.ix_(over, self._controlled_us()[cols])] = False
+        # Outside option: doing without (or waiting) when what is on offer costs far more per useful
+        # work than compute normally costs (Eq. M1b); doing without keeps the buyer on its estate,
+        # with that estate's network value.
+        tot = b.fleet_eff.sum(axis=1, keepdims=True)
+        shares = np.divide(b.fleet_eff, tot, out=np.zeros_like(b.fleet_eff), where=tot > 0)
+        u0 = -b.beta * np.log(self.p["outside_cost_ratio"] * self._reference_cost(cost)) + shares @ nv
         # Mandated share of state-funded Chinese buyers: a second row restricted to domestic chips
         mand = self.policy.cn_mandate * b.state_funded * self.region_is_cn[b.region]
         rows = np.flatnonzero(mand > 0)
         if rows.size:
-            demand_all = np.concatenate([demand * (1.0 - mand), demand[rows] * mand[rows]])
-            util_all = np.vstack([util, util[rows]])
-            avail_all = np.vstack([avail, avail[rows] & self.offer_cn[None, :]])
-        else:
-            demand_all, util_all, avail_all = demand, util, avail
+            demand = np.concatenate([demand * (1.0 - mand), demand[rows] * mand[rows]])
+            util = np.vstack([util, util[rows]])
+            avail = np.vstack([avail, avail[rows] & self.offer_cn[cols][None, :]])
+            u0 = np.concatenate([u0, u0[rows]])
         cap = np.array([v.capacity_units for v in self.vendors])
-        # Outside option: doing without (or waiting) when what is on offer costs far more per
-        # useful work than the world frontier (Eq. M1b): makes demand price-elastic.
-        frontier = self._reference_cost(cost)
-        # doing without keeps the buyer on its current estate: it keeps that network value too
-        tot = b.fleet_eff.sum(axis=1, keepdims=True)
-        shares = np.divide(b.fleet_eff, tot, out=np.zeros_like(b.fleet_eff), where=tot > 0)
-        u0 = -b.beta * np.log(self.p["outside_cost_ratio"] * frontier) + shares @ nv
-        outside = np.concatenate([u0, u0[rows]]) if rows.size else u0
-        cl = clear_market(demand_all, util_all, avail_all, self.offer_value, self.offer_vendor, cap,
+        cl = clear_market(demand, util, avail, self.offer_value[cols], self.offer_vendor[cols], cap,
                           self.rng, lots=int(self.p["lots"]), temperature=self.p["choice_temperature"],
-                          outside_utility=outside if self.p["outside_option"] else None)
-        if rows.size:
-            B = len(b.ids)
-            for name in ("alloc", "units"):
-                arr = getattr(cl, name)
-                main = arr[:B].copy()
-                np.add.at(main, rows, arr[B:])
-                setattr(cl, name, main)
-            for name in ("unmet", "forgone"):
-                arr = getattr(cl, name)
-                main = arr[:B].copy()
-                np.add.at(main, rows, arr[B:])
-                setattr(cl, name, main)
+                          outside_utility=u0 if self.p["outside_option"] else None)
+        B, O = len(b.ids), len(self.offer_ids)
+        for name in ("alloc", "units"):  # back to buyers x all offerings
+            arr = getattr(cl, name)
+            full = np.zeros((B, O))
+            full[:, cols] = arr[:B]
+            np.add.at(full, (rows[:, None], cols[None, :]), arr[B:])
+            setattr(cl, name, full)
+        for name in ("unmet", "forgone"):
+            arr = getattr(cl, name)
+            main = arr[:B].copy()
+            np.add.at(main, rows, arr[B:])
+            setattr(cl, name, main)
         with np.errstate(divide="ignore", invalid="ignore"):
             self.last_vendor_utilisation = np.where(cap > 0, cl.vendor_demand_units / cap, 1.0)
         if self.p["power_constraint"]:
@@ -656,12 +678,11 @@ class ChipMarketModel(Model):
             cl.alloc = cl.alloc * fill[:, None]
             cl.units = cl.units * fill[:, None]
 
-    def _decide_porting(self, util: np.ndarray, sw: np.ndarray, avail: np.ndarray) -> None:
+    def _decide_porting(self, util: np.ndarray, sw: np.ndarray, avail: np.ndarray, stack: np.ndarray) -> None:
         """Eq. E5: buyers port their software estate toward a stack when the switching cost it
         would remove, weighted by the demand they would put there if switching were free,
         beats the monthly porting cost; mandated Chinese buyers port to CANN regardless."""
         b = self.buyers
-        stack = self.offer_stack
         free = logit_choice(util + sw[:, stack], avail, temperature=max(self.p["choice_temperature"], 1e-6))
         onehot = np.zeros((len(stack), S))
         onehot[np.arange(len(stack)), stack] = 1.0
@@ -801,13 +822,20 @@ class ChipMarketModel(Model):
             "purchased_h100e": np.concatenate([a[3].ravel() for a in arec]) if n else [],
             "spend_usd": np.concatenate([a[4].ravel() for a in arec]) if n else [],
         })
-        parts = []
-        for (step, date, nz, units, rev, price, cap, ids, ven) in self._records["vendors"]:
-            parts.append(pd.DataFrame({
-                "run_id": self.run_id, "step": step, "date": date,
-                "vendor": np.array(self.vendor_ids, dtype=object)[ven[nz[:, 0]]],
-                "product": ids[nz[:, 0]], "region": self.region_ids[nz[:, 1]],
-                "units": units, "revenue_usd": rev, "price_usd": price, "capacity_units": cap,
-            }))
-        vendors = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(VENDOR_COLUMNS))
+        recs = self._records["vendors"]
+        vendor_names = np.array(self.vendor_ids, dtype=object)
+        cols: dict[str, list] = {c: [] for c in ("step", "date", "vendor", "product", "region", "units",
+                                                  "revenue_usd", "price_usd", "capacity_units")}
+        for (step, date, nz, units, rev, price_usd, cap, ids, ven) in recs:
+            k = nz.shape[0]
+            cols["step"].append(np.full(k, step, dtype=np.int64))
+            cols["date"].append(np.full(k, date, dtype=object))
+            cols["vendor"].append(vendor_names[ven[nz[:, 0]]])
+            cols["product"].append(ids[nz[:, 0]])
+            cols["region"].append(self.region_ids[nz[:, 1]])
+            for name, arr in (("units", units), ("revenue_usd", rev), ("price_usd", price_usd),
+                              ("capacity_units", cap)):
+                cols[name].append(np.asarray(arr, dtype=float))
+        data = {c: (np.concatenate(v) if v else np.array([], dtype=float)) for c, v in cols.items()}
+        vendors = pd.DataFrame({"run_id": self.run_id, **data})
         return {"model": model_df, "adoption": adoption, "vendors": vendors.reindex(columns=list(VENDOR_COLUMNS))}

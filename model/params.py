@@ -161,6 +161,8 @@ register(
     _p("variant_io_lag_months", 1, int, 0, 36, unit="months",
        doc="months to an I/O-cut variant (A800: rule 2022-10, on sale 2022-11)"),
     _p("variant_max_age_months", 36, int, 0, 240, unit="months", doc="only products younger than this get variants"),
+    _p("variant_redesign_gain", 1.25, float, 1.0, 10.0,
+       doc="a vendor redesigns a compliant variant only if the active rule allows this much more TPP"),
     _p("variant_margin", 0.02, float, 0.0, 0.5, doc="design margin under the thresholds"),
     _p("variant_price_floor", 0.4, float, 0.0, 1.0, doc="variant price = parent x (floor + (1-floor) x compute kept)"),
     _p("variant_io_fraction", 0.7, float, 0.1, 1.0,

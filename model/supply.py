@@ -38,8 +38,12 @@ def load_supply(path: Path | None = None) -> pd.DataFrame:
 
 
 def _interp(df: pd.DataFrame, col: str, month: int) -> float:
-    t = month / 12.0
-    return float(np.interp(t, df.index.to_numpy(float) + 0.5, df[col].to_numpy(float)))
+    """Yearly values (placed mid-year) interpolated linearly to a month."""
+    cache = df.attrs.setdefault("_arrays", {})
+    if col not in cache:
+        cache[col] = (df.index.to_numpy(float) + 0.5, df[col].to_numpy(float))
+    years, values = cache[col]
+    return float(np.interp(month / 12.0, years, values))
 
 
 @dataclass
