@@ -89,6 +89,12 @@ def resolve_month(model: pd.DataFrame, month: str | None) -> str:
     return month
 
 
+def param_column(df: pd.DataFrame, name: str) -> str:
+    """The column holding swept parameter ``name``: the runner stamps a parameter that shares
+    its name with a metric (us_control_level) as ``param_<name>``, keeping the metric intact."""
+    return f"param_{name}" if f"param_{name}" in df.columns else name
+
+
 def varied_columns(model: pd.DataFrame) -> list[str]:
     """The design's varied parameters: the columns a sweep stamped beyond the DESIGN §7 contract."""
     return [c for c in model.columns if c not in METRICS and c not in _BOOKKEEPING]

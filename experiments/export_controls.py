@@ -24,6 +24,7 @@ from experiments.analysis import (
     draw_figures,
     guard,
     outcomes,
+    param_column,
     plot_function,
     quick_spec,
     read_spec,
@@ -72,10 +73,10 @@ def main(argv: list[str] | None = None) -> int:
             args.seeds = min(args.seeds, 2)
         out = Path(args.out)
         design, res = run_spec(spec, args, out, origin=f"experiments.{NAME}")
-        x, y = list(design.points.columns)[:2]
         tables = read_tables(out)
         oc = outcomes(tables, month, lock_share=args.lock_share, lock_months=LOCK_IN_MONTHS)
         month = str(oc["month"].iloc[0])
+        x, y = (param_column(oc, n) for n in list(design.points.columns)[:2])
         summary = summarise(oc, [x, y], [m for m in SUMMARY_METRICS if m in oc.columns])
         write_csv(oc, out / "outcomes.csv")
         write_csv(summary, out / "summary.csv")

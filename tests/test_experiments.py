@@ -14,6 +14,7 @@ from experiments.analysis import (
     month_label,
     month_number,
     outcomes,
+    param_column,
     resolve_month,
     summarise,
     wilson_interval,
@@ -98,6 +99,7 @@ def _model(runs: dict[str, float]) -> pd.DataFrame:
                     "bifurcation_index": kappa * i / 100,
                     "cn_domestic_share": 0.5,
                     "us_control_level": 0.76,
+                    "param_us_control_level": 0.5,
                     "kappa": kappa,
                 }
             )
@@ -114,6 +116,9 @@ def test_outcomes_one_row_per_run_at_the_month_with_varied_columns():
     assert (oc["month"] == "2031-06").all()
     assert oc.loc["b", "bifurcation_index"] == pytest.approx(2.0 * 17 / 100)  # step 17 = 2031-06
     assert oc.loc["a", "kappa"] == 1.0
+    assert oc.loc["a", "us_control_level"] == 0.76  # the metric, not the swept starting level
+    assert param_column(oc, "us_control_level") == "param_us_control_level"
+    assert oc.loc["a", "param_us_control_level"] == 0.5 and param_column(oc, "kappa") == "kappa"
     assert oc.loc["a", "locked_in"] and not oc.loc["b", "locked_in"]
     # None -> the last month every run reached; a month past the end is refused
     assert str(outcomes({"model": model, "adoption": ad}, None)["month"].iloc[0]) == "2031-12"
