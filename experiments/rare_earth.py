@@ -5,10 +5,12 @@
 Runs experiments/designs/rare_earth.toml (China's scripted restriction ``rare_earth_shock_level``
 from ``rare_earth_shock_start`` for ``rare_earth_shock_months``; level 0 = no shock, the pooled
 reference). Per run (``shock_outcomes.csv``): the US control level the month before the shock,
-its minimum from the shock on and the drop between them (the US bargaining away controls), the
-months until it first loosened, the peak restriction, the units-weighted mean price of US-bloc
-vendors' accelerators over the shock and the following 12 months and its change against the
-no-shock runs over the same months, and the model metrics at --month (default 2035-12).
+its minimum from the shock on and the drop between them, the months until it first loosened,
+the concession (mean, over the shock and the 12 months after, of the no-shock runs' mean
+control level minus this run's: the loosening the shock bought, since the reaction function
+loosens without one too), the peak restriction, the units-weighted mean price of US-bloc
+vendors' accelerators over the same window and its change against the no-shock runs, and the
+model metrics at --month (default 2035-12).
 ``summary.csv`` averages them per design point; ``paths.csv`` has the mean monthly paths.
 """
 
@@ -52,6 +54,7 @@ RESULT_METRICS = (
     "rare_earth_peak",
     "us_price_usd",
     "us_price_change",
+    "us_control_concession",
     "us_control_level",
     "bifurcation_index",
     "cn_domestic_share",
@@ -78,8 +81,9 @@ def shock_outcomes(
     in_win = (rel >= 0) & (rel < m["rare_earth_shock_months"] + AFTER_MONTHS)
 
     ref_runs = s.loc[s["rare_earth_shock_level"] == 0, "run_id"]
-    ref_path = m[m["run_id"].isin(ref_runs)].groupby("n")["price_usd"].mean()
-    m["ref_price_usd"] = m["n"].map(ref_path)
+    ref = m[m["run_id"].isin(ref_runs)].groupby("n")[["price_usd", "us_control_level"]].mean()
+    m["ref_price_usd"] = m["n"].map(ref["price_usd"])
+    m["concession"] = m["n"].map(ref["us_control_level"]) - m["us_control_level"]
 
     at = m[rel == -1].set_index("run_id")["us_control_level"]
     after = m[rel >= 0]
@@ -96,6 +100,7 @@ def shock_outcomes(
     w = m[in_win].groupby("run_id")
     out["us_price_usd"] = w["price_usd"].mean()
     out["us_price_change"] = out["us_price_usd"] / w["ref_price_usd"].mean() - 1.0
+    out["us_control_concession"] = w["concession"].mean()
     return out.reset_index()
 
 
@@ -181,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
                 "us_control_drop_mean",
                 "loosen_lag_months_mean",
                 "us_price_change_mean",
+                "us_control_concession_mean",
                 "bifurcation_index_mean",
             ]
         ]

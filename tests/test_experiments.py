@@ -184,6 +184,8 @@ def test_shock_outcomes_measure_bargaining_and_price_against_the_reference():
     assert so.loc["shock", "rare_earth_peak"] == 1.0
     assert so.loc["shock", "us_price_change"] == pytest.approx(0.2)  # window = 6 + 12 months
     assert so.loc["ref", "us_price_change"] == pytest.approx(0.0)
+    assert so.loc["shock", "us_control_concession"] == pytest.approx(4.5 / 18)  # 0.1+0.2+14*0.3
+    assert so.loc["ref", "us_control_concession"] == pytest.approx(0.0)
 
 
 def test_morris_ranks_an_influential_input_above_an_inert_one():
