@@ -46,3 +46,11 @@ class GlobalSouthBuyer(Buyer):
     @property
     def alignment(self) -> float:
         return float(self.model.buyers.alignment[self.bidx])
+
+
+class ArrivingBuyer(Buyer):
+    """A buyer that arrives once and adopts one unit (the Arthur 1989 docking population)."""
+
+    @property
+    def buyer_type(self) -> str:
+        return "R" if self.model.arthur_is_r[self.bidx] else "S"

@@ -121,7 +121,7 @@ class EcosystemParams:
         "(DeepSeek UE8M0 FP8 for domestic chips, MoE); assumed",
     )
     porting_step_per_month: float = _f(
-        0.05, 0.0, 1.0, "1/month",
+        0.02, 0.0, 1.0, "1/month",
         "rise of a buyer's porting level in a month when it invests; assumed",
     )
     mandated_porting_stacks: tuple[str, ...] = field(

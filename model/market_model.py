@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from mesa import DataCollector, Model
 
-from agents.buyer import GlobalSouthBuyer
+from agents.buyer import ArrivingBuyer, GlobalSouthBuyer
 from agents.hyperscaler import Hyperscaler
 from agents.regulator import CNRegulator, USRegulator
 from agents.vendor import ChipVendor
@@ -53,6 +53,7 @@ ADOPTION_COLUMNS = ("run_id", "step", "date", "region", "bloc", "stack", "instal
 VENDOR_COLUMNS = ("run_id", "step", "date", "vendor", "product", "region", "units", "revenue_usd",
                   "price_usd", "capacity_units")
 REFERENCE_SYSTEM = "hgx-h100"
+ARTHUR_B_SYSTEM = "atlas-800-910b"  # technology B of the Arthur docking (A is the reference)
 WORKLOAD_IDS = ("llama3-405b-train", "deepseek-v3-train", "deepseek-r1-prefill", "deepseek-r1-decode")
 
 
@@ -163,6 +164,9 @@ class ChipMarketModel(Model):
         parent = chips["variant_of"].fillna("").astype(str)
         keep = systems[parent.reindex(systems["chip"]).to_numpy() == ""]
         keep = keep[keep["price_usd"].notna()]
+        if self.p["population"] == "arthur":  # two technologies, A (cuda) and B (cann), from the start
+            keep = keep.loc[[REFERENCE_SYSTEM, ARTHUR_B_SYSTEM]].copy()
+            keep["available"] = self.p["start"]
         self.workloads = Workloads.load(ids=list(WORKLOAD_IDS))
         w = np.array([self.p["mix_train_dense"], self.p["mix_train_moe"], self.p["mix_prefill"],
                       self.p["mix_decode"]], dtype=float)
@@ -231,43 +235,110 @@ class ChipMarketModel(Model):
                               for vid, d in v["entity_listed"].items()}
 
     def _setup_buyers(self) -> None:
-        hs = load_hyperscalers(regions=self.regions_df)
+        """The buyer population (Eq. I1-I2): named hyperscalers, enterprise buyers and one buyer
+        per Global-South country - or, with ``n_firms_per_country`` /
+        ``n_firms_per_hyperscaler_region`` > 1, many firms per country / enterprise segment with
+        heavy-tailed sizes and heterogeneous price sensitivity, alignment and software estate,
+        drawn from the model's generator. Demand totals are the same at any population size."""
+        if self.p["population"] == "arthur":
+            self._setup_arthur()
+            return
+        hs = load_hyperscalers()
         r_index = {r: i for i, r in enumerate(self.region_ids)}
-        gs = [r for r in self.region_ids if self.region_bloc[r_index[r]] == "gs"]
-        ids = list(hs.index) + [f"gs-{r}" for r in gs]
-        region = np.array([r_index[r] for r in hs["region"]] + [r_index[r] for r in gs], dtype=int)
-        nh = len(hs)
-        is_gs = np.arange(len(ids)) >= nh
-        share = np.concatenate([hs["demand_share"].to_numpy(float), np.ones(len(gs))])
-        beta = np.where(is_gs, self.p["price_beta_gs"], self.p["price_beta_hyperscaler"])
-        estate = np.concatenate([hs["software_estate"].to_numpy(float),
-                                 np.full(len(gs), self.p["gs_software_estate"])])
-        align = self.region_alignment[region]
-        state_funded = np.concatenate([hs["state_funded"].to_numpy(bool),
-                                       np.zeros(len(gs), bool)])
-        fleet_shares = np.zeros((len(ids), S))
-        for s in STACKS:
-            fleet_shares[:nh, STACK_INDEX[s]] = hs[f"fleet_{s}"].to_numpy(float)
-        fleet_shares[nh:, STACK_INDEX["cuda"]] = 1.0 - self.p["gs_initial_rocm_share"]
-        fleet_shares[nh:, STACK_INDEX["rocm"]] = self.p["gs_initial_rocm_share"]
         rng = self.rng
-        active = ~is_gs | (rng.random(len(ids)) < self.p["gs_initial_active"])
+        parts = []  # one dict of arrays per segment (a named buyer or a split segment)
+
+        def segment(ids, region, gs, share, beta, estate, align, funded, fleet_shares, n):
+            """Split one buyer into ``n`` firms (n = 1: the buyer itself, no draws)."""
+            if n <= 1:
+                sizes = np.ones(1)
+                bmul = emul = np.ones(1)
+                adev = np.zeros(1)
+                names = [ids]
+            else:
+                sizes = rng.pareto(self.p["firm_size_pareto"], n) + 1.0
+                sizes /= sizes.sum()
+                bmul = np.exp(rng.normal(0.0, self.p["firm_beta_sd"], n))
+                emul = np.exp(rng.normal(0.0, self.p["firm_estate_sd"], n))
+                adev = rng.normal(0.0, self.p["firm_alignment_sd"], n)
+                names = [f"{ids}#{k}" for k in range(n)]
+            k = len(names)
+            parts.append({
+                "ids": np.array(names, dtype=object), "region": np.full(k, region, dtype=int),
+                "is_gs": np.full(k, gs), "share": share * sizes, "beta": beta * bmul,
+                "estate": estate * emul, "alignment": np.clip(align + adev, -1.0, 1.0),
+                "state_funded": np.full(k, funded), "fleet_shares": np.tile(fleet_shares, (k, 1)),
+            })
+
+        n_ent = int(self.p["n_firms_per_hyperscaler_region"])
+        for hid, row in hs.iterrows():
+            r = r_index[row["region"]]
+            fs = np.array([row[f"fleet_{s_}"] for s_ in STACKS], dtype=float)
+            segment(hid, r, False, float(row["demand_share"]), self.p["price_beta_hyperscaler"],
+                    float(row["software_estate"]), self.region_alignment[r], bool(row["state_funded"]), fs,
+                    n_ent if str(hid).endswith("-enterprise") else 1)
+        gs_fleet = np.zeros(S)
+        gs_fleet[STACK_INDEX["cuda"]] = 1.0 - self.p["gs_initial_rocm_share"]
+        gs_fleet[STACK_INDEX["rocm"]] = self.p["gs_initial_rocm_share"]
+        for rid in self.region_ids[self.region_is_gs]:
+            r = r_index[rid]
+            segment(f"gs-{rid}", r, True, 1.0, self.p["price_beta_gs"], self.p["gs_software_estate"],
+                    self.region_alignment[r], False, gs_fleet, int(self.p["n_firms_per_country"]))
+        cat = {k: np.concatenate([p_[k] for p_ in parts]) for k in parts[0]}
+        n = len(cat["ids"])
+        active = ~cat["is_gs"] | (rng.random(n) < self.p["gs_initial_active"])
         # Initial fleet: the region's demand of the previous ``initial_fleet_months`` (Eq. I1).
         base = self.region_demand(self.start_month - 1) * self.p["initial_fleet_months"]
-        fleet = base[region][:, None] * share[:, None] * fleet_shares * active[:, None]
+        fleet = base[cat["region"]][:, None] * cat["share"][:, None] * cat["fleet_shares"] * active[:, None]
+        self._make_buyers(cat, active, fleet)
+
+    def _make_buyers(self, cat: dict, active: np.ndarray, fleet: np.ndarray, agents: bool = True) -> None:
+        n = len(cat["ids"])
         self.buyers = BuyerArrays(
-            ids=np.array(ids, dtype=object), region=region, is_gs=is_gs, share=share, beta=beta,
-            estate=estate, alignment=align, state_funded=state_funded, active=active,
-            fleet_eff=fleet.copy(), fleet_peak=fleet.copy(), porting=np.zeros((len(ids), S)),
-            fleet_kw=fleet.sum(axis=1) * self._legacy_kw_per_h100e() * self.region_pue[region],
-            country_share=share.copy(), capped_bought=np.zeros(len(ids)),
+            ids=cat["ids"], region=cat["region"], is_gs=cat["is_gs"], share=cat["share"],
+            beta=cat["beta"], estate=cat["estate"], alignment=cat["alignment"],
+            state_funded=cat["state_funded"], active=active, fleet_eff=fleet.copy(),
+            fleet_peak=fleet.copy(), porting=np.zeros((n, S)),
+            fleet_kw=fleet.sum(axis=1) * self._legacy_kw_per_h100e() * self.region_pue[cat["region"]],
+            country_share=cat["share"].copy(), capped_bought=np.zeros(n),
         )
-        for i, bid in enumerate(ids):
-            (GlobalSouthBuyer if is_gs[i] else Hyperscaler)(self, i, bid)
+        if not agents:  # Arthur arrivals become agents as they arrive
+            return
+        idx = np.arange(n)
+        gs = cat["is_gs"]
+        if gs.any():
+            GlobalSouthBuyer.create_agents(self, int(gs.sum()), idx[gs], cat["ids"][gs])
+        if (~gs).any():
+            Hyperscaler.create_agents(self, int((~gs).sum()), idx[~gs], cat["ids"][~gs])
+
+    def _setup_arthur(self) -> None:
+        """Arthur (1989) docking population (Eq. A1): one buyer arrives per month, of type R with
+        probability ``arthur_type_share`` else S; each adopts one unit, once, of technology A
+        (stack cuda) or B (stack cann) with payoff a + r n (R) or b + s n (S)."""
+        n = int(self.p["arthur_arrivals"])
+        rng = self.rng
+        is_r = rng.random(n) < self.p["arthur_type_share"]
+        taste = np.zeros((n, S))
+        taste[:, STACK_INDEX["cuda"]] = np.where(is_r, self.p["arthur_a_r"], self.p["arthur_a_s"])
+        taste[:, STACK_INDEX["cann"]] = np.where(is_r, self.p["arthur_b_r"], self.p["arthur_b_s"])
+        self.arthur_taste = taste
+        self.arthur_returns = np.where(is_r, self.p["arthur_r"], self.p["arthur_s"])
+        self.arthur_is_r = is_r
+        self.arthur_lock_in_step: int | None = None
+        us = int(np.flatnonzero(self.region_ids == "us")[0])
+        cat = {
+            "ids": np.array([f"arrival-{k}" for k in range(n)], dtype=object),
+            "region": np.full(n, us, dtype=int), "is_gs": np.ones(n, bool), "share": np.zeros(n),
+            "beta": np.zeros(n), "estate": np.zeros(n), "alignment": np.zeros(n),
+            "state_funded": np.zeros(n, bool),
+        }
+        self._make_buyers(cat, np.ones(n, bool), np.zeros((n, S)), agents=False)
+        self.end_month = self.start_month + n - 1
 
     def _legacy_kw_per_h100e(self) -> float:
         """All-in kW per effective H100e of the 2021 fleet (A100 HGX servers), for initial power."""
-        i = list(self.offer_ids).index("hgx-a100")
+        ids = list(self.offer_ids)
+        i = ids.index("hgx-a100") if "hgx-a100" in ids else ids.index(REFERENCE_SYSTEM)
         return float(self.core_off.watts_allin[i] / 1000.0 / self.offer_value[i])
 
     # ------------------------------------------------------------------ helpers
@@ -450,6 +521,9 @@ class ChipMarketModel(Model):
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
+        if self.p["population"] == "arthur":
+            self._step_arthur()
+            return
         self._fire_events()  # 1. scripted events
         self.agents_by_type[USRegulator].do("step")  # 2. regulators
         self.agents_by_type[CNRegulator].do("step")
@@ -464,6 +538,50 @@ class ChipMarketModel(Model):
         cost, available, levy = self._price()  # 4. the core prices every offering
         clearing = self._trade(cost, available)  # 5. buyers choose
         self._deliver(clearing, levy)  # 6. deliveries, ecosystems, metrics
+        self.datacollector.collect(self)
+        self.month += 1
+        if self.month > self.end_month:
+            self.running = False
+
+    def _step_arthur(self) -> None:
+        """One arrival of the Arthur (1989) docking: policy, prices and capacity off (Eq. A1-A2).
+
+        The arriving buyer's utility is its type's payoff a + r n_s for each technology, n_s the
+        adopters so far (the ecosystem's linear network value); the market clears it with
+        temperature 0 (best choice) and one lot (ties broken at random)."""
+        b = self.buyers
+        t = self.month - self.start_month
+        ArrivingBuyer(self, t, b.ids[t])
+        n = network_value(b.fleet_eff.sum(axis=0), np.zeros(S), EcosystemParams.linear_returns(1.0))
+        cols = np.flatnonzero(self.offer_available <= self.month)
+        stack = self.offer_stack[cols]
+        util = self.arthur_taste[:, stack] + self.arthur_returns[:, None] * n[stack][None, :]
+        demand = np.zeros(len(b.ids))
+        demand[t] = 1.0
+        cl = clear_market(demand[t:t + 1], util[t:t + 1], np.ones((1, cols.size), bool),
+                          np.ones(cols.size), self.offer_vendor[cols], np.full(len(self.vendors), np.inf),
+                          self.rng, lots=1, temperature=0.0)
+        alloc = np.zeros((len(b.ids), len(self.offer_ids)))
+        alloc[t, cols] = cl.alloc[0]
+        cl.alloc, cl.units = alloc, alloc.copy()
+        cl.unmet = np.zeros(len(b.ids))
+        cl.forgone = np.zeros(len(b.ids))
+        self.offer_region_price = np.zeros((len(self.offer_ids), len(self.region_ids)))
+        self.offer_price = np.zeros(len(self.offer_ids))
+        self._deliver(cl, np.zeros((len(self.offer_ids), len(self.region_ids))))
+        # lock-in: both types now prefer the same technology, and nothing can undo it (Eq. A2)
+        n = b.fleet_eff.sum(axis=0)
+        na, nb = n[STACK_INDEX["cuda"]], n[STACK_INDEX["cann"]]
+        r_a = self.p["arthur_a_r"] + self.p["arthur_r"] * na > self.p["arthur_b_r"] + self.p["arthur_r"] * nb
+        s_a = self.p["arthur_a_s"] + self.p["arthur_s"] * na > self.p["arthur_b_s"] + self.p["arthur_s"] * nb
+        r_b = self.p["arthur_b_r"] + self.p["arthur_r"] * nb > self.p["arthur_a_r"] + self.p["arthur_r"] * na
+        s_b = self.p["arthur_b_s"] + self.p["arthur_s"] * nb > self.p["arthur_a_s"] + self.p["arthur_s"] * na
+        if self.arthur_lock_in_step is None and ((r_a and s_a) or (r_b and s_b)) and (
+                self.p["arthur_r"] > 0 or self.p["arthur_s"] > 0):
+            self.arthur_lock_in_step = t + 1
+            self.arthur_winner = "A" if r_a else "B"
+            if self.p["stop_at_lock_in"]:
+                self.running = False
         self.datacollector.collect(self)
         self.month += 1
         if self.month > self.end_month:
@@ -687,7 +805,8 @@ class ChipMarketModel(Model):
         onehot = np.zeros((len(stack), S))
         onehot[np.arange(len(stack)), stack] = 1.0
         saving = sw * (free @ onehot)
-        cost = np.broadcast_to((self.p["porting_cost"] * b.estate)[:, None], saving.shape)
+        # porting is paying the switching cost ahead of time: it scales with kappa like the cost it removes
+        cost = np.broadcast_to((self.p["porting_cost"] * self.p["kappa"] * b.estate)[:, None], saving.shape)
         mandated = b.state_funded & self.region_is_cn[b.region] & (self.policy.cn_mandate > 0)
         b.porting = porting_decision(saving, cost, mandated, b.porting, self.eco_params)
 
@@ -704,7 +823,7 @@ class ChipMarketModel(Model):
         stack_onehot = np.zeros((O, S))
         stack_onehot[np.arange(O), self.offer_stack] = 1.0
         peak_bo = cl.units * self.offer_peak[None, :]
-        retire = 1.0 / (12.0 * self.p["hardware_life_years"])
+        retire = 1.0 / (12.0 * self.p["hardware_life_years"]) if self.p["fleet_retirement"] else 0.0
         purchases_eff_bs = cl.alloc @ stack_onehot
         purchases_peak_bs = peak_bo @ stack_onehot
         b.fleet_eff = b.fleet_eff * (1.0 - retire) + purchases_eff_bs

@@ -9,6 +9,8 @@ and ``note`` columns; notes starting with ``assumed:`` flag values that are not 
 
 from __future__ import annotations
 
+import functools
+
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -192,6 +194,23 @@ def _check_sums(t: _Table, values: pd.DataFrame, group_col: str | None, share_co
                    f"{what} of {group_col} {group!r} summing to 1 ± {SHARE_TOLERANCE:g}")
 
 
+def _cached_default(fn):
+    """Cache a loader's result for the packaged file (path None, no other arguments); callers get
+    a copy, so nobody can change the cached table. Other paths are read every time."""
+    cache: dict[str, pd.DataFrame] = {}
+
+    @functools.wraps(fn)
+    def wrapper(path=None, *args, **kwargs):
+        if path is not None or args or any(v is not None for v in kwargs.values()):
+            return fn(path, *args, **kwargs)
+        if "df" not in cache:
+            cache["df"] = fn(None)
+        return cache["df"].copy()
+
+    return wrapper
+
+
+@_cached_default
 def load_regions(path: str | Path | None = None) -> pd.DataFrame:
     """Regions (US bloc, China, Global-South countries) indexed by id, validated.
 
@@ -236,6 +255,7 @@ def load_regions(path: str | Path | None = None) -> pd.DataFrame:
     return df.set_index("id")
 
 
+@_cached_default
 def load_hyperscalers(path: str | Path | None = None,
                       regions: pd.DataFrame | None = None) -> pd.DataFrame:
     """Hyperscalers and AI labs indexed by id, validated against the regions table.
@@ -269,6 +289,7 @@ def load_hyperscalers(path: str | Path | None = None,
     return df.set_index("id")
 
 
+@_cached_default
 def load_vendors(path: str | Path | None = None) -> pd.DataFrame:
     """Chip vendors indexed by id, validated.
 
@@ -309,6 +330,7 @@ def load_vendors(path: str | Path | None = None) -> pd.DataFrame:
     return df.set_index("id")
 
 
+@_cached_default
 def load_demand(path: str | Path | None = None) -> pd.DataFrame:
     """World merchant accelerator purchases per year in H100e, indexed by year, validated.
 

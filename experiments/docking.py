@@ -1,0 +1,108 @@
+"""Docking with Arthur (1989): the real ChipMarketModel, policy, prices and capacity off, two
+technologies and R-/S-type adopters arriving one per month, reduces to the competing-technologies
+model with increasing returns (DESIGN §6; docs/ODD.md "Docking with Arthur (1989)").
+
+    python -m experiments.docking [--runs 500] [--seed 0] [--workers N] [--quick]
+
+prints the comparison with the theory: lock-in with probability one, winners split by the type
+mix, mean time to lock-in near the gambler's-ruin value (Delta + 1)^2 (121 for the standard
+payoffs), and, without increasing returns, A's share converging to the type mix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import math
+import multiprocessing
+import sys
+
+import numpy as np
+import pandas as pd
+
+STANDARD = {"a_r": 2.0, "b_r": 1.0, "a_s": 1.0, "b_s": 2.0, "r": 0.1, "s": 0.1}
+
+
+def gamblers_ruin_time(a_r: float = 2.0, b_r: float = 1.0, a_s: float = 1.0, b_s: float = 2.0,
+                       r: float = 0.1, s: float = 0.1, **_: float) -> float:
+    """Mean arrivals to lock-in for a symmetric walk absorbed past +-Delta: (Delta + 1)^2, where
+    Delta = (a_R - b_R)/r = (b_S - a_S)/s is the lead at which one type switches (Arthur 1989)."""
+    delta = max((a_r - b_r) / r if r > 0 else math.inf, (b_s - a_s) / s if s > 0 else math.inf)
+    return (math.floor(delta) + 1) ** 2
+
+
+def _one(args: tuple[int, dict, int, bool]) -> dict:
+    from model.market_model import ChipMarketModel
+    from model.types import STACK_INDEX
+
+    seed, payoffs, arrivals, stop = args
+    m = ChipMarketModel(scenario="arthur_docking", rng=seed, arthur_arrivals=arrivals, stop_at_lock_in=stop,
+                        **{f"arthur_{k}": v for k, v in payoffs.items()})
+    m.run_model()
+    n = m.buyers.fleet_eff.sum(axis=0)
+    na, nb = float(n[STACK_INDEX["cuda"]]), float(n[STACK_INDEX["cann"]])
+    locked = m.arthur_lock_in_step is not None
+    return {"seed": seed, "locked_in": locked, "winner": m.arthur_winner if locked else None,
+            "lock_in_step": m.arthur_lock_in_step if locked else np.nan,
+            "arrivals": int(na + nb), "share_a": na / (na + nb) if na + nb else np.nan,
+            "share_r_types": float(m.arthur_is_r[: int(na + nb)].mean())}
+
+
+def arthur(n_runs: int = 500, seed: int = 0, *, arrivals: int = 2000, stop_at_lock_in: bool = True,
+           workers: int | None = None, **payoffs: float) -> pd.DataFrame:
+    """One row per run: ``locked_in``, ``winner`` (A/B), ``lock_in_step``, final ``share_a``.
+
+    Payoffs default to Arthur's example (a_R=2, b_R=1, a_S=1, b_S=2, r=s=0.1); seeds from
+    SeedSequence(seed).spawn(n_runs). Runs stop at lock-in unless ``stop_at_lock_in`` is False
+    (needed to read shares after all arrivals)."""
+    unknown = set(payoffs) - set(STANDARD)
+    if unknown:
+        raise ValueError(f"unknown payoff(s) {sorted(unknown)}; expected {sorted(STANDARD)}")
+    pay = {**STANDARD, **payoffs}
+    seeds = [int(c.generate_state(1)[0]) for c in np.random.SeedSequence(seed).spawn(n_runs)]
+    jobs = [(s, pay, arrivals, stop_at_lock_in) for s in seeds]
+    workers = workers if workers is not None else min(2, multiprocessing.cpu_count())
+    if workers > 1 and n_runs > 1:
+        ctx = multiprocessing.get_context("forkserver")
+        with cf.ProcessPoolExecutor(workers, mp_context=ctx) as ex:
+            rows = list(ex.map(_one, jobs, chunksize=max(1, n_runs // (4 * workers))))
+    else:
+        rows = [_one(j) for j in jobs]
+    df = pd.DataFrame(rows)
+    df.insert(0, "run", range(n_runs))
+    return df
+
+
+def report(n_runs: int, seed: int, workers: int | None) -> str:
+    lines = []
+    df = arthur(n_runs, seed, workers=workers)
+    theory = gamblers_ruin_time(**STANDARD)
+    mean_t = df["lock_in_step"].mean()
+    share_a_wins = (df["winner"] == "A").mean()
+    lines.append(f"Arthur (1989) docking, {n_runs} runs, a_R=2 b_R=1 a_S=1 b_S=2 r=s=0.1, 2,000 arrivals:")
+    lines.append(f"  lock-in            {df['locked_in'].mean():7.1%}   theory 100 %")
+    lines.append(f"  A wins             {share_a_wins:7.1%}   theory 50 % (the type mix)")
+    lines.append(f"  mean lock-in time  {mean_t:7.1f}   gambler's ruin (Delta+1)^2 = {theory:.0f} "
+                 f"({mean_t / theory - 1:+.1%}); Arthur's simulation: 116")
+    flat = arthur(max(10, n_runs // 25), seed + 1, stop_at_lock_in=False, workers=workers, r=0.0, s=0.0)
+    lines.append(f"  r = s = 0: A's share after 2,000 arrivals {flat['share_a'].mean():.3f} "
+                 f"(type mix {flat['share_r_types'].mean():.3f}; {len(flat)} runs)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m experiments.docking", description=__doc__.splitlines()[0])
+    p.add_argument("--runs", type=int, default=500)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--quick", action="store_true", help="100 runs")
+    args = p.parse_args(argv)
+    if args.runs < 1:
+        print("error: --runs must be at least 1", file=sys.stderr)
+        return 2
+    print(report(100 if args.quick else args.runs, args.seed, args.workers))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
