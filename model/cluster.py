@@ -578,21 +578,25 @@ def logit_choice(utility: np.ndarray, available: np.ndarray | None = None, tempe
     deterministic best choice, ties split evenly.
     """
     u = np.asarray(utility, dtype=np.float64)
-    ok = np.isfinite(u) | (u == np.inf)
-    ok = ok if available is None else ok & np.asarray(available, dtype=bool)
-    u = np.where(ok, u, -np.inf)
-    umax = np.max(u, axis=axis, keepdims=True)
-    any_ok = np.isfinite(umax) | (umax == np.inf)
     if temperature < 0:
         raise ValueError(f"temperature = {temperature}: expected >= 0")
+    ok = ~np.isnan(u)  # NaN utility = unavailable; -inf gets probability 0 below anyway
+    if available is not None:
+        ok &= np.asarray(available, dtype=bool)
+    w = np.where(ok, u, -np.inf)  # the one large temporary: everything below works in place
+    umax = np.max(w, axis=axis, keepdims=True)
+    any_ok = umax > -np.inf
     if temperature == 0 or np.any(umax == np.inf):
-        top = ok & (u == umax) & any_ok
+        top = ok & (w == umax) & any_ok
         cnt = np.sum(top, axis=axis, keepdims=True)
         return np.where(top, 1.0 / np.maximum(cnt, 1), 0.0)
-    safe_max = np.where(any_ok, umax, 0.0)
-    e = np.exp((u - safe_max) / temperature)  # exp(-inf) = 0 exactly for unavailable
-    s = np.sum(e, axis=axis, keepdims=True)
-    return e / np.where(s > 0, s, 1.0)
+    w -= np.where(any_ok, umax, 0.0)
+    if temperature != 1.0:
+        w /= temperature
+    np.exp(w, out=w)  # exp(-inf) = 0 exactly for unavailable
+    s = np.sum(w, axis=axis, keepdims=True)
+    w /= np.where(s > 0, s, 1.0)
+    return w
 
 
 def price_and_choose(off: Offerings, wl: Workloads, *, price_sensitivity: np.ndarray,

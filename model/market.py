@@ -22,10 +22,16 @@ class Clearing:
     """What the market cleared this month."""
 
     alloc: np.ndarray  # (B, O) effective H100e delivered to each buyer from each offering
-    units: np.ndarray  # (B, O) accelerator units delivered
+    value: np.ndarray  # (O,) effective H100e per unit of each offering
     unmet: np.ndarray  # (B,) effective H100e demanded but not delivered (rationed out)
     forgone: np.ndarray  # (B,) effective H100e the buyer chose not to buy (the outside option)
     vendor_demand_units: np.ndarray  # (V,) first-round units wanted per vendor (for pricing)
+    cols: np.ndarray | None = None  # offering index of each column, when a subset was traded
+
+    @property
+    def units(self) -> np.ndarray:
+        """(B, O) accelerator units delivered (computed on demand: one pass over alloc)."""
+        return self.alloc / self.value[None, :]
 
 
 def clear_market(demand: np.ndarray, utility: np.ndarray, available: np.ndarray,
@@ -49,52 +55,70 @@ def clear_market(demand: np.ndarray, utility: np.ndarray, available: np.ndarray,
         capacity = np.append(np.asarray(capacity, dtype=float), np.inf)
     B, O = utility.shape
     V = capacity.shape[0]
-    demand = np.asarray(demand, dtype=float)
-    remaining = demand.copy()
+    remaining = np.asarray(demand, dtype=float).copy()
+    total = max(float(remaining.sum()), 1.0)
     alloc = np.zeros((B, O))
-    cap_left = np.maximum(np.asarray(capacity, dtype=float), 0.0)
-    mask = available.copy()
-    onehot = np.zeros((O, V))
-    onehot[np.arange(O), vendor_of] = 1.0
+    capacity = np.asarray(capacity, dtype=float)
+    cap_left = np.maximum(capacity, 0.0)
+    blocked = np.zeros(O, dtype=bool)  # offerings of sold-out vendors
     first_units = np.zeros(V)
-    for rnd in range(rounds):
-        has = mask.any(axis=1) & (remaining > 0)
-        if not has.any():
+    rows = np.flatnonzero(available.any(axis=1) & (remaining > 0))
+    for rnd in range(rounds + 1):  # ``rounds`` tranches, then one spill round past sold-out vendors
+        if rows.size == 0:
             break
-        probs = logit_choice(utility, mask, temperature=temperature)
-        probs[~has] = 0.0
+        full = rows.size == B  # all buyers: plain slices, no fancy-index copies
+        sel = slice(None) if full else rows
+        mask = available[sel] & ~blocked[None, :] if blocked.any() else available[sel]
+        probs = logit_choice(utility[sel], mask, temperature=temperature)
         if rnd == 0 and lots > 0:
-            safe = np.where(has[:, None], probs, 0.0)
-            safe[~has, 0] = 1.0  # rows with nothing available draw a dummy, zeroed below
-            safe /= safe.sum(axis=1, keepdims=True)
-            draws = rng.multinomial(lots, safe)
-            probs = np.where(has[:, None], draws / lots, 0.0)
-        want = remaining[:, None] * probs  # (B, O) effective H100e
-        want_units = want / value[None, :]
-        vendor_units = want_units.sum(axis=0) @ onehot  # (V,)
+            probs = _lumpy(probs, lots, rng)
+        rem = remaining[sel]
+        want_units_o = (rem @ probs) / value  # (O,) units wanted of each offering
+        vendor_units = np.bincount(vendor_of, weights=want_units_o, minlength=V)
         if rnd == 0:
             first_units = vendor_units
-        # Capacity is released in equal tranches over the rounds (orders arrive through the month):
-        # demand that finds its first choices sold out competes for later tranches (Eq. M3).
-        tranche = cap_left / (rounds - rnd)
+        # A vendor whose orders fit fills them all; one that is short releases its capacity in
+        # equal tranches over the rounds (orders arrive through the month): demand that finds its
+        # first choices sold out competes for later tranches (Eq. M3).
+        tight = vendor_units > cap_left * (1.0 + 1e-12)
         with np.errstate(divide="ignore", invalid="ignore"):
-            fill_v = np.where(vendor_units > 0, np.minimum(1.0, tranche / vendor_units), 1.0)
-        fill_o = onehot @ fill_v  # (O,)
-        got = want * fill_o[None, :]
-        alloc += got
-        remaining = np.maximum(remaining - got.sum(axis=1), 0.0)
-        cap_left = np.maximum(cap_left - (want_units * fill_o[None, :]).sum(axis=0) @ onehot, 0.0)
-        exhausted_o = (onehot @ (cap_left <= 1e-9 * np.maximum(capacity, 1.0)).astype(float)) > 0
-        mask = mask & ~exhausted_o[None, :]
-        if remaining.sum() <= 1e-12 * max(demand.sum(), 1.0):
+            fill_v = np.where(tight, np.minimum(1.0, (cap_left / max(rounds - rnd, 1)) / vendor_units), 1.0)
+        fill_o = fill_v[vendor_of]
+        probs *= fill_o[None, :]
+        probs *= rem[:, None]  # now: effective H100e delivered (n, O)
+        if full:
+            alloc += probs
+        else:
+            alloc[rows] += probs
+        remaining[sel] = np.maximum(rem - probs.sum(axis=1), 0.0)
+        cap_left = np.maximum(cap_left - np.bincount(vendor_of, weights=want_units_o * fill_o, minlength=V), 0.0)
+        if not tight.any() or remaining.sum() <= 1e-12 * total or rnd == rounds:
             break
-    units = alloc / value[None, :]
+        blocked |= (cap_left <= 1e-9 * np.maximum(capacity, 1.0))[vendor_of]
+        rows = rows[(remaining[rows] > 1e-12 * total) & (available[rows] & ~blocked[None, :]).any(axis=1)]
     forgone = np.zeros(B)
     if outside_utility is not None:
         forgone = alloc[:, -1].copy()
-        alloc, units, first_units = alloc[:, :-1], units[:, :-1], first_units[:-1]
-    return Clearing(alloc=alloc, units=units, unmet=remaining, forgone=forgone,
+        alloc, value, first_units = alloc[:, :-1], value[:-1], first_units[:-1]
+    return Clearing(alloc=alloc, value=value, unmet=remaining, forgone=forgone,
                     vendor_demand_units=first_units)
+
+
+def _lumpy(probs: np.ndarray, lots: int, rng: np.random.Generator) -> np.ndarray:
+    """Eq. M2: each row's month is ``lots`` independent draws from its choice probabilities
+    (inverse CDF, vectorised); returns the drawn shares. Rows of zeros stay zeros."""
+    n, O = probs.shape
+    cum = np.cumsum(probs, axis=1)
+    last = O - 1 - np.argmax(probs[:, ::-1] > 0, axis=1)  # last alternative with probability > 0
+    u = rng.random((n, lots)) * cum[:, -1:]
+    counts = np.zeros(n * O)
+    base = np.arange(n) * O
+    for k in range(lots):
+        idx = np.minimum((cum < u[:, k:k + 1]).sum(axis=1), last)
+        counts += np.bincount(base + idx, minlength=n * O)
+    out = counts.reshape(n, O) / lots
+    out[cum[:, -1] <= 0] = 0.0
+    return out
 
 
 def buyer_utility(log_cost: np.ndarray, beta: np.ndarray, network: np.ndarray,

@@ -293,6 +293,12 @@ class ChipMarketModel(Model):
         self._make_buyers(cat, active, fleet)
 
     def _make_buyers(self, cat: dict, active: np.ndarray, fleet: np.ndarray, agents: bool = True) -> None:
+        """Buyer arrays, kept sorted by region (regional sums are one pass), and their agents."""
+        order = np.argsort(cat["region"], kind="stable")
+        cat = {k: v[order] for k, v in cat.items()}
+        active, fleet = active[order], fleet[order]
+        reg = cat["region"]
+        self._region_starts = np.flatnonzero(np.r_[True, reg[1:] != reg[:-1]]) if reg.size else np.zeros(0, int)
         n = len(cat["ids"])
         self.buyers = BuyerArrays(
             ids=cat["ids"], region=cat["region"], is_gs=cat["is_gs"], share=cat["share"],
@@ -561,9 +567,9 @@ class ChipMarketModel(Model):
         cl = clear_market(demand[t:t + 1], util[t:t + 1], np.ones((1, cols.size), bool),
                           np.ones(cols.size), self.offer_vendor[cols], np.full(len(self.vendors), np.inf),
                           self.rng, lots=1, temperature=0.0)
-        alloc = np.zeros((len(b.ids), len(self.offer_ids)))
-        alloc[t, cols] = cl.alloc[0]
-        cl.alloc, cl.units = alloc, alloc.copy()
+        alloc = np.zeros((len(b.ids), cols.size))
+        alloc[t] = cl.alloc[0]
+        cl.alloc, cl.cols = alloc, cols
         cl.unmet = np.zeros(len(b.ids))
         cl.forgone = np.zeros(len(b.ids))
         self.offer_region_price = np.zeros((len(self.offer_ids), len(self.region_ids)))
@@ -689,6 +695,7 @@ class ChipMarketModel(Model):
         noise = np.exp(self.rng.normal(0.0, self.p["demand_noise"], len(b.ids)) - 0.5 * self.p["demand_noise"] ** 2)
         demand = rd[b.region] * b.share * noise * b.active
         cols = np.flatnonzero(self.offer_live)  # only offerings in production enter the market
+        cols = cols[np.argsort(self.offer_stack[cols], kind="stable")]  # grouped by stack
         stack = self.offer_stack[cols]
         # Utility terms (Eq. M1)
         world_inst = b.fleet_eff.sum(axis=0)
@@ -708,7 +715,8 @@ class ChipMarketModel(Model):
         log_cost = np.log(np.maximum(cost[np.ix_(cols, b.region)].T, 1e-9))  # (B, O_live)
         util = buyer_utility(log_cost, b.beta, nv[stack][None, :], sw[:, stack], align, extra)
         avail = available[np.ix_(cols, b.region)].T
-        self._decide_porting(util, sw, avail, stack)
+        if (m - self.start_month) % int(self.p["porting_interval_months"]) == 0:
+            self._decide_porting(util, sw, avail, stack)
         # Diffusion-rule caps: a tier-2 country past its yearly cap of controlled US chips (Eq. P4)
         cap2 = self.policy.tier_caps_h100e.get(2)
         if cap2 is not None:
@@ -731,19 +739,16 @@ class ChipMarketModel(Model):
         cap = np.array([v.capacity_units for v in self.vendors])
         cl = clear_market(demand, util, avail, self.offer_value[cols], self.offer_vendor[cols], cap,
                           self.rng, lots=int(self.p["lots"]), temperature=self.p["choice_temperature"],
+                          rounds=int(self.p["market_rounds"]),
                           outside_utility=u0 if self.p["outside_option"] else None)
-        B, O = len(b.ids), len(self.offer_ids)
-        for name in ("alloc", "units"):  # back to buyers x all offerings
-            arr = getattr(cl, name)
-            full = np.zeros((B, O))
-            full[:, cols] = arr[:B]
-            np.add.at(full, (rows[:, None], cols[None, :]), arr[B:])
-            setattr(cl, name, full)
-        for name in ("unmet", "forgone"):
-            arr = getattr(cl, name)
-            main = arr[:B].copy()
-            np.add.at(main, rows, arr[B:])
-            setattr(cl, name, main)
+        B = len(b.ids)
+        if rows.size:  # fold the mandated rows back onto their buyers
+            for name in ("alloc", "unmet", "forgone"):
+                arr = getattr(cl, name)
+                main = arr[:B].copy()
+                main[rows] += arr[B:]
+                setattr(cl, name, main)
+        cl.cols = cols  # alloc and units are buyers x offerings in production (cols)
         with np.errstate(divide="ignore", invalid="ignore"):
             self.last_vendor_utilisation = np.where(cap > 0, cl.vendor_demand_units / cap, 1.0)
         if self.p["power_constraint"]:
@@ -788,13 +793,12 @@ class ChipMarketModel(Model):
         """Eq. N2: purchases a region cannot power this month are not installed (left unmet)."""
         b = self.buyers
         pue = self.region_pue[b.region]
-        need_b = (cl.units * self.core_off.watts_allin[None, :]).sum(axis=1) * pue / 1000.0
+        need_b = (cl.alloc @ (self.core_off.watts_allin[cl.cols] / cl.value)) * pue / 1000.0
         need_r = np.bincount(b.region, weights=need_b, minlength=len(self.region_ids))
         fill = power_fill(need_r, self.region_power_kw - self.region_power_used_kw)[b.region]
         if (fill < 1.0).any():
             cl.unmet = cl.unmet + cl.alloc.sum(axis=1) * (1.0 - fill)
-            cl.alloc = cl.alloc * fill[:, None]
-            cl.units = cl.units * fill[:, None]
+            cl.alloc *= fill[:, None]
 
     def _decide_porting(self, util: np.ndarray, sw: np.ndarray, avail: np.ndarray, stack: np.ndarray) -> None:
         """Eq. E5: buyers port their software estate toward a stack when the switching cost it
@@ -808,7 +812,10 @@ class ChipMarketModel(Model):
         # porting is paying the switching cost ahead of time: it scales with kappa like the cost it removes
         cost = np.broadcast_to((self.p["porting_cost"] * self.p["kappa"] * b.estate)[:, None], saving.shape)
         mandated = b.state_funded & self.region_is_cn[b.region] & (self.policy.cn_mandate > 0)
-        b.porting = porting_decision(saving, cost, mandated, b.porting, self.eco_params)
+        k = int(self.p["porting_interval_months"])  # decisions every k months, k months of porting each
+        params = self.eco_params if k == 1 else dataclasses.replace(
+            self.eco_params, porting_step_per_month=self.eco_params.porting_step_per_month * k)
+        b.porting = porting_decision(saving, cost * k, mandated, b.porting, params)
 
     def _codesign(self) -> np.ndarray:
         c = np.zeros(S)
@@ -817,43 +824,64 @@ class ChipMarketModel(Model):
         return c
 
     def _deliver(self, cl, levy: np.ndarray) -> None:
+        """Step 6: deliveries update fleets (with retirement), power drawn, caps, supply stocks,
+        vendors' revenue and R&D (Eq. V5), then ecosystems and the month's records."""
         b = self.buyers
-        O = len(self.offer_ids)
-        R = len(self.region_ids)
-        stack_onehot = np.zeros((O, S))
-        stack_onehot[np.arange(O), self.offer_stack] = 1.0
-        peak_bo = cl.units * self.offer_peak[None, :]
+        cols = cl.cols
+        O, R = len(self.offer_ids), len(self.region_ids)
+        per_unit = 1.0 / cl.value  # units per effective H100e of each column
         retire = 1.0 / (12.0 * self.p["hardware_life_years"]) if self.p["fleet_retirement"] else 0.0
-        purchases_eff_bs = cl.alloc @ stack_onehot
-        purchases_peak_bs = peak_bo @ stack_onehot
+        stacks = self.offer_stack[cols]
+        purchases_eff_bs = self._by_stack(cl.alloc, stacks)
+        purchases_peak_bs = self._by_stack(cl.alloc * (self.offer_peak[cols] * per_unit)[None, :], stacks)
         b.fleet_eff = b.fleet_eff * (1.0 - retire) + purchases_eff_bs
         b.fleet_peak = b.fleet_peak * (1.0 - retire) + purchases_peak_bs
-        b.fleet_kw = b.fleet_kw * (1.0 - retire) + (cl.units @ self.core_off.watts_allin) \
+        b.fleet_kw = b.fleet_kw * (1.0 - retire) + (cl.alloc @ (self.core_off.watts_allin[cols] * per_unit)) \
             * self.region_pue[b.region] / 1000.0
         if self.month % 12 == 0:
             b.capped_bought[:] = 0.0
-        b.capped_bought += peak_bo[:, self._controlled_us()].sum(axis=1) * (self.region_tier[b.region] == 2)
-        self._consume_cn_supply(float(cl.units[:, self.offer_cn].sum()))
+        if self.policy.tier_caps_h100e:
+            ctl = self._controlled_us()[cols]
+            tier2 = self.region_tier[b.region] == 2
+            b.capped_bought += (cl.alloc[:, ctl] @ (self.offer_peak[cols] * per_unit)[ctl]) * tier2
+        cn = self.offer_cn[cols]
+        self._consume_cn_supply(float(cl.alloc[:, cn].sum(axis=0) @ per_unit[cn]))
         # Units and revenue per offering x region
-        reg_onehot = np.zeros((len(b.ids), R))
-        reg_onehot[np.arange(len(b.ids)), b.region] = 1.0
-        units_or = cl.units.T @ reg_onehot  # (O, R)
+        units_or = np.zeros((O, R))
+        units_or[cols] = (self._by_region(cl.alloc) * per_unit[None, :]).T  # (C, R)
         price_or = self.offer_region_price  # buyers' price incl. passed-through levy
         gross_or = units_or * price_or
         net_or = gross_or * (1.0 - levy)  # the levy is a share of the vendor's revenue (Eq. V5)
         if self.policy.antitrust_fine:
             nv = np.array([vid == "nvidia" for vid in self.vendor_ids])[self.offer_vendor]
             net_or[np.ix_(nv, self.region_is_cn)] *= 1.0 - self.policy.antitrust_fine
+        rev_v = np.bincount(self.offer_vendor, weights=net_or.sum(axis=1), minlength=len(self.vendors))
         for v in self.vendors:
-            sel = self.offer_vendor == v.vidx
-            rev = float(net_or[sel].sum())
-            v.revenue_usd_total += rev
-            v.rd_budget_usd += rev * v.rd_share
+            v.revenue_usd_total += float(rev_v[v.vidx])
+            v.rd_budget_usd += float(rev_v[v.vidx]) * v.rd_share
         # Ecosystem update (Eq. E1-E2)
         world_inst = b.fleet_eff.sum(axis=0)
         self.eco = update_ecosystem(
             self.eco, world_inst, purchases_eff_bs.sum(axis=0), self._investment(), self.eco_params)
         self._record(cl, units_or, gross_or, net_or, purchases_peak_bs, purchases_eff_bs)
+
+    def _by_region(self, x: np.ndarray) -> np.ndarray:
+        """Sum the rows (buyers, kept sorted by region) of ``x`` by region: (B, k) -> (R, k)."""
+        reg = self.buyers.region
+        out = np.zeros((len(self.region_ids),) + x.shape[1:])
+        if reg.size:
+            starts = self._region_starts
+            out[reg[starts]] = np.add.reduceat(x, starts, axis=0)
+        return out
+
+    @staticmethod
+    def _by_stack(x: np.ndarray, cols_stack: np.ndarray) -> np.ndarray:
+        """Sum the columns of ``x`` (grouped by stack) by stack: (B, C) -> (B, S)."""
+        out = np.zeros((x.shape[0], S))
+        if cols_stack.size:
+            starts = np.flatnonzero(np.r_[True, cols_stack[1:] != cols_stack[:-1]])
+            out[:, cols_stack[starts]] = np.add.reduceat(x, starts, axis=1)
+        return out
 
     def _investment(self) -> np.ndarray:
         inv = np.zeros(S)
@@ -870,11 +898,8 @@ class ChipMarketModel(Model):
         R = len(self.region_ids)
         step = self.month - self.start_month
         date = month_label(self.month)
-        reg_onehot = np.zeros((len(b.ids), R))
-        reg_onehot[np.arange(len(b.ids)), b.region] = 1.0
-        inst_eff_rs = reg_onehot.T @ b.fleet_eff
-        inst_peak_rs = reg_onehot.T @ b.fleet_peak
-        buy_peak_rs = reg_onehot.T @ purch_peak_bs
+        by_region = self._by_region(np.hstack([b.fleet_eff, b.fleet_peak, purch_peak_bs]))
+        inst_eff_rs, inst_peak_rs, buy_peak_rs = by_region[:, :S], by_region[:, S:2 * S], by_region[:, 2 * S:]
         O = len(self.offer_ids)
         stack_onehot = np.zeros((O, S))
         stack_onehot[np.arange(O), self.offer_stack] = 1.0
@@ -892,6 +917,7 @@ class ChipMarketModel(Model):
         gs_inst = inst_eff_rs[gs].sum(axis=0)
         gs_total = gs_inst.sum()
         ws = metrics.stack_shares(world)
+        gsb = b.is_gs & b.active
         row = {
             "bifurcation_index": metrics.bifurcation_index(inst_eff_rs),
             "bloc_jsd": metrics.bloc_jsd(us_sh, cn_sh),
@@ -901,7 +927,8 @@ class ChipMarketModel(Model):
             "nvidia_china_revenue_share": float(net_or[np.ix_(nvidia, cn)].sum() / nv_total) if nv_total > 0 else np.nan,
             "gs_cuda_share": float(gs_inst[STACK_INDEX["cuda"]] / gs_total) if gs_total > 0 else 0.0,
             "gs_cann_share": float(gs_inst[STACK_INDEX["cann"]] / gs_total) if gs_total > 0 else 0.0,
-            "gs_dual_stack_share": metrics.dual_stack_share(b.fleet_eff[b.is_gs & b.active]) if (b.is_gs & b.active).any() else 0.0,
+            # buyers weighted by their share of their country: a country's firms count as one country
+            "gs_dual_stack_share": metrics.dual_stack_share(b.fleet_eff[gsb], weights=b.share[gsb]) if gsb.any() else 0.0,
             "us_cn_compute_ratio": metrics.compute_ratio(us_sh.sum(), cn_sh.sum()),
             "rare_earth_restriction": float(self.policy.rare_earth),
             "us_control_level": float(self.policy.us_control_level),

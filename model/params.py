@@ -124,6 +124,8 @@ register(
        doc="the outside option is worth buying at this multiple of the frontier's cost per useful work"),
     _p("choice_temperature", 1.0, float, 0.0, 10.0, doc="logit temperature (0 = deterministic best choice)"),
     _p("lots", 8, int, 0, 1000, doc="procurement lots per buyer-month (lumpiness of purchases; 0 = expected shares)"),
+    _p("market_rounds", 4, int, 1, 50,
+       doc="rounds of the monthly market: capacity of a short vendor is released in this many tranches"),
     _p("demand_noise", 0.10, float, 0.0, 2.0, doc="log-normal sd of each buyer's monthly demand"),
     _p("gs_demand_catchup", 0.10, float, -1.0, 1.0, unit="1/yr", doc="extra yearly growth of Global-South demand weight"),
     _p("cn_demand_trend", -0.25, float, -2.0, 2.0, unit="1/yr",
@@ -261,6 +263,8 @@ register(
     _p("capital_shock", 1.0, float, 0.0, 10.0, doc="multiplier on Chinese vendors' capital raised (IPOs, state funds)"),
     _p("rd_time_effect", 0.1, float, 0.0, 1.0,
        doc="share of generation time saved per decade of R&D spending (USD bn)"),
+    _p("porting_interval_months", 3, int, 1, 24, unit="months",
+       doc="buyers review porting every this many months (and port that many months' worth)"),
     _p("porting_cost", 0.5, float, 0.0, 10.0, unit="utility per unit kappa x estate per month",
        doc="monthly cost of porting a software estate toward a stack, per unit of kappa x estate "
            "(compared with the switching cost it removes)"),
