@@ -100,7 +100,8 @@ class CNRegulator(Regulator):
         level = m.policy.us_control_level
         if m.p["cn_reaction"]:
             m.policy.rare_earth = cn_rare_earth_reaction(
-                m.policy.rare_earth, us_level_change=level - (self.seen_level or level), p=m.p)
+                m.policy.rare_earth, us_level_change=level - (level if self.seen_level is None else self.seen_level),
+                p=m.p)
             coverage = m.domestic_coverage()
             if coverage >= m.p["cn_ban_threshold"]:
                 m.policy.cn_bans.add("compliance")

@@ -41,7 +41,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
               "fleet_retirement"),
     "choice": ("price_beta_hyperscaler", "price_beta_gs", "alignment_weight",
                "alignment_weight_hyperscaler", "bundle_bonus", "bundle_discount", "bundle_start",
-               "outside_option", "outside_cost_ratio", "choice_temperature", "lots", "bass_p",
+               "outside_option", "outside_cost_ratio", "choice_temperature", "lots", "market_rounds", "bass_p",
                "bass_q"),
     "vendor": ("price_adjust_rate", "price_index_min", "price_index_max",
                "capacity_expansion_rate", "supersede_ratio", "product_life_months",
@@ -71,7 +71,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
                   "maturity_decay_per_month", "invest_cuda", "invest_rocm", "invest_cann",
                   "invest_cann_open", "cann_open_source", "invest_other_cn"),
     "lockin": ("kappa", "maturity_effect", "porting_effect", "codesign_bonus", "codesign_start",
-               "codesign_level", "porting_cost", "porting_step_per_month"),
+               "codesign_level", "porting_cost", "porting_interval_months", "porting_step_per_month"),
 }
 
 # Where a default comes from, when it is not an assumption. Sources are FACTS.md sections

@@ -420,8 +420,10 @@ class ChipMarketModel(Model):
         """Chinese vendors' capacity (effective H100e) over China's demand this month (Eq. R2b)."""
         cn_v = [v for v in self.vendors if v.bloc == "cn"]
         cap_units = np.array([v.capacity_units for v in cn_v])
-        best = np.array([self.offer_value[self.vendor_products(v.vidx)].max() if len(self.vendor_products(v.vidx)) else 0.0
-                         for v in cn_v])
+        best = np.zeros(len(cn_v))
+        for i, v in enumerate(cn_v):  # the best product each vendor has in production
+            sel = (self.offer_vendor == v.vidx) & self.offer_live
+            best[i] = self.offer_value[sel].max() if sel.any() else 0.0
         demand = self.region_demand(self.month)[self.region_is_cn].sum()
         return float((cap_units * best).sum() / demand) if demand > 0 else 0.0
 
@@ -523,7 +525,7 @@ class ChipMarketModel(Model):
         self._decode_perf = type(self._decode_perf).concat(
             [self._decode_perf, performance(rows, self._cost_workload, 1024)])
         self._sync_view()
-        self.offer_live = np.append(self.offer_live, np.zeros(len(news), bool))  # on sale from next _price
+        self.offer_live = np.append(self.offer_live, np.zeros(len(news), bool))  # _price sets it this month
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
