@@ -39,8 +39,8 @@ def draw(out: Path, args: argparse.Namespace) -> Path | None:
         from experiments.plots import plot_folder
     except ImportError:  # pragma: no cover - plots module missing
         return None
-    plot_folder(out)
-    index = out / "index.html"
+    pngs = plot_folder(out)
+    index = (pngs[0].parent if pngs else out / "figures") / "index.html"
     return index if index.exists() else None
 
 

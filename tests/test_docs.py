@@ -218,3 +218,14 @@ def test_readme_extractor_and_argv(tmp_path):
     absolute = build_argv("chipwar sweep experiments/designs/smoke.toml --out /srv/x", tmp_path,
                           fake_help)
     assert absolute[absolute.index("--out") + 1] == str(tmp_path / "outputs" / "x")
+
+
+def test_odd_parameter_tables_are_generated_from_the_registry():
+    """docs/ODD.md's parameter tables match model.params (regenerate: docs/gen_param_tables.py --write)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, str(root / "docs" / "gen_param_tables.py"), "--check"],
+                       capture_output=True, text=True, cwd=root)
+    assert r.returncode == 0, r.stdout + r.stderr
