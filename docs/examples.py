@@ -41,20 +41,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# run as a script (python docs/examples.py): make the project importable
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+from experiments.analysis import bloc_price, month_number, outcomes, param_column
+from experiments.plots import STACK_COLORS, month_time
+from experiments.runner import build_design, code_version, read_tables, run_sweep
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script: make the project importable
-    sys.path.insert(0, str(ROOT))
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import PercentFormatter  # noqa: E402
-
-from experiments.analysis import bloc_price, month_number, outcomes, param_column  # noqa: E402
-from experiments.plots import STACK_COLORS, month_time  # noqa: E402
-from experiments.runner import build_design, code_version, read_tables, run_sweep  # noqa: E402
-
 EXAMPLES: tuple[str, ...] = ("controls", "rare_earth", "global_south")
 DPI = 90
 MONTH = "2035-12"  # outcomes are read here (quick runs: at their last month)
@@ -174,11 +174,11 @@ def example_controls(ctx: Context) -> dict[str, Any]:
     titles = {"bifurcation_index": "Bifurcation index (0 one world, 1 split)",
               "cn_domestic_share": "China's purchases on domestic chips",
               "gs_cann_share": "Global South's installed H100e on CANN"}
-    colors = dict(zip(kappas, ["#9ecae1", "#4292c6", "#08306b"][-len(kappas):]))
+    colors = dict(zip(kappas, ["#9ecae1", "#4292c6", "#08306b"][-len(kappas):], strict=True))
     with _style():
         fig = _figure(11.5, 3.9)
         axes = fig.subplots(1, 3, sharex=True)
-        for ax, m in zip(axes, metrics):
+        for ax, m in zip(axes, metrics, strict=True):
             at, atb = oc[read_at[m]], ob[read_at[m]]
             ax.axvspan(0.8, 1.02, color=GOLD, alpha=0.10, lw=0)
             ax.axvline(0.76, color=GREY, lw=0.8, ls=":")
@@ -238,7 +238,7 @@ def example_controls(ctx: Context) -> dict[str, Any]:
 
 
 def example_rare_earth(ctx: Context) -> dict[str, Any]:
-    """What a rare-earth embargo buys China: the embargo scenario against the baseline, same seeds."""
+    """What a rare-earth embargo buys China: the embargo scenario vs the baseline, same seeds."""
     reps = 2 if ctx.quick else 8
     spec = {"sampler": "grid", "replications": reps, "root_seed": 20260601, "parameters": {}}
     base = ctx.sweep("rare_earth/baseline", {**spec, "scenario": "baseline"})
@@ -253,8 +253,10 @@ def example_rare_earth(ctx: Context) -> dict[str, Any]:
     last = ctx.month(mb)
 
     # US-bloc vendors' units-weighted price: embargo / baseline - 1, paired by seed and month
-    pb = bloc_price(base["vendors"], "us").merge(mb[["run_id", "seed"]].drop_duplicates(), on="run_id")
-    pe = bloc_price(emb["vendors"], "us").merge(me[["run_id", "seed"]].drop_duplicates(), on="run_id")
+    seeds_b = mb[["run_id", "seed"]].drop_duplicates()
+    seeds_e = me[["run_id", "seed"]].drop_duplicates()
+    pb = bloc_price(base["vendors"], "us").merge(seeds_b, on="run_id")
+    pe = bloc_price(emb["vendors"], "us").merge(seeds_e, on="run_id")
     price = pe.merge(pb, on=["seed", "date"], suffixes=("_e", "_b"))
     price["change"] = price["price_usd_e"] / price["price_usd_b"] - 1.0
     price["run_id"] = price["seed"].astype(str)
@@ -267,7 +269,7 @@ def example_rare_earth(ctx: Context) -> dict[str, Any]:
                   ("us_control_level", "US control level (0-1)"),
                   (None, "US-bloc vendors' mean unit price vs baseline, same seed"),
                   ("cn_domestic_share", "China's purchases on domestic chips")]
-        for ax, (col, title) in zip(axes, panels):
+        for ax, (col, title) in zip(axes, panels, strict=True):
             ax.axvspan(month_time([start])[0], month_time([stop])[0] + pd.DateOffset(months=1),
                        color=GOLD, alpha=0.10, lw=0)
             if col is None:
@@ -279,7 +281,8 @@ def example_rare_earth(ctx: Context) -> dict[str, Any]:
                 ax.axhline(0, color=GREY, lw=0.8)
                 _pct(ax)
             else:
-                for model, color, label in ((mb, BLUE, "baseline"), (me, RED, "rare_earth_embargo")):
+                for model, color, label in ((mb, BLUE, "baseline"),
+                                            (me, RED, "rare_earth_embargo")):
                     w = _paths(model, col)
                     _band(ax, w[w.index >= t0], color, label)
                 ax.set_ylim(-0.03, 1.03)
