@@ -84,7 +84,7 @@ def report(n_runs: int, seed: int, workers: int | None) -> str:
     lines.append(f"  A wins             {share_a_wins:7.1%}   theory 50 % (the type mix)")
     lines.append(f"  mean lock-in time  {mean_t:7.1f}   gambler's ruin (Delta+1)^2 = {theory:.0f} "
                  f"({mean_t / theory - 1:+.1%}); Arthur's simulation: 116")
-    flat = arthur(max(10, n_runs // 25), seed + 1, stop_at_lock_in=False, workers=workers, r=0.0, s=0.0)
+    flat = arthur(max(4, min(20, n_runs // 25)), seed + 1, stop_at_lock_in=False, workers=workers, r=0.0, s=0.0)
     lines.append(f"  r = s = 0: A's share after 2,000 arrivals {flat['share_a'].mean():.3f} "
                  f"(type mix {flat['share_r_types'].mean():.3f}; {len(flat)} runs)")
     return "\n".join(lines)

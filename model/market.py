@@ -56,6 +56,7 @@ def clear_market(demand: np.ndarray, utility: np.ndarray, available: np.ndarray,
     B, O = utility.shape
     V = capacity.shape[0]
     remaining = np.asarray(demand, dtype=float).copy()
+    wanted = remaining.copy()
     total = max(float(remaining.sum()), 1.0)
     alloc = np.zeros((B, O))
     capacity = np.asarray(capacity, dtype=float)
@@ -95,7 +96,9 @@ def clear_market(demand: np.ndarray, utility: np.ndarray, available: np.ndarray,
         if not tight.any() or remaining.sum() <= 1e-12 * total or rnd == rounds:
             break
         blocked |= (cap_left <= 1e-9 * np.maximum(capacity, 1.0))[vendor_of]
-        rows = rows[(remaining[rows] > 1e-12 * total) & (available[rows] & ~blocked[None, :]).any(axis=1)]
+        # buyers go on only while a material part of their demand (> 1e-4) is still unserved
+        rows = rows[remaining[rows] > 1e-4 * wanted[rows]]
+        rows = rows[(available[rows] & ~blocked[None, :]).any(axis=1)]
     forgone = np.zeros(B)
     if outside_utility is not None:
         forgone = alloc[:, -1].copy()
@@ -111,11 +114,10 @@ def _lumpy(probs: np.ndarray, lots: int, rng: np.random.Generator) -> np.ndarray
     cum = np.cumsum(probs, axis=1)
     last = O - 1 - np.argmax(probs[:, ::-1] > 0, axis=1)  # last alternative with probability > 0
     u = rng.random((n, lots)) * cum[:, -1:]
-    counts = np.zeros(n * O)
-    base = np.arange(n) * O
+    idx = np.empty((n, lots), dtype=np.int64)
     for k in range(lots):
-        idx = np.minimum((cum < u[:, k:k + 1]).sum(axis=1), last)
-        counts += np.bincount(base + idx, minlength=n * O)
+        idx[:, k] = np.minimum((cum < u[:, k:k + 1]).sum(axis=1), last)
+    counts = np.bincount((idx + (np.arange(n) * O)[:, None]).ravel(), minlength=n * O).astype(float)
     out = counts.reshape(n, O) / lots
     out[cum[:, -1] <= 0] = 0.0
     return out
@@ -123,10 +125,17 @@ def _lumpy(probs: np.ndarray, lots: int, rng: np.random.Generator) -> np.ndarray
 
 def buyer_utility(log_cost: np.ndarray, beta: np.ndarray, network: np.ndarray,
                   switching: np.ndarray, alignment_term: np.ndarray,
-                  extra: np.ndarray | float = 0.0) -> np.ndarray:
+                  extra: np.ndarray | float = 0.0, *, out: np.ndarray | None = None) -> np.ndarray:
     """U[b, o] = -beta_b * ln(cost per useful work[o, r(b)]) + network[b, o] - switching[b, o]
-    + alignment[b, o] + extra[b, o]  (docs/ODD.md Eq. M1). All inputs broadcast to (B, O)."""
-    return -beta[:, None] * log_cost + network - switching + alignment_term + extra
+    + alignment[b, o] + extra[b, o]  (docs/ODD.md Eq. M1). All inputs broadcast to (B, O);
+    ``out`` (e.g. ``log_cost`` itself) is filled in place to spare large temporaries."""
+    u = np.multiply(log_cost, -np.asarray(beta)[:, None], out=out)
+    u += network
+    u -= switching
+    u += alignment_term
+    if not np.isscalar(extra) or extra != 0.0:
+        u += extra
+    return u
 
 
 def bass_start(active: np.ndarray, weight: np.ndarray, p: float, q: float,

@@ -704,19 +704,25 @@ class ChipMarketModel(Model):
         nv = network_value(world_inst, self.eco.developers, self.eco_params)  # (S,)
         port = portability(self.eco.maturity, b.porting, self._codesign(), self.eco_params)
         sw = switching_cost(b.estate, b.fleet_eff, port, self.p["kappa"])  # (B, S)
+        # Region-level terms are computed once per region and expanded over that region's buyers
+        # (buyers are sorted by region): one contiguous copy instead of a gather per buyer.
+        counts = np.diff(np.r_[self._region_starts, len(b.ids)])
+        regs = b.region[self._region_starts]
+        log_cost = np.repeat(np.log(np.maximum(cost[np.ix_(cols, regs)].T, 1e-9)), counts, axis=0)
+        avail = np.repeat(available[np.ix_(cols, regs)].T, counts, axis=0)
         china = np.where(self.offer_cn[cols], 1.0, -1.0)
         weight = np.where(b.is_gs, self.p["alignment_weight"], self.p["alignment_weight_hyperscaler"])
         align = (weight * b.alignment)[:, None] * china[None, :]
-        extra = np.zeros((len(b.ids), cols.size))
-        is_cann = stack == STACK_INDEX["cann"]
-        if m >= self._dates["bundle_start"]:
-            extra += (b.is_gs[:, None] & is_cann[None, :]) * self.p["bundle_bonus"]
-        pen = self.policy.us_guidance_cann_penalty
-        if pen:
-            extra -= (~self.region_is_cn[b.region][:, None] & is_cann[None, :]) * pen
-        log_cost = np.log(np.maximum(cost[np.ix_(cols, b.region)].T, 1e-9))  # (B, O_live)
-        util = buyer_utility(log_cost, b.beta, nv[stack][None, :], sw[:, stack], align, extra)
-        avail = available[np.ix_(cols, b.region)].T
+        util = buyer_utility(log_cost, b.beta, nv[stack][None, :], np.take(sw, stack, axis=1), align,
+                             out=log_cost)
+        cann = np.flatnonzero(stack == STACK_INDEX["cann"])  # a contiguous block: cols grouped by stack
+        if cann.size:
+            block = slice(cann[0], cann[-1] + 1)
+            if m >= self._dates["bundle_start"]:
+                util[:, block] += (b.is_gs * self.p["bundle_bonus"])[:, None]
+            pen = self.policy.us_guidance_cann_penalty
+            if pen:
+                util[:, block] -= (~self.region_is_cn[b.region] * pen)[:, None]
         if (m - self.start_month) % int(self.p["porting_interval_months"]) == 0:
             self._decide_porting(util, sw, avail, stack)
         # Diffusion-rule caps: a tier-2 country past its yearly cap of controlled US chips (Eq. P4)
