@@ -580,20 +580,30 @@ def logit_choice(utility: np.ndarray, available: np.ndarray | None = None, tempe
     u = np.asarray(utility, dtype=np.float64)
     if temperature < 0:
         raise ValueError(f"temperature = {temperature}: expected >= 0")
-    ok = ~np.isnan(u)  # NaN utility = unavailable; -inf gets probability 0 below anyway
+    nan = np.isnan(u)
+    if nan.any():  # NaN utility = unavailable (rare: cleaned once, so no NaN reaches the sums)
+        u = np.where(nan, -np.inf, u)
+    ok = u > -np.inf  # -inf utility: probability 0
     if available is not None:
         ok &= np.asarray(available, dtype=bool)
-    w = np.where(ok, u, -np.inf)  # the one large temporary: everything below works in place
-    umax = np.max(w, axis=axis, keepdims=True)
-    any_ok = umax > -np.inf
-    if temperature == 0 or np.any(umax == np.inf):
+    # Max over the available alternatives: push unavailable ones far down (a multiply, not a
+    # where with a scalar, which is several times slower on large arrays).
+    umax = np.max(u - (~ok) * 1e300, axis=axis, keepdims=True) if u.size else np.zeros(u.shape[:-1] + (1,))
+    any_ok = np.any(ok, axis=axis, keepdims=True)
+    if temperature == 0 or np.any((umax == np.inf) & any_ok):
+        w = np.where(ok, u, -np.inf)
+        umax = np.max(w, axis=axis, keepdims=True)
         top = ok & (w == umax) & any_ok
         cnt = np.sum(top, axis=axis, keepdims=True)
         return np.where(top, 1.0 / np.maximum(cnt, 1), 0.0)
-    w -= np.where(any_ok, umax, 0.0)
+    w = u - np.where(any_ok, umax, 0.0)
     if temperature != 1.0:
         w /= temperature
-    np.exp(w, out=w)  # exp(-inf) = 0 exactly for unavailable
+    # clip to [-700, 0]: no overflow from unavailable entries, no slow sub-normal exp() path
+    np.minimum(w, 0.0, out=w)
+    np.maximum(w, -700.0, out=w)
+    np.exp(w, out=w)
+    w *= ok  # unavailable -> exactly 0
     s = np.sum(w, axis=axis, keepdims=True)
     w /= np.where(s > 0, s, 1.0)
     return w
