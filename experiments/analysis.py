@@ -289,6 +289,18 @@ def read_spec(path: str | Path) -> dict[str, Any]:
         raise InputError(f"{path}: not a valid TOML design: {exc}") from None
 
 
+def prepare_spec(args: argparse.Namespace, name: str, month: str | None, quick_end: str,
+                 quick_seeds: int = 2, **quick: Any) -> tuple[dict[str, Any], str | None]:
+    """The script's design (``--design`` or experiments/designs/<name>.toml) and the month its
+    outcomes are read at; ``--quick`` shrinks the design (``quick_spec``) and the seeds."""
+    spec = read_spec(args.design or DESIGN_DIR / f"{name}.toml")
+    read_at = args.month or (None if args.quick else month)
+    if args.quick:
+        spec = quick_spec(spec, end=quick_end, **quick)
+        args.seeds = min(args.seeds, quick_seeds)
+    return spec, read_at
+
+
 class AllRunsFailed(RuntimeError):
     """No run of a design finished: nothing to analyse (exit 1, not a bad-input 2)."""
 

@@ -29,15 +29,13 @@ import numpy as np
 import pandas as pd
 
 from experiments.analysis import (
-    DESIGN_DIR,
     METRICS,
     add_common_arguments,
     draw_figures,
     guard,
+    prepare_spec,
     outcomes,
     plot_function,
-    quick_spec,
-    read_spec,
     run_spec,
     write_csv,
 )
@@ -249,11 +247,7 @@ def main(argv: list[str] | None = None) -> int:
             raise InputError(f"--metric {args.metric!r}: expected one of {', '.join(METRICS)}")
         if not 0 < args.min_density <= 1:
             raise InputError(f"--min-density {args.min_density}: expected a share in (0, 1]")
-        spec = read_spec(args.design or DESIGN_DIR / f"{NAME}.toml")
-        month = args.month or (None if args.quick else MONTH)
-        if args.quick:
-            spec = quick_spec(spec, end=QUICK_END, samples=16)
-            args.seeds = 1
+        spec, month = prepare_spec(args, NAME, MONTH, QUICK_END, quick_seeds=1, samples=16)
         out = Path(args.out)
         design, res = run_spec(spec, args, out, origin=f"experiments.{NAME}")
         oc = outcomes(read_tables(out), month)

@@ -17,17 +17,15 @@ from pathlib import Path
 import pandas as pd
 
 from experiments.analysis import (
-    DESIGN_DIR,
     LOCK_IN_MONTHS,
     LOCK_IN_SHARE,
     add_common_arguments,
     draw_figures,
     guard,
+    prepare_spec,
     outcomes,
     param_column,
     plot_function,
-    quick_spec,
-    read_spec,
     run_spec,
     summarise,
     write_csv,
@@ -66,11 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     def go() -> int:
-        spec = read_spec(args.design or DESIGN_DIR / f"{NAME}.toml")
-        month = args.month or (None if args.quick else MONTH)
-        if args.quick:
-            spec = quick_spec(spec, end=QUICK_END)
-            args.seeds = min(args.seeds, 2)
+        spec, month = prepare_spec(args, NAME, MONTH, QUICK_END)
         out = Path(args.out)
         design, res = run_spec(spec, args, out, origin=f"experiments.{NAME}")
         tables = read_tables(out)

@@ -19,14 +19,12 @@ import numpy as np
 import pandas as pd
 
 from experiments.analysis import (
-    DESIGN_DIR,
     METRICS,
     add_common_arguments,
     draw_figures,
     guard,
+    prepare_spec,
     outcomes,
-    quick_spec,
-    read_spec,
     run_spec,
     shared_pool,
     summarise,
@@ -99,11 +97,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"--only {args.only!r}: unknown scenario {unknown[0] if unknown else ''!r}; "
                 f"shipped: {', '.join(shipped)}"
             )
-        spec = read_spec(args.design or DESIGN_DIR / f"{NAME}.toml")
-        month = args.month or (None if args.quick else MONTH)
-        if args.quick:
-            spec = quick_spec(spec, end=QUICK_END)
-            args.seeds = min(args.seeds, 2)
+        spec, month = prepare_spec(args, NAME, MONTH, QUICK_END)
         out = Path(args.out)
         frames, paths, failed = [], [], 0
         with shared_pool(args) as pool:

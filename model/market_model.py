@@ -903,7 +903,6 @@ class ChipMarketModel(Model):
     # ------------------------------------------------------------------ metrics and tables
     def _record(self, cl, units_or, gross_or, net_or, purch_peak_bs, purch_eff_bs) -> None:
         b = self.buyers
-        R = len(self.region_ids)
         step = self.month - self.start_month
         date = month_label(self.month)
         by_region = self._by_region(np.hstack([b.fleet_eff, b.fleet_peak, purch_peak_bs]))
