@@ -23,7 +23,7 @@ from agents.regulator import CNRegulator, USRegulator
 from agents.vendor import ChipVendor
 from model import metrics
 from model.catalog import load_catalog
-from model.cluster import Offerings, Workloads, evaluate, logit_choice, performance, price
+from model.cluster import Offerings, Workloads, logit_choice, performance, price
 from model.ecosystem import (EcosystemParams, EcosystemState, network_value, portability, porting_decision,
                              switching_cost, update_ecosystem)
 from model.market import bass_start, buyer_utility, clear_market
@@ -171,7 +171,7 @@ class ChipMarketModel(Model):
         w = np.array([self.p["mix_train_dense"], self.p["mix_train_moe"], self.p["mix_prefill"],
                       self.p["mix_decode"]], dtype=float)
         self.mix = w / w.sum()
-        self._cost_workload = self.workloads.take([WORKLOAD_IDS.index("deepseek-r1-decode")])
+        self._decode_index = WORKLOAD_IDS.index("deepseek-r1-decode")  # prices use its hourly cost
         self.vendor_ids = list(load_vendors().index)
         self._build_offerings(keep, chips)
 
@@ -202,8 +202,7 @@ class ChipMarketModel(Model):
         self.offer_io = off.scaleup_gb_s.copy()
         self.offer_list_price = off.price_usd_per_accel.copy()
         self.offer_peak = off.bf16_tflops / H100_BF16_TFLOPS
-        thr = self._throughput(off)
-        self._decode_perf = performance(off, self._cost_workload, 1024)
+        thr, self._decode_perf = self._throughput(off)
         ref_i = list(self.offer_ids).index(REFERENCE_SYSTEM)
         self._ref_thr = np.where(thr[ref_i] > 0, thr[ref_i], 1.0)
         self.offer_value = self._value(thr)
@@ -211,12 +210,19 @@ class ChipMarketModel(Model):
         self._sync_view()
         self.offer_live = self._live()
 
-    def _throughput(self, off: Offerings) -> np.ndarray:
-        """Per-accelerator throughput (O, W): effective PFLOPS (training) or tokens/s (serving)."""
-        res = evaluate(off, self.workloads, n_accel=self.p["train_accelerators"])
-        thr = np.where(self.workloads.kind[None, :] == 0, res.effective_pflops[:, :, 0],
-                       res.tokens_per_s_per_accel[:, :, 0])
-        return np.nan_to_num(thr, nan=0.0)
+    def _throughput(self, off: Offerings):
+        """One core call per batch of offerings (Eq. M5): throughput (O, W) - effective PFLOPS of
+        the whole cluster (training) or tokens/s per accelerator (serving) - and the decode
+        workload's performance, kept to re-price the offerings every month (``cluster.price``)."""
+        perf = performance(off, self.workloads, self.p["train_accelerators"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            train = perf.tokens_per_s_total * perf.useful_flops_per_token / 1e15
+            serve = np.where(perf.n > 0, perf.tokens_per_s_total / perf.n, 0.0)
+        thr = np.nan_to_num(np.where(self.workloads.kind[None, :] == 0, train, serve), nan=0.0)
+        d = self._decode_index
+        decode = type(perf)(**{f.name: np.asarray(getattr(perf, f.name))[:, d:d + 1]
+                               for f in dataclasses.fields(perf)})
+        return thr, decode
 
     def _value(self, thr: np.ndarray) -> np.ndarray:
         """Useful work per unit: effective H100e on the workload mix (Eq. M5)."""
@@ -514,7 +520,8 @@ class ChipMarketModel(Model):
         rows = Offerings(**{f.name: np.concatenate([getattr(r, f.name) for _n, r in self._pending])
                             for f in dataclasses.fields(Offerings)})
         self._pending = []
-        value = self._value(self._throughput(rows))
+        thr, decode = self._throughput(rows)
+        value = self._value(thr)
         for i, n in enumerate(news):
             n["offer_value"] = value[i]
         for col in self._OFFER_COLS:
@@ -522,8 +529,7 @@ class ChipMarketModel(Model):
             setattr(self, col, np.append(arr, np.array([n[col] for n in news], dtype=arr.dtype)))
         self.core_off = Offerings(**{f.name: np.concatenate([getattr(self.core_off, f.name), getattr(rows, f.name)])
                                      for f in dataclasses.fields(Offerings)})
-        self._decode_perf = type(self._decode_perf).concat(
-            [self._decode_perf, performance(rows, self._cost_workload, 1024)])
+        self._decode_perf = type(self._decode_perf).concat([self._decode_perf, decode])
         self._sync_view()
         self.offer_live = np.append(self.offer_live, np.zeros(len(news), bool))  # _price sets it this month
 
@@ -681,10 +687,14 @@ class ChipMarketModel(Model):
         return cost, available, levy
 
     def _cn_cost_index(self, month: int) -> float:
-        cache = self.__dict__.setdefault("_cost_cache", {})
-        if month not in cache:
-            cache[month] = unit_cost_index(self.supply_df, month, 2024 * 12)
-        return cache[month]
+        """Eq. S4 for one month, from a table computed once for the whole run (vectorised)."""
+        table = self.__dict__.get("_cost_table")
+        if table is None:
+            lo, hi = min(self.start_month, 2019 * 12), self.end_month + 240
+            table = self._cost_table = (lo, unit_cost_index(self.supply_df, np.arange(lo, hi + 1), 2024 * 12))
+        lo, values = table
+        i = month - lo
+        return float(values[i]) if 0 <= i < len(values) else unit_cost_index(self.supply_df, month, 2024 * 12)
 
     def _trade(self, cost: np.ndarray, available: np.ndarray):
         """Step 5: every buyer's demand over the offerings in production, in one market call."""

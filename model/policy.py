@@ -112,15 +112,21 @@ class PolicyState:
 
 
 def _matches(patterns: set[str] | tuple[str, ...], chip: np.ndarray, parent: np.ndarray,
-             compliance: np.ndarray, us_vendor: np.ndarray) -> np.ndarray:
+             compliance: np.ndarray, us_vendor: np.ndarray, cache: dict | None = None) -> np.ndarray:
     """Offerings whose chip or parent chip is named; 'compliance' = every US compliance variant,
-    'us_all' = every US-vendor offering."""
+    'us_all' = every US-vendor offering. ``cache`` (the OfferingView's, rebuilt whenever offerings
+    are added) keeps each pattern set's mask."""
+    key = frozenset(patterns)
+    if cache is not None and key in cache:
+        return cache[key]
     pats = set(patterns)
     m = np.isin(chip, list(pats)) | np.isin(parent, list(pats))
     if "compliance" in pats:
         m |= compliance & us_vendor
     if "us_all" in pats:
         m |= us_vendor
+    if cache is not None:
+        cache[key] = m
     return m
 
 
@@ -142,7 +148,7 @@ def availability(policy: PolicyState, off: "OfferingView", region_tier: np.ndarr
     for lic in policy.licences:
         if lic.start > month:
             continue
-        m = _matches(lic.match, off.chip, off.parent, off.compliance, off.us_vendor)
+        m = _matches(lic.match, off.chip, off.parent, off.compliance, off.us_vendor, off.cache)
         r = np.isin(region_ids, lic.regions)
         cover = m[:, None] & r[None, :]
         levy = np.where(cover, np.maximum(levy, lic.levy), levy)
@@ -150,7 +156,7 @@ def availability(policy: PolicyState, off: "OfferingView", region_tier: np.ndarr
         blocked = blocked & ~cover
     available = ~blocked
     if policy.cn_bans:
-        banned = _matches(policy.cn_bans, off.chip, off.parent, off.compliance, ~off.cn_vendor)
+        banned = _matches(policy.cn_bans, off.chip, off.parent, off.compliance, ~off.cn_vendor, off.cache)
         available &= ~(banned[:, None] & region_is_cn[None, :])
     return available, levy, approval
 
@@ -167,6 +173,7 @@ class OfferingView:
     us_vendor: np.ndarray
     cn_vendor: np.ndarray
     compliance: np.ndarray
+    cache: dict = field(default_factory=dict)  # pattern masks; a new view when offerings change
 
 
 def us_level_reaction(level: float, *, cn_over_us: float, rare_earth: float, nvidia_cn_share: float,

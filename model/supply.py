@@ -62,12 +62,16 @@ def wafer_packages(df: pd.DataFrame, month: int, ai_share: float, shock: float) 
     return float(wafers * good / DIES_PER_PACKAGE)
 
 
-def unit_cost_index(df: pd.DataFrame, month: int, ref_month: int) -> float:
-    """Eq. S4: cost per good die now relative to ``ref_month`` (drives Chinese vendors' prices)."""
-    def cost(m: int) -> float:
-        return float(cost_per_good_die(_interp(df, "wafer_cost_usd", m), DIE_AREA_MM2,
-                                       _interp(df, "defect_density_per_cm2", m)))
-    return cost(month) / cost(ref_month)
+def unit_cost_index(df: pd.DataFrame, month: int | np.ndarray, ref_month: int) -> float | np.ndarray:
+    """Eq. S4: cost per good die now relative to ``ref_month`` (drives Chinese vendors' prices);
+    ``month`` may be an array of months (vectorised)."""
+    def cost(m):
+        t = np.asarray(m, dtype=float) / 12.0
+        wafer = np.interp(t, df.index.to_numpy(float) + 0.5, df["wafer_cost_usd"].to_numpy(float))
+        d0 = np.interp(t, df.index.to_numpy(float) + 0.5, df["defect_density_per_cm2"].to_numpy(float))
+        return cost_per_good_die(wafer, DIE_AREA_MM2, d0)
+    out = cost(month) / cost(ref_month)
+    return float(out) if np.ndim(out) == 0 else out
 
 
 def packages_available(df: pd.DataFrame, state: SupplyState, month: int, *, ai_share: float,
