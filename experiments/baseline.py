@@ -11,7 +11,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from experiments.common import draw, main_guard, parser, run_design
+from experiments.analysis import guard, run_spec
+from experiments.common import draw, parser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,15 +25,15 @@ def main(argv: list[str] | None = None) -> int:
         spec = {"scenario": "baseline", "sampler": "grid", "replications": args.seeds,
                 "root_seed": 20220101, "parameters": {},
                 "fixed": {"end": "2027-12"} if args.quick else {}}
-        res = run_design(spec, args, origin="experiments.baseline")
         out = Path(args.out)
+        _design, res = run_spec(spec, args, out, origin="experiments.baseline")
         index = draw(out, args)
         print(f"wrote tables to {out}/ (model/, adoption/, vendors/, manifest.json)")
         if index:
             print(f"figures: {index.resolve()}")
         return 1 if res.n_failed else 0
 
-    return main_guard(go)
+    return guard(go)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
-from experiments.runner import SweepResult, build_design, run_sweep
 from model.errors import InputError
 
 
@@ -20,15 +18,6 @@ def parser(name: str, description: str, seeds: int) -> argparse.ArgumentParser:
     p.add_argument("--serial", action="store_true", help="run in this process (no pool)")
     p.add_argument("--no-plots", action="store_true", help="write tables only")
     return p
-
-
-def run_design(spec: dict[str, Any], args: argparse.Namespace, *, origin: str) -> SweepResult:
-    """Validate and run a design dict into ``args.out`` (replacing an earlier result there)."""
-    design = build_design(spec, origin=origin, quick=args.quick,
-                          replications=1 if args.quick and args.seeds is None else args.seeds)
-    res = run_sweep(design, args.out, workers=args.workers, serial=args.serial, overwrite=True)
-    print(res.summary())
-    return res
 
 
 def draw(out: Path, args: argparse.Namespace) -> Path | None:

@@ -128,11 +128,8 @@ def price_table(model: ChipMarketModel) -> pd.DataFrame:
     """Offerings on sale in the last priced month with the core's prices, cheapest per H100e first."""
     if model.month <= model.start_month or not hasattr(model, "offer_price"):
         return pd.DataFrame()
-    priced = model.month - 1
     n = len(model.offer_price)  # offerings priced this month (variants are added before pricing)
-    available = model.offer_available[:n]
-    live = (available <= priced) & (priced - available < model.p["product_life_months"])
-    idx = np.flatnonzero(live)
+    idx = np.flatnonzero(model.offer_live[:n])  # the model's own "in production" rule (Eq. V8)
     cn = int(np.flatnonzero(model.region_ids == "cn")[0])
     price = model.offer_price[idx]
     value = model.offer_value[idx]

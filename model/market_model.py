@@ -24,6 +24,7 @@ from agents.vendor import ChipVendor
 from model import metrics
 from model.catalog import load_catalog
 from model.cluster import Offerings, Workloads, logit_choice, performance, price
+from model.cluster import tpp as tpp_of
 from model.ecosystem import (EcosystemParams, EcosystemState, network_value, portability, porting_decision,
                              switching_cost, update_ecosystem)
 from model.market import bass_start, buyer_utility, clear_market
@@ -33,7 +34,7 @@ from model.policy import Licence, OfferingView, PolicyState, USRule, availabilit
 from model.population import load_demand, load_hyperscalers, load_regions, load_vendors
 from model.scenario import Event, load_scenario, month_index, month_label
 from model.supply import SupplyState, load_supply, packages_available, unit_cost_index
-from model.types import H100_BF16_TFLOPS, STACK_INDEX, STACKS
+from model.types import H100_BF16_TFLOPS, HOURS_PER_MONTH, STACK_INDEX, STACKS
 
 S = len(STACKS)
 
@@ -41,7 +42,8 @@ S = len(STACKS)
 def _tpp(off: Offerings) -> np.ndarray:
     """Export-control TPP: the largest of dense TOPS x bit length over the chip's formats (Eq. P0)."""
     with np.errstate(invalid="ignore"):
-        return np.nanmax(np.vstack([off.bf16_tflops * 16, off.fp8_tflops * 8, off.int8_tops * 8]), axis=0)
+        return np.nanmax(np.vstack([tpp_of(off.bf16_tflops, 16), tpp_of(off.fp8_tflops, 8), tpp_of(off.int8_tops, 8)]),
+                         axis=0)
 MODEL_COLUMNS = (
     "run_id", "seed", "step", "date", "bifurcation_index", "bloc_jsd", "hhi_world",
     "top_stack_share_world", "cn_domestic_share", "nvidia_china_revenue_share", "gs_cuda_share",
@@ -585,15 +587,14 @@ class ChipMarketModel(Model):
         self._deliver(cl, np.zeros((len(self.offer_ids), len(self.region_ids))))
         # lock-in: both types now prefer the same technology, and nothing can undo it (Eq. A2)
         n = b.fleet_eff.sum(axis=0)
-        na, nb = n[STACK_INDEX["cuda"]], n[STACK_INDEX["cann"]]
-        r_a = self.p["arthur_a_r"] + self.p["arthur_r"] * na > self.p["arthur_b_r"] + self.p["arthur_r"] * nb
-        s_a = self.p["arthur_a_s"] + self.p["arthur_s"] * na > self.p["arthur_b_s"] + self.p["arthur_s"] * nb
-        r_b = self.p["arthur_b_r"] + self.p["arthur_r"] * nb > self.p["arthur_a_r"] + self.p["arthur_r"] * na
-        s_b = self.p["arthur_b_s"] + self.p["arthur_s"] * nb > self.p["arthur_a_s"] + self.p["arthur_s"] * na
-        if self.arthur_lock_in_step is None and ((r_a and s_a) or (r_b and s_b)) and (
-                self.p["arthur_r"] > 0 or self.p["arthur_s"] > 0):
+        lead = n[STACK_INDEX["cuda"]] - n[STACK_INDEX["cann"]]
+        p = self.p
+        prefer_a = [p["arthur_a_r"] - p["arthur_b_r"] + p["arthur_r"] * lead,  # R-types' U_A - U_B
+                    p["arthur_a_s"] - p["arthur_b_s"] + p["arthur_s"] * lead]  # S-types'
+        same = min(prefer_a) > 0 or max(prefer_a) < 0
+        if self.arthur_lock_in_step is None and same and (p["arthur_r"] > 0 or p["arthur_s"] > 0):
             self.arthur_lock_in_step = t + 1
-            self.arthur_winner = "A" if r_a else "B"
+            self.arthur_winner = "A" if prefer_a[0] > 0 else "B"
             if self.p["stop_at_lock_in"]:
                 self.running = False
         self.datacollector.collect(self)
@@ -655,10 +656,6 @@ class ChipMarketModel(Model):
         available, levy, approval = availability(self.policy, self.offer_view, self.region_tier,
                                                  self.region_ids, self.region_is_cn, self.month)
         available &= live[:, None]
-        # Compliance variants are made for the destinations the rule covers; elsewhere buyers get
-        # the uncut parent (Eq. V3b).
-        dest = np.isin(self.region_tier, self.policy.us_rule.tiers)
-        available &= ~(self.offer_compliance[:, None] & ~dest[None, :])
         if (approval < 1.0).any():  # licence approvals drawn per (offering, region) this month
             available &= self.rng.random(approval.shape) < approval
         price_idx = np.array([v.price_index for v in self.vendors])[self.offer_vendor]
@@ -679,7 +676,7 @@ class ChipMarketModel(Model):
                     rate=self.p["capital_rate"])
         n_used = res.power_kw[:, 0, :1] * 1000.0 / off.watts_allin[:, None]
         cost = np.full((O, len(self.region_ids)), np.inf)
-        cost[idx] = res.usd_per_hour[:, 0, :] / n_used * 730.0 / self.offer_value[idx, None]  # Eq. M5b
+        cost[idx] = res.usd_per_hour[:, 0, :] / n_used * HOURS_PER_MONTH / self.offer_value[idx, None]  # Eq. M5b
         if self.month >= self._dates["bundle_start"] and self.p["bundle_discount"] > 0:
             # Chinese full-stack bundles come with state financing: cheaper for Global-South buyers
             cost[np.ix_(self.offer_stack == STACK_INDEX["cann"], self.region_is_gs)] *= 1.0 - self.p["bundle_discount"]

@@ -12,9 +12,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# Export-control bit length for the Total Processing Performance of dense BF16 tensor ops.
-TPP_BITS = 16
-
 
 @dataclass
 class USRule:
@@ -155,6 +152,9 @@ def availability(policy: PolicyState, off: "OfferingView", region_tier: np.ndarr
         approval = np.where(cover & blocked, np.minimum(approval, lic.approval), approval)
         blocked = blocked & ~cover
     available = ~blocked
+    # compliance variants are made for the destinations the rule covers; elsewhere buyers get the
+    # uncut parent (Eq. V3b)
+    available &= ~(off.compliance[:, None] & ~dest[None, :])
     if policy.cn_bans:
         banned = _matches(policy.cn_bans, off.chip, off.parent, off.compliance, ~off.cn_vendor, off.cache)
         available &= ~(banned[:, None] & region_is_cn[None, :])

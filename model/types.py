@@ -15,8 +15,6 @@ STACK_HOME: dict[str, str] = {"cuda": "us", "rocm": "us", "cann": "cn", "other_c
 # One H100-equivalent = dense BF16 peak of an H100 SXM (DESIGN §2).
 H100_BF16_TFLOPS: float = 989.0
 
-# Bit length used in the export-control Total Processing Performance (TPP = dense TOPS x bits).
-TPP_BITS_BF16: int = 16
 
 HOURS_PER_MONTH: float = 730.0
 HOURS_PER_YEAR: float = 8760.0
