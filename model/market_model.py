@@ -846,24 +846,28 @@ class ChipMarketModel(Model):
         O, R = len(self.offer_ids), len(self.region_ids)
         per_unit = 1.0 / cl.value  # units per effective H100e of each column
         retire = 1.0 / (12.0 * self.p["hardware_life_years"]) if self.p["fleet_retirement"] else 0.0
-        stacks = self.offer_stack[cols]
-        purchases_eff_bs = self._by_stack(cl.alloc, stacks)
-        purchases_peak_bs = self._by_stack(cl.alloc * (self.offer_peak[cols] * per_unit)[None, :], stacks)
+        # Everything the fleets need from the month's (buyers x offerings) allocation in one
+        # product: effective and peak purchases by stack, power drawn, controlled peak bought.
+        C = cols.size
+        ctl = self._controlled_us()[cols] if self.policy.tier_caps_h100e else np.zeros(C, dtype=bool)
+        weights = np.zeros((C, 2 * S + 2))
+        weights[np.arange(C), self.offer_stack[cols]] = 1.0
+        weights[np.arange(C), S + self.offer_stack[cols]] = self.offer_peak[cols] * per_unit
+        weights[:, 2 * S] = self.core_off.watts_allin[cols] * per_unit
+        weights[:, 2 * S + 1] = np.where(ctl, self.offer_peak[cols] * per_unit, 0.0)
+        per_buyer = cl.alloc @ weights  # (B, 2S + 2)
+        purchases_eff_bs, purchases_peak_bs = per_buyer[:, :S], per_buyer[:, S:2 * S]
         b.fleet_eff = b.fleet_eff * (1.0 - retire) + purchases_eff_bs
         b.fleet_peak = b.fleet_peak * (1.0 - retire) + purchases_peak_bs
-        b.fleet_kw = b.fleet_kw * (1.0 - retire) + (cl.alloc @ (self.core_off.watts_allin[cols] * per_unit)) \
-            * self.region_pue[b.region] / 1000.0
+        b.fleet_kw = b.fleet_kw * (1.0 - retire) + per_buyer[:, 2 * S] * self.region_pue[b.region] / 1000.0
         if self.month % 12 == 0:
             b.capped_bought[:] = 0.0
         if self.policy.tier_caps_h100e:
-            ctl = self._controlled_us()[cols]
-            tier2 = self.region_tier[b.region] == 2
-            b.capped_bought += (cl.alloc[:, ctl] @ (self.offer_peak[cols] * per_unit)[ctl]) * tier2
-        cn = self.offer_cn[cols]
-        self._consume_cn_supply(float(cl.alloc[:, cn].sum(axis=0) @ per_unit[cn]))
+            b.capped_bought += per_buyer[:, 2 * S + 1] * (self.region_tier[b.region] == 2)
         # Units and revenue per offering x region
         units_or = np.zeros((O, R))
         units_or[cols] = (self._by_region(cl.alloc) * per_unit[None, :]).T  # (C, R)
+        self._consume_cn_supply(float(units_or[self.offer_cn].sum()))
         price_or = self.offer_region_price  # buyers' price incl. passed-through levy
         gross_or = units_or * price_or
         net_or = gross_or * (1.0 - levy)  # the levy is a share of the vendor's revenue (Eq. V5)
@@ -887,15 +891,6 @@ class ChipMarketModel(Model):
         if reg.size:
             starts = self._region_starts
             out[reg[starts]] = np.add.reduceat(x, starts, axis=0)
-        return out
-
-    @staticmethod
-    def _by_stack(x: np.ndarray, cols_stack: np.ndarray) -> np.ndarray:
-        """Sum the columns of ``x`` (grouped by stack) by stack: (B, C) -> (B, S)."""
-        out = np.zeros((x.shape[0], S))
-        if cols_stack.size:
-            starts = np.flatnonzero(np.r_[True, cols_stack[1:] != cols_stack[:-1]])
-            out[:, cols_stack[starts]] = np.add.reduceat(x, starts, axis=1)
         return out
 
     def _investment(self) -> np.ndarray:

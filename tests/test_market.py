@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.market import _lumpy, bass_start, buyer_utility, clear_market
+from model.market import bass_start, buyer_utility, clear_market
+from tests.reference_market import clear_market_reference
 
 RNG = np.random.default_rng
 
@@ -59,11 +60,58 @@ def test_outside_option_absorbs_demand_when_offers_are_dear():
 
 def test_lumpy_draws_are_unbiased_and_respect_zeros():
     p = np.array([[0.5, 0.5, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0], [0.2, 0.3, 0.5]])
-    draws = np.array([_lumpy(p, 8, RNG(s)) for s in range(2000)])
+    with np.errstate(divide="ignore"):
+        util = np.log(p)  # probability 0 -> utility -inf -> never drawn
+    draws = np.array([clear_market(np.ones(4), util, np.ones((4, 3), bool), np.ones(3), np.arange(3),
+                                   np.full(3, 1e9), RNG(s), lots=8).alloc for s in range(2000)])
     assert (draws[:, 0, 2] == 0).all() and (draws[:, 2] == 0).all()
     np.testing.assert_allclose(draws[:, 1, 2], 1.0)
     np.testing.assert_allclose(draws.mean(axis=0), p, atol=0.02)
     assert ((draws * 8) % 1 == 0).all()  # whole lots
+
+
+def _random_market(seed: int):
+    """A random market with the awkward parts: unavailable and NaN/-inf utilities, rows with
+    nothing open, zero demand, tight and unlimited vendors, huge utility gaps."""
+    g = RNG(seed)
+    B, O, V = int(g.integers(1, 60)), int(g.integers(1, 12)), int(g.integers(1, 5))
+    util = g.normal(0.0, g.choice([0.5, 3.0, 400.0]), (B, O))
+    util[g.random((B, O)) < 0.05] = np.nan
+    util[g.random((B, O)) < 0.05] = -np.inf
+    avail = g.random((B, O)) < 0.8
+    avail[g.random(B) < 0.1] = False
+    demand = g.lognormal(0.0, 1.0, B) * (g.random(B) > 0.1)
+    vendor_of = g.integers(0, V, O)
+    capacity = g.choice([0.0, 0.3, 3.0, 1e9], V) * demand.sum() / V
+    value = g.uniform(0.2, 3.0, O)
+    kw = dict(lots=int(g.choice([0, 1, 8])), rounds=int(g.integers(0, 6)),
+              temperature=float(g.choice([0.0, 0.5, 1.0, 2.0])),
+              outside_utility=g.normal(0.0, 2.0, B) if g.random() < 0.5 else None)
+    return (demand, util, avail, value, vendor_of, capacity), kw
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_compiled_clearing_matches_the_numpy_reference(seed):
+    args, kw = _random_market(seed)
+    got = clear_market(*args, RNG(seed), **kw)
+    alloc, forgone, unmet, first = clear_market_reference(*args, RNG(seed), **kw)
+    scale = max(args[0].sum(), 1.0)
+    np.testing.assert_allclose(got.alloc, alloc, rtol=1e-9, atol=1e-12 * scale)
+    np.testing.assert_allclose(got.forgone, forgone, rtol=1e-9, atol=1e-12 * scale)
+    np.testing.assert_allclose(got.unmet, unmet, rtol=1e-9, atol=1e-12 * scale)
+    np.testing.assert_allclose(got.vendor_demand_units, first, rtol=1e-9, atol=1e-12 * scale)
+    # conservation: every unit of demand is delivered, forgone or unmet; capacity is respected
+    demand = args[0]
+    np.testing.assert_allclose(got.alloc.sum(axis=1) + got.forgone + got.unmet, demand,
+                               rtol=1e-9, atol=1e-12 * scale)
+    sold = np.bincount(args[4], weights=got.units.sum(axis=0), minlength=args[5].size)
+    assert (sold <= args[5] * (1 + 1e-9) + 1e-9).all()
+
+
+def test_bad_vendor_index_is_refused():
+    with pytest.raises(ValueError, match="vendor_of"):
+        clear_market(np.ones(1), np.zeros((1, 2)), np.ones((1, 2), bool), np.ones(2), np.array([0, 3]),
+                     np.ones(2), RNG(0))
 
 
 def test_buyer_utility_terms_and_signs():
