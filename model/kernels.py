@@ -16,6 +16,8 @@ formulation and tests/test_market.py checks the two agree):
 * rationing (Eq. M3): a vendor whose orders exceed what it has left releases its capacity in equal
   tranches over the remaining rounds; rows go on while more than 1e-4 of their demand is unserved
   and something not sold out is open to them.
+* the outside option (Eq. M1b) is part of the first round only: the decision to do without is
+  taken up front, and orders rationed out spill to other offerings (or stay unmet), not to it.
 """
 
 from __future__ import annotations
@@ -215,7 +217,7 @@ def clear(demand, utility, available, outside_utility, outside, value, vendor_of
             v = vendor_of[o]
             if cap_left[v] <= 1e-9 * max(capacity[v], 1.0):
                 blocked[o] = True
-        if outside:
+        if outside:  # doing without is decided once, up front: rationed orders seek other suppliers
             blocked[O] = True
         keep = 0
         for j in range(n):
@@ -223,11 +225,10 @@ def clear(demand, utility, available, outside_utility, outside, value, vendor_of
             if not remaining[i] > 1e-4 * wanted[i]:
                 continue
             open_ = False
-            if not open_:
-                for o in range(O):
-                    if available[i, o] and not blocked[o]:
-                        open_ = True
-                        break
+            for o in range(O):
+                if available[i, o] and not blocked[o]:
+                    open_ = True
+                    break
             if open_:
                 rows[keep] = i
                 keep += 1

@@ -75,6 +75,8 @@ def clear_market_reference(demand: np.ndarray, utility: np.ndarray, available: n
         if not tight.any() or remaining.sum() <= 1e-12 * total or rnd == rounds:
             break
         blocked |= (cap_left <= 1e-9 * np.maximum(capacity, 1.0))[vendor_of]
+        if outside_utility is not None:  # the outside option is a first-round choice only
+            blocked[-1] = True
         # buyers go on only while a material part of their demand (> 1e-4) is still unserved
         rows = rows[remaining[rows] > 1e-4 * wanted[rows]]
         rows = rows[(available[rows] & ~blocked[None, :]).any(axis=1)]

@@ -58,6 +58,17 @@ def test_outside_option_absorbs_demand_when_offers_are_dear():
     assert cheap.alloc.shape == (1, 1)  # the outside column is not an offering
 
 
+def test_doing_without_is_a_first_round_choice():
+    # half the demand does without up front; the other half finds the only offering short
+    # (capacity 1): what it cannot get is rationed (unmet), it does not drift to the outside option
+    util = np.array([[0.0]])
+    cl = clear_market(np.array([10.0]), util, np.ones((1, 1), bool), np.ones(1), np.array([0]),
+                      np.array([1.0]), RNG(0), lots=0, rounds=3, outside_utility=np.array([0.0]))
+    assert cl.forgone[0] == pytest.approx(5.0)
+    assert cl.alloc.sum() == pytest.approx(1.0)  # the whole capacity, over the tranches
+    assert cl.unmet[0] == pytest.approx(4.0)
+
+
 def test_lumpy_draws_are_unbiased_and_respect_zeros():
     p = np.array([[0.5, 0.5, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0], [0.2, 0.3, 0.5]])
     with np.errstate(divide="ignore"):
