@@ -4,7 +4,8 @@
    workers -> parallel efficiency = t_serial / (2 * t_2workers).
 2. The same design points and run count through ``mesa.batch_run(ChipMarketModel, ...,
    number_processes=2)`` -> ratio t_runner / t_batch_run (below 1: the runner is faster;
-   batch_run keeps every result in memory and writes nothing).
+   batch_run keeps every result in memory and writes nothing). The runner and batch_run are
+   timed twice each, alternately (A B B A), and the means compared.
 3. Peak resident memory of the parent process (VmHWM, fresh subprocess each) for a
    sweep of 100 and of 1,000 runs of a cheap run function with model-sized tables
    (168 months): flat memory means the two peaks are about equal.
@@ -124,25 +125,37 @@ def time_model(n_runs: int, end: str | None, tmp: Path) -> dict:
     t0 = time.perf_counter()
     run_sweep(design, tmp / "serial", serial=True, progress=False)
     t["serial_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    res = run_sweep(design, tmp / "pool2", workers=2, progress=False)
-    t["workers2_s"] = time.perf_counter() - t0
-    t["failed"] = res.n_failed
-    if res.n_failed:
-        first = json.loads(res.failures_path.read_text().splitlines()[0])
-        print(f"warning: {res.n_failed} runs failed, e.g. {first['run_id']}: "
-              f"{first['traceback'].strip().splitlines()[-1]}", file=sys.stderr)
-    same = all(read_tables(tmp / "serial")[k].equals(read_tables(tmp / "pool2")[k])
-               for k in ("model", "adoption", "vendors"))
-    t["serial_equals_parallel"] = same
     p = defaults()
     months = month_index(end or p["end"]) - month_index(p["start"]) + 1
     seeds = [r.seed for r in design.runs()[: design.replications]]
     params = {"scenario": "baseline", **({"end": end} if end else {}), **GRID}
-    t0 = time.perf_counter()
-    batch_run(ChipMarketModel, params, number_processes=2, rng=seeds, max_steps=months,
-              data_collection_period=1, display_progress=False)
-    t["batch_run2_s"] = time.perf_counter() - t0
+
+    def runner_leg(k: int) -> float:
+        t0 = time.perf_counter()
+        res = run_sweep(design, tmp / f"pool2_{k}", workers=2, progress=False)
+        t["failed"] = max(t.get("failed", 0), res.n_failed)
+        if res.n_failed:
+            first = json.loads(res.failures_path.read_text().splitlines()[0])
+            print(f"warning: {res.n_failed} runs failed, e.g. {first['run_id']}: "
+                  f"{first['traceback'].strip().splitlines()[-1]}", file=sys.stderr)
+        return time.perf_counter() - t0
+
+    def batch_leg() -> float:
+        t0 = time.perf_counter()
+        batch_run(ChipMarketModel, params, number_processes=2, rng=seeds, max_steps=months,
+                  data_collection_period=1, display_progress=False)
+        return time.perf_counter() - t0
+
+    # A B B A: the two are timed alternately so that a drift in the machine's load over the
+    # benchmark falls on both alike
+    legs = [("runner", runner_leg(0)), ("batch_run", batch_leg()), ("batch_run", batch_leg()),
+            ("runner", runner_leg(1))]
+    t["legs"] = legs
+    t["workers2_s"] = sum(x for k, x in legs if k == "runner") / 2
+    t["batch_run2_s"] = sum(x for k, x in legs if k == "batch_run") / 2
+    same = all(read_tables(tmp / "serial")[k].equals(read_tables(tmp / "pool2_0")[k])
+               for k in ("model", "adoption", "vendors"))
+    t["serial_equals_parallel"] = same
     t["runs"] = design.n_runs
     t["efficiency"] = t["serial_s"] / (2 * t["workers2_s"])
     t["runner_over_batch_run"] = t["workers2_s"] / t["batch_run2_s"]
@@ -170,8 +183,9 @@ def main() -> None:
             t = time_model(n_runs, end, tmp)
             print(f"model: {t['runs']} baseline runs{' to ' + end if end else ''}: serial "
                   f"{t['serial_s']:.1f} s, 2 workers {t['workers2_s']:.1f} s, batch_run(2) "
-                  f"{t['batch_run2_s']:.1f} s; failed {t['failed']}; serial == 2 workers: "
-                  f"{t['serial_equals_parallel']}")
+                  f"{t['batch_run2_s']:.1f} s (means of 2 legs timed A B B A: "
+                  + ", ".join(f"{k} {x:.1f}" for k, x in t["legs"]) + f"); failed {t['failed']}; "
+                  f"serial == 2 workers: {t['serial_equals_parallel']}")
             figures += [f"efficiency_2w={t['efficiency']:.2f}",
                         f"runner/batch_run={t['runner_over_batch_run']:.2f}"]
         for n, m in mem.items():

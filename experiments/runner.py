@@ -28,6 +28,7 @@ import sys
 import time
 import tomllib
 import traceback
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,12 +37,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from model.errors import DesignError, InputError, ScenarioError
 
 TABLES: tuple[str, ...] = ("model", "adoption", "vendors")
 SAMPLERS: tuple[str, ...] = ("grid", "lhs", "sobol", "morris", "table")
-DEFAULT_RUN_FN = "model.run:run_one"
+DEFAULT_RUN_FN = "model.run:run_tables"
 DESIGN_KEYS: dict[str, str] = {
     "scenario": "a scenario name in model/scenarios/ or a path to a .toml file",
     "sampler": f"one of {', '.join(SAMPLERS)}",
@@ -56,7 +60,7 @@ DESIGN_KEYS: dict[str, str] = {
     "second_order": "true or false: Sobol second-order indices (default true)",
     "description": "free text",
 }
-RunFn = Callable[[dict[str, Any], int], Mapping[str, pd.DataFrame]]
+RunFn = Callable[[dict[str, Any], int], Mapping[str, pd.DataFrame | pa.Table]]
 
 # Chunking: ~4 chunks per worker over the sweep, each at most ~1 s of work and ~16 MB of
 # tables (so the parent's memory is bounded by the in-flight window, whatever the run count).
@@ -449,25 +453,29 @@ def _import_run_fn(spec: str) -> RunFn:
 
 @dataclass
 class ChunkResult:
-    """What one task sends back: the chunk's concatenated tables and its bookkeeping."""
+    """What one task sends back: the chunk's tables (or, when the worker wrote them itself, the
+    temporary files holding them) and its bookkeeping."""
 
     run_ids: list[str]
     ok: list[str]
     failures: list[dict[str, Any]]
-    tables: dict[str, pd.DataFrame]
+    tables: dict[str, pa.Table]
     compute_s: float
-
-    @property
-    def nbytes(self) -> int:
-        return int(sum(df.memory_usage(index=False).sum() for df in self.tables.values()))
+    files: dict[str, str] = field(default_factory=dict)  # table -> temp Parquet file in out_dir
+    nbytes: int = 0  # bytes of the chunk's tables in memory (for chunk sizing)
 
 
-def run_chunk(run_fn: str | RunFn, runs: list[Run]) -> ChunkResult:
-    """Execute several runs in one task; a raising run is recorded and the others go on."""
+def run_chunk(run_fn: str | RunFn, runs: list[Run], out_dir: str | None = None) -> ChunkResult:
+    """Execute several runs in one task; a raising run is recorded and the others go on.
+
+    With ``out_dir`` (a directory the worker shares with the parent) the worker writes each
+    table of the chunk to a hidden temporary Parquet file there and sends back only its name:
+    the parent then publishes it (rename + marker). Without, the tables travel back in Arrow.
+    """
     t0 = time.perf_counter()
     ok: list[str] = []
     failures: list[dict[str, Any]] = []
-    parts: dict[str, list[pd.DataFrame]] = {t: [] for t in TABLES}
+    parts: dict[str, list[pa.Table]] = {t: [] for t in TABLES}
     try:
         fn = resolve_run_fn(run_fn)
     except Exception:
@@ -485,41 +493,65 @@ def run_chunk(run_fn: str | RunFn, runs: list[Run]) -> ChunkResult:
         for t in TABLES:
             parts[t].append(stamped[t])
         ok.append(run.run_id)
-    tables = {t: pd.concat(p, ignore_index=True) for t, p in parts.items() if p}
-    return ChunkResult(run_ids=[r.run_id for r in runs], ok=ok, failures=failures,
-                       tables=tables, compute_s=time.perf_counter() - t0)
+    tables = {t: pa.concat_tables(p, promote_options="default") for t, p in parts.items() if p}
+    nbytes = int(sum(tab.nbytes for tab in tables.values()))
+    files: dict[str, str] = {}
+    if out_dir is not None and tables:
+        tag = f"{os.getpid()}-{uuid.uuid4().hex}"
+        for t, tab in tables.items():
+            path = Path(out_dir) / t / f".{runs[0].run_id}.parquet.w-{tag}"
+            _write_parquet(tab, path)
+            files[t] = str(path)
+        tables = {}
+    return ChunkResult(run_ids=[r.run_id for r in runs], ok=ok, failures=failures, tables=tables,
+                       compute_s=time.perf_counter() - t0, files=files, nbytes=nbytes)
 
 
-def _table(tables: Any, name: str) -> pd.DataFrame:
+def _write_parquet(tab: pa.Table, path: Path) -> None:
+    """One table part. Dictionary pages for the string columns only (floats rarely repeat, and
+    trying costs time); min/max statistics on the key columns a reader filters on."""
+    strings = [f.name for f in tab.schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    stats = [c for c in ("run_id", "seed", "replication", "step", "date") if c in tab.column_names]
+    pq.write_table(tab, path, use_dictionary=strings, write_statistics=stats)
+
+
+def _table(tables: Any, name: str) -> pa.Table:
     if not isinstance(tables, Mapping):
         raise TypeError(f"run function returned {type(tables).__name__}, expected a dict of "
                         f"DataFrames {TABLES}")
     df = tables.get(name)
+    if isinstance(df, pa.Table):
+        return df.replace_schema_metadata(None)
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"run function returned no {name!r} DataFrame (got {type(df).__name__})")
-    return df
+    # no pandas metadata: every part reads back with the same plain types
+    return pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(None)
 
 
-def _stamp(df: pd.DataFrame, run: Run) -> pd.DataFrame:
+def _constant(value: Any, n: int) -> pa.Array:
+    """A column holding ``value`` on n rows (strings through a one-entry dictionary)."""
+    if isinstance(value, str):
+        return pc.take(pa.array([value], pa.string()), np.zeros(n, dtype=np.int64))
+    return pa.array(np.full(n, value))
+
+
+def _stamp(tab: pa.Table, run: Run) -> pa.Table:
     """Set run_id, seed, replication and the varied parameters on every row."""
-    df = df.copy()
-    n = len(df)
-    for pos, (col, values) in enumerate((
-        ("run_id", pd.array([run.run_id] * n, dtype="str")),
-        ("seed", np.full(n, run.seed, dtype="int64")),
-        ("replication", np.full(n, run.replication, dtype="int64")),
-    )):
-        if col in df.columns:
-            df[col] = values
+    n = tab.num_rows
+    for pos, (col, value) in enumerate((("run_id", run.run_id), ("seed", int(run.seed)),
+                                        ("replication", int(run.replication)))):
+        arr = _constant(value, n)
+        if col in tab.column_names:
+            tab = tab.set_column(tab.column_names.index(col), col, arr)
         else:
-            df.insert(min(pos, len(df.columns)), col, values)
+            tab = tab.add_column(min(pos, tab.num_columns), col, arr)
+    names = set(tab.column_names)
     for name, value in run.varied.items():
         # A swept parameter that shares its name with a table column (us_control_level is both a
         # lever and a monthly metric) is stamped as param_<name>, keeping the metric intact.
-        col = f"param_{name}" if name in df.columns else name
-        df[col] = pd.Series([value] * n, index=df.index,
-                            dtype="str" if isinstance(value, str) else None)
-    return df
+        col = f"param_{name}" if name in names else name
+        tab = tab.append_column(col, _constant(value, n))
+    return tab
 
 
 # --------------------------------------------------------------------------- executors
@@ -550,6 +582,9 @@ class _ExecutorHandle:
     workers: int
     label: str
     close: Callable[[], None] = lambda: None
+    # workers see the parent's file system: they write their tables' Parquet files themselves
+    # (a remote Dask cluster need not: its workers send the tables back instead)
+    shared_fs: bool = True
 
 
 def _open_executor(executor: cf.Executor | None, workers: int | None, scheduler: str | None,
@@ -561,7 +596,8 @@ def _open_executor(executor: cf.Executor | None, workers: int | None, scheduler:
         raise InputError("choose one of executor, workers, scheduler, dask_local, serial")
     if executor is not None:
         n = getattr(executor, "_max_workers", None) or default_workers()
-        return _ExecutorHandle(executor, int(n), type(executor).__name__)
+        local = isinstance(executor, (cf.ProcessPoolExecutor, cf.ThreadPoolExecutor, SerialExecutor))
+        return _ExecutorHandle(executor, int(n), type(executor).__name__, shared_fs=local)
     if serial:
         return _ExecutorHandle(SerialExecutor(), 1, "serial")
     if scheduler is not None or dask_local is not None:
@@ -591,14 +627,16 @@ def _open_executor(executor: cf.Executor | None, workers: int | None, scheduler:
             if cluster is not None:
                 cluster.close()
 
-        return _ExecutorHandle(client.get_executor(), n, label, close)
+        return _ExecutorHandle(client.get_executor(), n, label, close, shared_fs=cluster is not None)
     n = workers if workers is not None else default_workers()
     if n < 1:
         raise InputError(f"--workers {n}: expected at least 1")
     # forkserver: no fork() of a threaded parent (tqdm, Dask), cheaper than spawn; the server
     # imports the run function's module once so each worker starts with it loaded.
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["__main__", "experiments.runner", *preload])
+    # With the model's run function, the server also loads the compiled market kernels once.
+    warm = ["model._warm"] if any(m == "model" or m.startswith("model.") for m in preload) else []
+    ctx.set_forkserver_preload(["__main__", "experiments.runner", *preload, *warm])
     pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx)
     return _ExecutorHandle(pool, n, f"{n} worker process{'es' if n > 1 else ''}",
                            lambda: pool.shutdown(wait=True, cancel_futures=True))
@@ -674,7 +712,8 @@ def run_sweep(design: Design, out_dir: str | Path, *, run_fn: str | RunFn = DEFA
         bar = tqdm(total=len(runs), initial=n_resumed, unit="run", disable=not show,
                    dynamic_ncols=True, smoothing=0.1)
         with bar:
-            for res in _execute(handle, run_fn, pending, chunk_size):
+            for res in _execute(handle, run_fn, pending, chunk_size,
+                                out_dir=str(out.resolve()) if handle.shared_fs else None):
                 _write_chunk(out, res, session)
                 n_ok += len(res.ok)
                 n_failed += len(res.failures)
@@ -697,17 +736,18 @@ def run_sweep(design: Design, out_dir: str | Path, *, run_fn: str | RunFn = DEFA
 
 
 def _execute(handle: _ExecutorHandle, run_fn: str | RunFn, pending: list[Run],
-             chunk_size: int | None) -> Iterator[ChunkResult]:
+             chunk_size: int | None, out_dir: str | None = None) -> Iterator[ChunkResult]:
     """Submit chunks with a bounded window and yield results as they complete.
 
     At most ~4 chunks per worker are in flight (one when serial), so finished tables never
-    pile up in the parent. Automatic chunk size: ~4 chunks per worker over the sweep, capped
-    at ~1 s of work and ~16 MB of tables as measured on the chunks done so far (the first
-    chunks hold one run each).
+    pile up in the parent. Automatic chunk size: a quarter per worker of the runs not yet
+    submitted (guided self-scheduling: single runs at the end; one worker: a quarter of the
+    sweep), capped at ~1 s of work and
+    ~16 MB of tables as measured on the chunks done so far (the first chunks hold one run each).
     """
     serial = isinstance(handle.executor, SerialExecutor)
     window = 1 if serial else max(1, _CHUNKS_PER_WORKER * handle.workers)
-    by_count = max(1, math.ceil(len(pending) / (_CHUNKS_PER_WORKER * handle.workers)))
+    submitted = 0
     runs_done = 0
     compute_s = 0.0
     table_bytes = 0
@@ -722,16 +762,22 @@ def _execute(handle: _ExecutorHandle, run_fn: str | RunFn, pending: list[Run],
         else:
             per_run_s = max(compute_s / runs_done, 1e-6)
             per_run_bytes = max(table_bytes / runs_done, 1.0)
+            # guided (with several workers): a share of what is left, so chunks shrink to single
+            # runs at the end and the workers finish together
+            left = len(pending) if handle.workers == 1 else len(pending) - submitted
+            by_count = math.ceil(left / (_CHUNKS_PER_WORKER * handle.workers))
             size = max(1, min(by_count, int(_CHUNK_TARGET_S / per_run_s),
                               int(_CHUNK_TARGET_BYTES / per_run_bytes)))
         return list(itertools.islice(queue, size))
 
     def fill() -> None:
+        nonlocal submitted
         while len(in_flight) < window:
             chunk = next_chunk()
             if not chunk:
                 return
-            in_flight[handle.executor.submit(run_chunk, run_fn, chunk)] = chunk
+            submitted += len(chunk)
+            in_flight[handle.executor.submit(run_chunk, run_fn, chunk, out_dir)] = chunk
 
     try:
         fill()
@@ -771,11 +817,16 @@ def _write_chunk(out: Path, res: ChunkResult, session: int) -> None:
         k += 1
         name = f"{res.run_ids[0]}.r{k}"
     parts = {}
-    for t, df in res.tables.items():
+    for t in TABLES:
         target = out / t / f"{name}.parquet"
-        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        df.to_parquet(tmp, index=False)
-        os.replace(tmp, target)
+        if t in res.files:  # written by the worker: publish it
+            os.replace(res.files[t], target)
+        elif t in res.tables:
+            tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+            _write_parquet(res.tables[t], tmp)
+            os.replace(tmp, target)
+        else:
+            continue
         parts[t] = f"{t}/{target.name}"
     if res.failures:
         with open(out / "failures.jsonl", "a", encoding="utf-8") as fh:

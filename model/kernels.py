@@ -234,3 +234,15 @@ def clear(demand, utility, available, outside_utility, outside, value, vendor_of
                 keep += 1
         rows = rows[:keep]
     return alloc, forgone, remaining, first_units
+
+
+def warm_up() -> None:
+    """Compile (or load from the on-disk cache) the kernels for the argument types the market
+    uses, on a two-buyer market. The sweep runner's fork server calls this once, so that every
+    worker it forks starts with the machine code in memory."""
+    demand = np.ones(2)
+    utility = np.zeros((2, 2))
+    available = np.ones((2, 2), dtype=np.bool_)
+    rows = first_rows(demand, available, True)
+    clear(demand, utility, available, np.zeros(2), True, np.ones(2), np.arange(2, dtype=np.int64),
+          np.ones(2), rows, np.full((rows.size, 1), 0.5), 1, 1, 1.0)

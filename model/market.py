@@ -48,13 +48,15 @@ def clear_market(demand: np.ndarray, utility: np.ndarray, available: np.ndarray,
     ``outside_utility`` (B,) adds the outside option (Eq. M1b): not buying, always open, unlimited.
     The clearing itself runs in the compiled kernel ``model.kernels.clear``.
     """
-    utility = np.ascontiguousarray(utility, dtype=np.float64)
+    # One machine-code signature for every call: C-ordered, writable arrays of fixed dtypes
+    # (a read-only view, e.g. from broadcast_to, would compile - and cache - a second variant).
+    utility = _arg(utility, np.float64)
     B, O = utility.shape
-    available = np.ascontiguousarray(np.broadcast_to(available, (B, O)), dtype=np.bool_)
-    demand = np.ascontiguousarray(demand, dtype=np.float64).reshape(B)
-    value = np.ascontiguousarray(value, dtype=np.float64).reshape(O)
-    vendor_of = np.ascontiguousarray(vendor_of, dtype=np.int64).reshape(O)
-    capacity = np.ascontiguousarray(capacity, dtype=np.float64).reshape(-1)
+    available = _arg(available, np.bool_, (B, O))
+    demand = _arg(np.reshape(demand, B), np.float64)
+    value = _arg(np.reshape(value, O), np.float64)
+    vendor_of = _arg(np.reshape(vendor_of, O), np.int64)
+    capacity = _arg(np.reshape(capacity, -1), np.float64)
     if O and (vendor_of.min() < 0 or vendor_of.max() >= capacity.shape[0]):
         raise ValueError(f"vendor_of must index capacity (0..{capacity.shape[0] - 1}); "
                          f"got {vendor_of.min()}..{vendor_of.max()}")
@@ -62,8 +64,7 @@ def clear_market(demand: np.ndarray, utility: np.ndarray, available: np.ndarray,
     if lots < 0 or rounds < 0 or temperature < 0:
         raise ValueError(f"lots = {lots}, rounds = {rounds}, temperature = {temperature}: expected >= 0")
     outside = outside_utility is not None
-    u0 = (np.ascontiguousarray(np.broadcast_to(outside_utility, (B,)), dtype=np.float64) if outside
-          else np.zeros(0))
+    u0 = _arg(outside_utility, np.float64, (B,)) if outside else np.zeros(0)
     rows = kernels.first_rows(demand, available, outside)
     draws = rng.random((rows.size, lots)) if lots > 0 else np.zeros((rows.size, 0))
     alloc, forgone, unmet, first_units = kernels.clear(
@@ -71,6 +72,15 @@ def clear_market(demand: np.ndarray, utility: np.ndarray, available: np.ndarray,
         lots, rounds, float(temperature))
     return Clearing(alloc=alloc, value=value, unmet=unmet, forgone=forgone,
                     vendor_demand_units=first_units)
+
+
+def _arg(x, dtype, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """``x`` as a C-ordered, writable array of ``dtype`` (broadcast to ``shape``); copies only
+    when it must."""
+    x = np.asarray(x)
+    if shape is not None and x.shape != shape:
+        x = np.broadcast_to(x, shape)
+    return np.require(x, dtype=dtype, requirements=("C", "W"))
 
 
 def buyer_utility(log_cost: np.ndarray, beta: np.ndarray, network: np.ndarray,

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from mesa import DataCollector, Model
 
 from agents.buyer import ArrivingBuyer, GlobalSouthBuyer
@@ -78,6 +80,11 @@ class BuyerArrays:
     fleet_kw: np.ndarray  # (B,) facility power drawn by the installed fleet, kW
     country_share: np.ndarray  # (B,) share of its country's demand (for per-country caps)
     capped_bought: np.ndarray  # (B,) peak H100e of controlled US chips bought this calendar year
+
+
+def _repeat_str(value: str, n: int) -> pa.Array:
+    """A string column holding ``value`` n times (built in Arrow, not as n Python strings)."""
+    return pc.take(pa.array([value], pa.string()), np.zeros(n, dtype=np.int64))
 
 
 class ChipMarketModel(Model):
@@ -947,50 +954,57 @@ class ChipMarketModel(Model):
         self._records["adoption"].append((step, date, inst_peak_rs, buy_peak_rs, spend_rs))
         nz = np.argwhere(units_or > 0)
         cap = np.array([v.capacity_units for v in self.vendors])
+        # offerings are only ever appended: the index nz[:, 0] names the same product for the run
         self._records["vendors"].append((step, date, nz, units_or[nz[:, 0], nz[:, 1]],
                                          net_or[nz[:, 0], nz[:, 1]],
                                          self.offer_region_price[nz[:, 0], nz[:, 1]],
-                                         cap[self.offer_vendor[nz[:, 0]]], self.offer_ids.copy(),
-                                         self.offer_vendor.copy()))
+                                         cap[self.offer_vendor[nz[:, 0]]]))
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The output tables of DESIGN §7 (model, adoption, vendors) for the steps run so far."""
+        return {name: tab.to_pandas() for name, tab in self.arrow_tables().items()}
+
+    def arrow_tables(self) -> dict[str, pa.Table]:
+        """``tables()`` as Arrow tables (what the sweep runner writes to Parquet). String columns
+        are built from codes into small dictionaries (regions, stacks, products, dates): no
+        Python string per row."""
         seed = self.seed if self.seed is not None else -1
         mrec = self._records["model"]
-        model_df = pd.DataFrame([{**r} for (_s, _d, r) in mrec])
-        model_df.insert(0, "date", [d for (_s, d, _r) in mrec])
-        model_df.insert(0, "step", np.array([s for (s, _d, _r) in mrec], dtype=int))
-        model_df.insert(0, "seed", seed)
-        model_df.insert(0, "run_id", self.run_id)
-        model_df = model_df.reindex(columns=list(MODEL_COLUMNS))
+        n = len(mrec)
+        steps = np.array([s for (s, _d, _r) in mrec], dtype=np.int64)
+        dates = pa.array([d for (_s, d, _r) in mrec], type=pa.string())
+        model_cols = {"run_id": _repeat_str(self.run_id, n), "seed": np.full(n, seed, dtype=np.int64),
+                      "step": steps, "date": dates}
+        for k in MODEL_COLUMNS[4:]:
+            model_cols[k] = np.array([r[k] for (_s, _d, r) in mrec], dtype=float)
         arec = self._records["adoption"]
         R = len(self.region_ids)
-        n = len(arec)
-        steps = np.repeat([a[0] for a in arec], R * S)
-        dates = np.repeat([a[1] for a in arec], R * S)
-        adoption = pd.DataFrame({
-            "run_id": self.run_id, "step": steps.astype(int), "date": dates,
-            "region": np.tile(np.repeat(self.region_ids, S), n),
-            "bloc": np.tile(np.repeat(self.region_bloc, S), n),
-            "stack": np.tile(np.array(STACKS, dtype=object), R * n),
-            "installed_h100e": np.concatenate([a[2].ravel() for a in arec]) if n else [],
-            "purchased_h100e": np.concatenate([a[3].ravel() for a in arec]) if n else [],
-            "spend_usd": np.concatenate([a[4].ravel() for a in arec]) if n else [],
-        })
+        k = R * S
+        reg = np.tile(np.repeat(np.arange(R), S), n)
+        adoption = {
+            "run_id": _repeat_str(self.run_id, n * k), "step": np.repeat(steps, k),
+            "date": pc.take(dates, np.repeat(np.arange(n), k)),
+            "region": pc.take(pa.array(self.region_ids, pa.string()), reg),
+            "bloc": pc.take(pa.array(self.region_bloc, pa.string()), reg),
+            "stack": pc.take(pa.array(STACKS, pa.string()), np.tile(np.arange(S), R * n)),
+        }
+        for i, name in enumerate(("installed_h100e", "purchased_h100e", "spend_usd"), start=2):
+            adoption[name] = np.concatenate([a[i].ravel() for a in arec]) if n else np.zeros(0)
         recs = self._records["vendors"]
-        vendor_names = np.array(self.vendor_ids, dtype=object)
-        cols: dict[str, list] = {c: [] for c in ("step", "date", "vendor", "product", "region", "units",
-                                                  "revenue_usd", "price_usd", "capacity_units")}
-        for (step, date, nz, units, rev, price_usd, cap, ids, ven) in recs:
-            k = nz.shape[0]
-            cols["step"].append(np.full(k, step, dtype=np.int64))
-            cols["date"].append(np.full(k, date, dtype=object))
-            cols["vendor"].append(vendor_names[ven[nz[:, 0]]])
-            cols["product"].append(ids[nz[:, 0]])
-            cols["region"].append(self.region_ids[nz[:, 1]])
-            for name, arr in (("units", units), ("revenue_usd", rev), ("price_usd", price_usd),
-                              ("capacity_units", cap)):
-                cols[name].append(np.asarray(arr, dtype=float))
-        data = {c: (np.concatenate(v) if v else np.array([], dtype=float)) for c, v in cols.items()}
-        vendors = pd.DataFrame({"run_id": self.run_id, **data})
-        return {"model": model_df, "adoption": adoption, "vendors": vendors.reindex(columns=list(VENDOR_COLUMNS))}
+        counts = np.array([r[2].shape[0] for r in recs], dtype=np.int64)
+        cat = (lambda i, dtype: np.concatenate([r[i] for r in recs]).astype(dtype)  # noqa: E731
+               if recs else np.zeros((0,) + ((2,) if i == 2 else ()), dtype=dtype))
+        nz = cat(2, np.int64)
+        vendors = {
+            "run_id": _repeat_str(self.run_id, int(counts.sum())),
+            "step": np.repeat(steps[:len(recs)], counts),
+            "date": pc.take(dates, np.repeat(np.arange(len(recs)), counts)),
+            "vendor": pc.take(pa.array(self.vendor_ids, pa.string()), self.offer_vendor[nz[:, 0]]),
+            "product": pc.take(pa.array(self.offer_ids, pa.string()), nz[:, 0]),
+            "region": pc.take(pa.array(self.region_ids, pa.string()), nz[:, 1]),
+            "units": cat(3, float), "revenue_usd": cat(4, float), "price_usd": cat(5, float),
+            "capacity_units": cat(6, float),
+        }
+        out = {"model": (model_cols, MODEL_COLUMNS), "adoption": (adoption, ADOPTION_COLUMNS),
+               "vendors": (vendors, VENDOR_COLUMNS)}
+        return {name: pa.table({c: cols[c] for c in order}) for name, (cols, order) in out.items()}

@@ -1,11 +1,13 @@
-"""The model boundary: ``run_one(params, seed) -> tables``. Sweeps, experiments, the CLI and the
-dashboard all call this one function (EMA-workbench style)."""
+"""The model boundary: ``run_one(params, seed) -> tables``. Experiments, the CLI and the
+dashboard call this one function (EMA-workbench style); the sweep runner calls its Arrow twin,
+``run_tables``."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from model.market_model import ChipMarketModel
 
@@ -28,3 +30,11 @@ def run_one(params: dict[str, Any], seed: int) -> dict[str, pd.DataFrame]:
     model = build_model(params, seed)
     model.run_model()
     return model.tables()
+
+
+def run_tables(params: dict[str, Any], seed: int) -> dict[str, pa.Table]:
+    """``run_one`` returning Arrow tables (the same rows and types): the sweep runner's default
+    run function, which writes them to Parquet without a round trip through pandas."""
+    model = build_model(params, seed)
+    model.run_model()
+    return model.arrow_tables()
