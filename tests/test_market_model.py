@@ -38,6 +38,25 @@ def test_default_construction_and_twelve_steps():
     assert len(m.datacollector.get_model_vars_dataframe()) == 12
 
 
+def test_tables_rows_name_what_the_model_recorded():
+    m = ChipMarketModel(rng=2, end="2023-06")
+    m.run_model()
+    t = m.tables()
+    for k, tab in m.arrow_tables().items():  # the Arrow twin holds the same rows and types
+        pd.testing.assert_frame_equal(t[k], tab.to_pandas())
+    ad = t["adoption"]
+    assert len(ad) == 18 * len(m.region_ids) * 4
+    assert (ad["bloc"] == ad["region"].map(dict(zip(m.region_ids, m.region_bloc)))).all()
+    assert (ad.groupby("step")["date"].nunique() == 1).all()
+    v = t["vendors"]
+    owner = dict(zip(m.offer_ids, np.array(m.vendor_ids)[m.offer_vendor]))
+    assert (v["vendor"] == v["product"].map(owner)).all()
+    recorded = [float(r[3].sum()) for r in m._records["vendors"]]
+    np.testing.assert_allclose(v.groupby("step")["units"].sum().reindex(range(18), fill_value=0.0),
+                               recorded)
+    assert (v["run_id"] == m.run_id).all() and (t["model"]["seed"] == 2).all()
+
+
 def test_full_default_run_has_168_months():
     t = run_one({}, seed=3)
     assert len(t["model"]) == 168

@@ -270,3 +270,37 @@ def test_a_failed_task_fails_its_runs_and_the_sweep_goes_on(scenario, tmp_path):
     assert (res.n_resumed, res.n_ok, res.n_failed) == (10, 2, 0)
     assert (tmp_path / "o" / "failures.jsonl").read_text() == ""
     assert read_tables(tmp_path / "o")["model"].run_id.nunique() == 12
+
+
+class _RecordingExecutor(cf.Executor):
+    """Runs tasks in-process and records the ``out_dir`` each chunk was given. Not a type the
+    runner knows to share its file system (as with a remote Dask cluster): tables travel back."""
+
+    def __init__(self) -> None:
+        self.out_dirs: list[str | None] = []
+
+    def submit(self, fn, /, *args, **kwargs):  # noqa: ANN001, ANN201 - Executor signature
+        self.out_dirs.append(args[-1])
+        fut: cf.Future = cf.Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the future, as executors do
+            fut.set_exception(exc)
+        return fut
+
+
+class _LocalRecordingExecutor(_RecordingExecutor, cf.ThreadPoolExecutor):
+    """The same, but a local executor type: workers write their own Parquet parts."""
+
+
+def test_parts_written_by_workers_or_sent_back_to_the_parent_are_the_same(scenario, tmp_path):
+    design = build_design(grid(scenario))
+    remote, local = _RecordingExecutor(), _LocalRecordingExecutor()
+    run_sweep(design, tmp_path / "remote", run_fn=FAKE, executor=remote)
+    run_sweep(design, tmp_path / "local", run_fn=FAKE, executor=local)
+    assert remote.out_dirs and all(d is None for d in remote.out_dirs)  # tables came back
+    assert local.out_dirs and all(d == str((tmp_path / "local").resolve()) for d in local.out_dirs)
+    assert_tables_equal(read_tables(tmp_path / "remote"), read_tables(tmp_path / "local"))
+    for d in ("remote", "local"):  # every worker temp file published, none left behind
+        leftovers = [p for t in TABLES for p in (tmp_path / d / t).iterdir() if p.name.startswith(".")]
+        assert leftovers == []
