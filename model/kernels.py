@@ -49,8 +49,8 @@ def first_rows(demand, available, outside):
 
 @njit(**_JIT)
 def _row_probs(u_row, u_out, av_row, blocked, outside, temperature, out):
-    """Logit probabilities of one row into ``out`` (length O + outside). Returns the row total of
-    the unnormalised weights' availability (0 if nothing is open)."""
+    """Logit probabilities of one row into ``out`` (length O + outside): the rule of
+    ``model.cluster.logit_choice`` [C7] for one row, with the sold-out mask applied."""
     O = u_row.shape[0]
     n = O + 1 if outside else O
     umax = -np.inf
@@ -73,7 +73,7 @@ def _row_probs(u_row, u_out, av_row, blocked, outside, temperature, out):
     if n_ok == 0:
         for o in range(n):
             out[o] = 0.0
-        return 0
+        return
     if temperature == 0.0 or n_inf > 0:  # the best alternatives share equally
         cnt = 0
         for o in range(n):
@@ -81,7 +81,7 @@ def _row_probs(u_row, u_out, av_row, blocked, outside, temperature, out):
                 cnt += 1
         for o in range(n):
             out[o] = 1.0 / cnt if (not np.isnan(out[o]) and out[o] == umax) else 0.0
-        return n_ok
+        return
     s = 0.0
     for o in range(n):
         u = out[o]
@@ -98,7 +98,6 @@ def _row_probs(u_row, u_out, av_row, blocked, outside, temperature, out):
     if s > 0.0:
         for o in range(n):
             out[o] /= s
-    return n_ok
 
 
 @njit(**_JIT)

@@ -990,20 +990,18 @@ class ChipMarketModel(Model):
         }
         for i, name in enumerate(("installed_h100e", "purchased_h100e", "spend_usd"), start=2):
             adoption[name] = np.concatenate([a[i].ravel() for a in arec]) if n else np.zeros(0)
-        recs = self._records["vendors"]
+        recs = self._records["vendors"]  # one per model record: (step, date, nz, 4 value columns)
         counts = np.array([r[2].shape[0] for r in recs], dtype=np.int64)
-        cat = (lambda i, dtype: np.concatenate([r[i] for r in recs]).astype(dtype)  # noqa: E731
-               if recs else np.zeros((0,) + ((2,) if i == 2 else ()), dtype=dtype))
-        nz = cat(2, np.int64)
+        nz = np.concatenate([r[2] for r in recs] + [np.zeros((0, 2), dtype=np.int64)])
+        cat = lambda i: np.concatenate([np.asarray(r[i], dtype=float) for r in recs] + [np.zeros(0)])  # noqa: E731
         vendors = {
             "run_id": _repeat_str(self.run_id, int(counts.sum())),
-            "step": np.repeat(steps[:len(recs)], counts),
-            "date": pc.take(dates, np.repeat(np.arange(len(recs)), counts)),
+            "step": np.repeat(steps, counts),
+            "date": pc.take(dates, np.repeat(np.arange(n), counts)),
             "vendor": pc.take(pa.array(self.vendor_ids, pa.string()), self.offer_vendor[nz[:, 0]]),
             "product": pc.take(pa.array(self.offer_ids, pa.string()), nz[:, 0]),
             "region": pc.take(pa.array(self.region_ids, pa.string()), nz[:, 1]),
-            "units": cat(3, float), "revenue_usd": cat(4, float), "price_usd": cat(5, float),
-            "capacity_units": cat(6, float),
+            "units": cat(3), "revenue_usd": cat(4), "price_usd": cat(5), "capacity_units": cat(6),
         }
         out = {"model": (model_cols, MODEL_COLUMNS), "adoption": (adoption, ADOPTION_COLUMNS),
                "vendors": (vendors, VENDOR_COLUMNS)}
