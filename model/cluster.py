@@ -11,7 +11,9 @@ Imports nothing of the project but ``model.types``: it is the innermost room (DE
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -248,8 +250,15 @@ class Workloads:
 
     @classmethod
     def load(cls, path: Path | str | None = None, ids: list[str] | None = None) -> "Workloads":
-        """Read model/data/workloads.csv (or ``path``), optionally only ``ids`` in that order."""
-        df = pd.read_csv(path or WORKLOADS_CSV)
+        """Read model/data/workloads.csv (or ``path``), optionally only ``ids`` in that order.
+        The packaged file is read once per process (read-only arrays, shared by every model)."""
+        if path is None:
+            return _packaged_workloads(None if ids is None else tuple(ids))
+        return cls._read(path, ids)
+
+    @classmethod
+    def _read(cls, path: Path | str, ids: Sequence[str] | None) -> "Workloads":
+        df = pd.read_csv(path)
         if ids is not None:
             known = list(df["id"].astype(str))
             unknown = [i for i in ids if i not in known]
@@ -257,6 +266,14 @@ class Workloads:
                 raise KeyError(f"unknown workload {unknown[0]!r}; valid: {', '.join(known)}")
             df = df.set_index("id").loc[list(ids)].reset_index()
         return cls.from_frame(df)
+
+
+@functools.lru_cache(maxsize=16)
+def _packaged_workloads(ids: tuple[str, ...] | None) -> Workloads:
+    wl = Workloads._read(WORKLOADS_CSV, ids)
+    for f in fields(wl):
+        getattr(wl, f.name).flags.writeable = False  # shared between models: nobody may write
+    return wl
 
 
 # ---------------------------------------------------------------------------------------------

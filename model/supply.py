@@ -17,6 +17,7 @@ import pandas as pd
 
 from model.cluster import cost_per_good_die, die_yield, dies_per_wafer
 from model.errors import InputError
+from model.population import _cached_default
 
 DATA = Path(__file__).parent / "data" / "supply.csv"
 DIE_AREA_MM2 = 665.0  # Ascend 910B-class die (public die-shot estimates ~ 650-670 mm2)
@@ -24,8 +25,10 @@ DIES_PER_PACKAGE = 1.5  # 910B one compute die, 910C two: a 2024-26 mix (assumed
 DIE_BANK_DRAW_PER_MONTH = 80_000.0  # dies per month drawn from the TSMC die bank (assumed: 2-2.9M over 2024-25)
 
 
+@_cached_default
 def load_supply(path: Path | None = None) -> pd.DataFrame:
-    """The yearly SMIC path (wafers/month, defect density, wafer cost), indexed by year."""
+    """The yearly SMIC path (wafers/month, defect density, wafer cost), indexed by year
+    (the packaged file is read once per process; callers get a copy)."""
     p = Path(path or DATA)
     df = pd.read_csv(p)
     need = {"year", "smic_advanced_wafers_month", "defect_density_per_cm2", "wafer_cost_usd", "source"}

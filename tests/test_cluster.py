@@ -89,6 +89,22 @@ def test_workloads_load_selects_in_order_and_refuses_unknown():
     assert df["source"].notna().all() and (df["source"].str.len() > 20).all()
 
 
+def test_packaged_workloads_are_read_once_and_cannot_be_changed(tmp_path):
+    ids = ["deepseek-r1-decode", "llama3-405b-train"]
+    first = C.Workloads.load(ids=ids)
+    assert C.Workloads.load(ids=ids) is first  # every model shares one read of the file
+    with pytest.raises(ValueError, match="read-only"):
+        first.params_active[0] = 1.0
+    # another file is read every time, into arrays of its own
+    df = pd.read_csv(C.WORKLOADS_CSV)
+    df.loc[df["id"] == "deepseek-r1-decode", "params_active"] = 1e9
+    path = tmp_path / "workloads.csv"
+    df.to_csv(path, index=False)
+    mine = C.Workloads.load(path, ids=ids)
+    assert mine.params_active[0] == 1e9 and first.params_active[0] != 1e9
+    assert C.Workloads.load(path, ids=ids) is not mine
+
+
 def test_precision_preference_and_fallback():
     off = C.Offerings.from_frame(*_frames())
     wl = C.Workloads.load(ids=["deepseek-v3-train", "deepseek-r1-decode", "llama3-405b-train"])

@@ -219,3 +219,15 @@ def test_duplicate_observed_metric_period(tmp_path: Path) -> None:
 def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="file not found"):
         pop.load_demand(tmp_path / "nope.csv")
+
+
+def test_packaged_supply_table_is_read_once_and_callers_get_copies(monkeypatch):
+    from model import supply
+
+    first = supply.load_supply()
+    first.loc[first.index[0], "wafer_cost_usd"] = -1.0  # a caller's change stays its own
+    reads = []
+    monkeypatch.setattr(supply.pd, "read_csv", lambda *a, **k: reads.append(a))
+    again = supply.load_supply()
+    assert reads == []  # served from the cache, not the file
+    assert again.loc[again.index[0], "wafer_cost_usd"] > 0
