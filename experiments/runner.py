@@ -21,6 +21,7 @@ import itertools
 import json
 import math
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import shutil
 import subprocess
@@ -587,6 +588,37 @@ class _ExecutorHandle:
     shared_fs: bool = True
 
 
+def _pool_context(preload: tuple[str, ...], *, start: bool) -> multiprocessing.context.BaseContext:
+    """The process pool's start method: forkserver. It never fork()s a threaded parent (tqdm,
+    Dask) and is cheaper than spawn: the server imports the run function's module once (with the
+    model's, it also loads the compiled market kernels) and each worker is forked from it loaded.
+    ``start`` launches the server now, in the background: its imports then overlap the parent's
+    own set-up (reading the design, preparing the output directory) instead of following it."""
+    ctx = multiprocessing.get_context("forkserver")
+    warm = ["model._warm"] if any(m == "model" or m.startswith("model.") for m in preload) else []
+    ctx.set_forkserver_preload(["__main__", "experiments.runner", *preload, *warm])
+    if start:
+        multiprocessing.forkserver.ensure_running()  # returns at once; the server loads alone
+    return ctx
+
+
+def start_pool_early(run_fn: str | RunFn = DEFAULT_RUN_FN) -> None:
+    """Launch the worker pool's fork server in the background before the sweep is set up
+    (``chipwar sweep`` calls it first thing): a sweep's first runs then start sooner."""
+    _pool_context(_preload(run_fn), start=True)
+
+
+def uses_process_pool(executor: Any, workers: int | None, scheduler: str | None,
+                  dask_local: int | None, serial: bool) -> bool:
+    """Whether these options choose the local process pool."""
+    return (executor is None and scheduler is None and dask_local is None and not serial
+            and (workers is None or workers >= 1))
+
+
+def _preload(run_fn: str | RunFn) -> tuple[str, ...]:
+    return (run_fn.split(":")[0],) if isinstance(run_fn, str) else (run_fn.__module__,)
+
+
 def _open_executor(executor: cf.Executor | None, workers: int | None, scheduler: str | None,
                    dask_local: int | None, serial: bool,
                    preload: tuple[str, ...] = ()) -> _ExecutorHandle:
@@ -631,13 +663,7 @@ def _open_executor(executor: cf.Executor | None, workers: int | None, scheduler:
     n = workers if workers is not None else default_workers()
     if n < 1:
         raise InputError(f"--workers {n}: expected at least 1")
-    # forkserver: no fork() of a threaded parent (tqdm, Dask), cheaper than spawn; the server
-    # imports the run function's module once so each worker starts with it loaded.
-    ctx = multiprocessing.get_context("forkserver")
-    # With the model's run function, the server also loads the compiled market kernels once.
-    warm = ["model._warm"] if any(m == "model" or m.startswith("model.") for m in preload) else []
-    ctx.set_forkserver_preload(["__main__", "experiments.runner", *preload, *warm])
-    pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+    pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=_pool_context(preload, start=False))
     return _ExecutorHandle(pool, n, f"{n} worker process{'es' if n > 1 else ''}",
                            lambda: pool.shutdown(wait=True, cancel_futures=True))
 
@@ -689,6 +715,9 @@ def run_sweep(design: Design, out_dir: str | Path, *, run_fn: str | RunFn = DEFA
         raise InputError(f"--chunk-size {chunk_size}: expected at least 1")
     run_fn_label = (run_fn if isinstance(run_fn, str)
                     else f"{run_fn.__module__}:{run_fn.__qualname__}")
+    preload = _preload(run_fn)
+    if uses_process_pool(executor, workers, scheduler, dask_local, serial):
+        _pool_context(preload, start=True)  # the default process pool: its server loads meanwhile
     resolve_run_fn(run_fn)  # fail early, before writing, if it cannot be imported
     runs = design.runs()
     manifest = _new_manifest(design, run_fn_label)
@@ -698,7 +727,6 @@ def run_sweep(design: Design, out_dir: str | Path, *, run_fn: str | RunFn = DEFA
     n_resumed = len(runs) - len(pending)
     _write_json(out / "manifest.json", manifest)
 
-    preload = (run_fn.split(":")[0],) if isinstance(run_fn, str) else (run_fn.__module__,)
     if pending:
         handle = _open_executor(executor, workers, scheduler, dask_local, serial, preload)
     else:  # nothing left to do (a finished sweep resumed): start no pool or cluster

@@ -17,6 +17,7 @@ from experiments.runner import (
     load_design,
     read_tables,
     run_sweep,
+    uses_process_pool,
 )
 from model.errors import DesignError, InputError
 from tests import fake_runs
@@ -304,3 +305,14 @@ def test_parts_written_by_workers_or_sent_back_to_the_parent_are_the_same(scenar
     for d in ("remote", "local"):  # every worker temp file published, none left behind
         leftovers = [p for t in TABLES for p in (tmp_path / d / t).iterdir() if p.name.startswith(".")]
         assert leftovers == []
+
+
+def test_only_the_process_pool_starts_its_server_early():
+    # the fork server is launched before the sweep is set up only when it will be used
+    assert uses_process_pool(None, None, None, None, False)
+    assert uses_process_pool(None, 2, None, None, False)
+    assert not uses_process_pool(None, 0, None, None, False)  # refused later with a message
+    assert not uses_process_pool(SerialExecutor(), None, None, None, False)
+    assert not uses_process_pool(None, None, "tcp://h:8786", None, False)
+    assert not uses_process_pool(None, None, None, 2, False)
+    assert not uses_process_pool(None, None, None, None, True)

@@ -37,12 +37,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from experiments.runner import DEFAULT_RUN_FN, load_design, resolve_run_fn, run_sweep
+    from experiments.runner import (DEFAULT_RUN_FN, uses_process_pool, load_design, resolve_run_fn,
+                                    run_sweep, start_pool_early)
 
     if args.resume and args.overwrite:
         raise InputError("choose --resume or --overwrite, not both")
-    design = load_design(args.design, replications=args.replications, quick=args.quick)
     run_fn = args.run_fn or DEFAULT_RUN_FN
+    if uses_process_pool(None, args.workers, args.scheduler, args.dask_local, args.serial):
+        start_pool_early(run_fn)  # the workers' imports overlap reading the design
+    design = load_design(args.design, replications=args.replications, quick=args.quick)
     resolve_run_fn(run_fn)  # an unknown module:function is bad input (exit 2)
     out = args.out or Path("outputs") / f"sweep-{args.design.stem}"
     result = run_sweep(design, out, run_fn=run_fn, workers=args.workers,
