@@ -1,11 +1,13 @@
 """Sweep runner benchmark: parallel efficiency, overhead against mesa.batch_run, flat memory.
 
-1. N baseline runs (default 200: 4 design points x 50 replications) serial vs a pool of 2
-   workers -> parallel efficiency = t_serial / (2 * t_2workers).
+1. N baseline runs (default 200: 4 design points x 50 replications) with ``chipwar sweep``
+   serial vs a pool of 2 workers -> parallel efficiency = t_serial / (2 * t_2workers).
 2. The same design points and run count through ``mesa.batch_run(ChipMarketModel, ...,
    number_processes=2)`` -> ratio t_runner / t_batch_run (below 1: the runner is faster;
-   batch_run keeps every result in memory and writes nothing). The runner and batch_run are
-   timed twice each, alternately (A B B A), and the means compared.
+   batch_run keeps every result in memory and writes nothing, the runner writes three Parquet
+   tables per run). Every leg is a fresh Python process timed whole, as a user's command or
+   script is: imports and worker start-up count for both. The runner and batch_run are timed
+   twice each, alternately (A B B A), and the means compared.
 3. Peak resident memory of the parent process (VmHWM, fresh subprocess each) for a
    sweep of 100 and of 1,000 runs of a cheap run function with model-sized tables
    (168 months): flat memory means the two peaks are about equal.
@@ -113,7 +115,20 @@ def measure_memory(n_runs: int, tmp: Path) -> dict:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def time_model(n_runs: int, end: str | None, tmp: Path) -> dict:
+def _design_file(n_runs: int, end: str | None, tmp: Path) -> Path:
+    """The benchmark's design as a TOML file, for ``chipwar sweep``."""
+    lines = ['scenario = "baseline"', 'sampler = "grid"', f"replications = {max(1, n_runs // 4)}",
+             "root_seed = 20260101"]
+    if end:
+        lines += ["[fixed]", f'end = "{end}"']
+    lines += ["[parameters]", *(f"{k} = {v!r}" for k, v in GRID.items())]
+    path = tmp / "bench_design.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def batch_child(n_runs: int, end: str | None) -> None:
+    """The same runs through ``mesa.batch_run(..., number_processes=2)`` in this process."""
     from mesa import batch_run
 
     from model.market_model import ChipMarketModel
@@ -121,42 +136,52 @@ def time_model(n_runs: int, end: str | None, tmp: Path) -> dict:
     from model.scenario import month_index
 
     design = design_for(n_runs, end)
-    t = {}
-    t0 = time.perf_counter()
-    run_sweep(design, tmp / "serial", serial=True, progress=False)
-    t["serial_s"] = time.perf_counter() - t0
     p = defaults()
     months = month_index(end or p["end"]) - month_index(p["start"]) + 1
     seeds = [r.seed for r in design.runs()[: design.replications]]
     params = {"scenario": "baseline", **({"end": end} if end else {}), **GRID}
+    rows = batch_run(ChipMarketModel, params, number_processes=2, rng=seeds, max_steps=months,
+                     data_collection_period=1, display_progress=False)
+    print(json.dumps({"runs": len({r["RunId"] for r in rows})}))
 
-    def runner_leg(k: int) -> float:
-        t0 = time.perf_counter()
-        res = run_sweep(design, tmp / f"pool2_{k}", workers=2, progress=False)
-        t["failed"] = max(t.get("failed", 0), res.n_failed)
-        if res.n_failed:
-            first = json.loads(res.failures_path.read_text().splitlines()[0])
-            print(f"warning: {res.n_failed} runs failed, e.g. {first['run_id']}: "
-                  f"{first['traceback'].strip().splitlines()[-1]}", file=sys.stderr)
-        return time.perf_counter() - t0
 
-    def batch_leg() -> float:
-        t0 = time.perf_counter()
-        batch_run(ChipMarketModel, params, number_processes=2, rng=seeds, max_steps=months,
-                  data_collection_period=1, display_progress=False)
-        return time.perf_counter() - t0
+def _timed(cmd: list[str]) -> tuple[float, str]:
+    """Wall time and output of a whole command (a fresh Python process: imports and worker
+    start-up count, as they do for a user's script). A failing command stops the benchmark."""
+    t0 = time.perf_counter()
+    res = subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    return time.perf_counter() - t0, res.stdout
 
-    # A B B A: the two are timed alternately so that a drift in the machine's load over the
-    # benchmark falls on both alike
-    legs = [("runner", runner_leg(0)), ("batch_run", batch_leg()), ("batch_run", batch_leg()),
-            ("runner", runner_leg(1))]
+
+def time_model(n_runs: int, end: str | None, tmp: Path) -> dict:
+    design_path = _design_file(n_runs, end, tmp)
+    t = {}
+
+    n = design_for(n_runs, end).n_runs
+
+    def sweep(out: str, *how: str) -> float:
+        return _timed([sys.executable, "-m", "experiments.cli", "sweep", str(design_path),
+                       "--out", str(tmp / out), "--overwrite", *how])[0]
+
+    def batch() -> float:
+        seconds, out = _timed([sys.executable, __file__, "--_batch-child", str(n_runs), end or ""])
+        done = json.loads(out.strip().splitlines()[-1])["runs"]
+        if done != n:
+            raise RuntimeError(f"batch_run returned {done} runs, expected {n}")
+        return seconds
+
+    t["serial_s"] = sweep("serial", "--serial")
+    # A B B A, each leg a fresh process: the two are timed alternately so that a drift in the
+    # machine's load over the benchmark falls on both alike
+    legs = [("runner", sweep("pool2_0", "--workers", "2")), ("batch_run", batch()),
+            ("batch_run", batch()), ("runner", sweep("pool2_1", "--workers", "2"))]
     t["legs"] = legs
     t["workers2_s"] = sum(x for k, x in legs if k == "runner") / 2
     t["batch_run2_s"] = sum(x for k, x in legs if k == "batch_run") / 2
-    same = all(read_tables(tmp / "serial")[k].equals(read_tables(tmp / "pool2_0")[k])
-               for k in ("model", "adoption", "vendors"))
-    t["serial_equals_parallel"] = same
-    t["runs"] = design.n_runs
+    serial, pooled = read_tables(tmp / "serial"), read_tables(tmp / "pool2_0")
+    t["serial_equals_parallel"] = all(serial[k].equals(pooled[k]) for k in ("model", "adoption", "vendors"))
+    t["failed"] = json.loads((tmp / "pool2_0" / "manifest.json").read_text())["counts"]["failed"]
+    t["runs"] = n
     t["efficiency"] = t["serial_s"] / (2 * t["workers2_s"])
     t["runner_over_batch_run"] = t["workers2_s"] / t["batch_run2_s"]
     return t
@@ -168,7 +193,11 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=None)
     ap.add_argument("--skip-model", action="store_true")
     ap.add_argument("--_memory-child", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--_batch-child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args._batch_child:
+        batch_child(int(args._batch_child[0]), args._batch_child[1] or None)
+        return
     if args._memory_child:
         memory_child(int(args._memory_child[0]), Path(args._memory_child[1]))
         return
