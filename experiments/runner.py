@@ -609,7 +609,7 @@ def start_pool_early(run_fn: str | RunFn = DEFAULT_RUN_FN) -> None:
 
 
 def uses_process_pool(executor: Any, workers: int | None, scheduler: str | None,
-                  dask_local: int | None, serial: bool) -> bool:
+                      dask_local: int | None, serial: bool) -> bool:
     """Whether these options choose the local process pool."""
     return (executor is None and scheduler is None and dask_local is None and not serial
             and (workers is None or workers >= 1))

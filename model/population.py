@@ -194,7 +194,7 @@ def _check_sums(t: _Table, values: pd.DataFrame, group_col: str | None, share_co
                    f"{what} of {group_col} {group!r} summing to 1 ± {SHARE_TOLERANCE:g}")
 
 
-def _cached_default(fn):
+def cached_default(fn):
     """Cache a loader's result for the packaged file (path None, no other arguments); callers get
     a copy, so nobody can change the cached table. Other paths are read every time."""
     cache: dict[str, pd.DataFrame] = {}
@@ -210,7 +210,7 @@ def _cached_default(fn):
     return wrapper
 
 
-@_cached_default
+@cached_default
 def load_regions(path: str | Path | None = None) -> pd.DataFrame:
     """Regions (US bloc, China, Global-South countries) indexed by id, validated.
 
@@ -255,7 +255,7 @@ def load_regions(path: str | Path | None = None) -> pd.DataFrame:
     return df.set_index("id")
 
 
-@_cached_default
+@cached_default
 def load_hyperscalers(path: str | Path | None = None,
                       regions: pd.DataFrame | None = None) -> pd.DataFrame:
     """Hyperscalers and AI labs indexed by id, validated against the regions table.
@@ -289,7 +289,7 @@ def load_hyperscalers(path: str | Path | None = None,
     return df.set_index("id")
 
 
-@_cached_default
+@cached_default
 def load_vendors(path: str | Path | None = None) -> pd.DataFrame:
     """Chip vendors indexed by id, validated.
 
@@ -330,7 +330,7 @@ def load_vendors(path: str | Path | None = None) -> pd.DataFrame:
     return df.set_index("id")
 
 
-@_cached_default
+@cached_default
 def load_demand(path: str | Path | None = None) -> pd.DataFrame:
     """World merchant accelerator purchases per year in H100e, indexed by year, validated.
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from model.cluster import cost_per_good_die, die_yield, dies_per_wafer
 from model.errors import InputError
-from model.population import _cached_default
+from model.population import cached_default
 
 DATA = Path(__file__).parent / "data" / "supply.csv"
 DIE_AREA_MM2 = 665.0  # Ascend 910B-class die (public die-shot estimates ~ 650-670 mm2)
@@ -25,7 +25,7 @@ DIES_PER_PACKAGE = 1.5  # 910B one compute die, 910C two: a 2024-26 mix (assumed
 DIE_BANK_DRAW_PER_MONTH = 80_000.0  # dies per month drawn from the TSMC die bank (assumed: 2-2.9M over 2024-25)
 
 
-@_cached_default
+@cached_default
 def load_supply(path: Path | None = None) -> pd.DataFrame:
     """The yearly SMIC path (wafers/month, defect density, wafer cost), indexed by year
     (the packaged file is read once per process; callers get a copy)."""
