@@ -530,7 +530,8 @@ def _table(tables: Any, name: str) -> pa.Table:
 
 
 def _constant(value: Any, n: int) -> pa.Array:
-    """A column holding ``value`` on n rows (strings through a one-entry dictionary)."""
+    """A column holding ``value`` on n rows (a string is taken n times from a one-entry array,
+    not built as n Python strings)."""
     if isinstance(value, str):
         return pc.take(pa.array([value], pa.string()), np.zeros(n, dtype=np.int64))
     return pa.array(np.full(n, value))
@@ -715,9 +716,8 @@ def run_sweep(design: Design, out_dir: str | Path, *, run_fn: str | RunFn = DEFA
         raise InputError(f"--chunk-size {chunk_size}: expected at least 1")
     run_fn_label = (run_fn if isinstance(run_fn, str)
                     else f"{run_fn.__module__}:{run_fn.__qualname__}")
-    preload = _preload(run_fn)
     if uses_process_pool(executor, workers, scheduler, dask_local, serial):
-        _pool_context(preload, start=True)  # the default process pool: its server loads meanwhile
+        start_pool_early(run_fn)  # its server loads while this process sets the sweep up
     resolve_run_fn(run_fn)  # fail early, before writing, if it cannot be imported
     runs = design.runs()
     manifest = _new_manifest(design, run_fn_label)
@@ -728,7 +728,7 @@ def run_sweep(design: Design, out_dir: str | Path, *, run_fn: str | RunFn = DEFA
     _write_json(out / "manifest.json", manifest)
 
     if pending:
-        handle = _open_executor(executor, workers, scheduler, dask_local, serial, preload)
+        handle = _open_executor(executor, workers, scheduler, dask_local, serial, _preload(run_fn))
     else:  # nothing left to do (a finished sweep resumed): start no pool or cluster
         handle = _ExecutorHandle(SerialExecutor(), 1, "nothing to run")
     manifest["executor"] = handle.label
@@ -770,8 +770,8 @@ def _execute(handle: _ExecutorHandle, run_fn: str | RunFn, pending: list[Run],
     At most ~4 chunks per worker are in flight (one when serial), so finished tables never
     pile up in the parent. Automatic chunk size: a quarter per worker of the runs not yet
     submitted (guided self-scheduling: single runs at the end; one worker: a quarter of the
-    sweep), capped at ~1 s of work and
-    ~16 MB of tables as measured on the chunks done so far (the first chunks hold one run each).
+    sweep), capped at ~1 s of work and ~16 MB of tables as measured on the chunks done so far
+    (the first chunks hold one run each).
     """
     serial = isinstance(handle.executor, SerialExecutor)
     window = 1 if serial else max(1, _CHUNKS_PER_WORKER * handle.workers)

@@ -966,8 +966,8 @@ class ChipMarketModel(Model):
 
     def arrow_tables(self) -> dict[str, pa.Table]:
         """``tables()`` as Arrow tables (what the sweep runner writes to Parquet). String columns
-        are built from codes into small dictionaries (regions, stacks, products, dates): no
-        Python string per row."""
+        are taken by code from small arrays of their distinct values (regions, stacks, products,
+        dates): no Python string per row."""
         seed = self.seed if self.seed is not None else -1
         mrec = self._records["model"]
         n = len(mrec)

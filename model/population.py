@@ -10,7 +10,6 @@ and ``note`` columns; notes starting with ``assumed:`` flag values that are not 
 from __future__ import annotations
 
 import functools
-
 import math
 import re
 from collections.abc import Callable, Sequence
