@@ -29,6 +29,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+	$(VENV)/bin/ruff check .
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

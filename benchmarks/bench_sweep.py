@@ -217,7 +217,7 @@ def main() -> None:
                   f"serial == 2 workers: {t['serial_equals_parallel']}")
             figures += [f"efficiency_2w={t['efficiency']:.2f}",
                         f"runner/batch_run={t['runner_over_batch_run']:.2f}"]
-        for n, m in mem.items():
+        for m in mem.values():
             print(f"memory: {m['runs']} cheap runs ({m['adoption_rows']:,} adoption rows, "
                   f"{m['chunks']} chunks, {m['seconds']:.1f} s): parent peak RSS {m['maxrss_mb']:.0f} MB")
         figures += [f"peak_rss_{small}={mem[small]['maxrss_mb']:.0f}MB",

@@ -33,9 +33,9 @@ from experiments.analysis import (
     add_common_arguments,
     draw_figures,
     guard,
-    prepare_spec,
     outcomes,
     plot_function,
+    prepare_spec,
     run_spec,
     write_csv,
 )

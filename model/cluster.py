@@ -128,12 +128,12 @@ class Offerings:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def take(self, idx: ArrayLike) -> "Offerings":
+    def take(self, idx: ArrayLike) -> Offerings:
         """A subset (or reordering) of offerings by integer index or boolean mask."""
         return Offerings(**{f.name: np.asarray(getattr(self, f.name))[idx] for f in fields(self)})
 
     @classmethod
-    def from_frame(cls, systems: pd.DataFrame, chips: pd.DataFrame) -> "Offerings":
+    def from_frame(cls, systems: pd.DataFrame, chips: pd.DataFrame) -> Offerings:
         """Join system rows (index = id, column ``chip``) with their chip rows (index = id).
 
         No catalog lookup: the market model calls this with derived rows too. A system's own
@@ -217,12 +217,12 @@ class Workloads:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def take(self, idx: ArrayLike) -> "Workloads":
+    def take(self, idx: ArrayLike) -> Workloads:
         """A subset of workloads by integer index or boolean mask."""
         return Workloads(**{f.name: np.asarray(getattr(self, f.name))[idx] for f in fields(self)})
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame) -> "Workloads":
+    def from_frame(cls, frame: pd.DataFrame) -> Workloads:
         """Build from a frame with the workloads.csv columns (index or column ``id``)."""
         df = frame.reset_index() if "id" not in frame.columns else frame
         kinds = df["kind"].astype(str).to_numpy()
@@ -249,7 +249,7 @@ class Workloads:
                    precision=np.asarray(prec, dtype=object), pref_rank=rank, **nums)
 
     @classmethod
-    def load(cls, path: Path | str | None = None, ids: list[str] | None = None) -> "Workloads":
+    def load(cls, path: Path | str | None = None, ids: list[str] | None = None) -> Workloads:
         """Read model/data/workloads.csv (or ``path``), optionally only ``ids`` in that order.
         The packaged file is read once per process (read-only arrays, shared by every model)."""
         if path is None:
@@ -257,7 +257,7 @@ class Workloads:
         return cls._read(path, ids)
 
     @classmethod
-    def _read(cls, path: Path | str, ids: Sequence[str] | None) -> "Workloads":
+    def _read(cls, path: Path | str, ids: Sequence[str] | None) -> Workloads:
         df = pd.read_csv(path)
         if ids is not None:
             known = list(df["id"].astype(str))
@@ -315,12 +315,12 @@ class _Perf:
     n: np.ndarray
     fmt: np.ndarray
 
-    def take(self, idx: ArrayLike) -> "_Perf":
+    def take(self, idx: ArrayLike) -> _Perf:
         """The rows (offerings) ``idx`` of every array."""
         return _Perf(**{f.name: np.asarray(getattr(self, f.name))[idx] for f in fields(self)})
 
     @staticmethod
-    def concat(parts: "list[_Perf]") -> "_Perf":
+    def concat(parts: list[_Perf]) -> _Perf:
         """Offerings of several results stacked (same workloads)."""
         return _Perf(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(_Perf)})
 

@@ -145,17 +145,17 @@ class EcosystemParams:
             raise ValueError(f"EcosystemParams.mandated_porting_stacks: unknown stacks {unknown}")
 
     @classmethod
-    def from_params(cls, values: Mapping[str, Any]) -> "EcosystemParams":
+    def from_params(cls, values: Mapping[str, Any]) -> EcosystemParams:
         """Build from a flat parameter mapping (scenario or registry values); other keys ignored."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in names})
 
     @classmethod
-    def linear_returns(cls, r: float) -> "EcosystemParams":
+    def linear_returns(cls, r: float) -> EcosystemParams:
         """Arthur (1989) increasing returns: network value exactly r * n (n = installed base)."""
         return cls(network_form="linear", network_weight=r, network_scale_h100e=1.0, dev_weight=0.0)
 
-    def with_(self, **changes: Any) -> "EcosystemParams":
+    def with_(self, **changes: Any) -> EcosystemParams:
         """A copy with some fields changed (validated)."""
         return replace(self, **changes)
 
@@ -199,7 +199,7 @@ class EcosystemState:
             raise ValueError(f"EcosystemState: maturity must be in [0, 1], got {self.maturity}")
 
     @classmethod
-    def initial(cls) -> "EcosystemState":
+    def initial(cls) -> EcosystemState:
         """State at the default start (2022-01).
 
         Developers (millions):
@@ -216,7 +216,7 @@ class EcosystemState:
         mat = {"cuda": 0.95, "cann": 0.35, "rocm": 0.50, "other_cn": 0.15}
         return cls(np.array([dev[s] for s in STACKS]), np.array([mat[s] for s in STACKS]))
 
-    def copy(self) -> "EcosystemState":
+    def copy(self) -> EcosystemState:
         return EcosystemState(self.developers.copy(), self.maturity.copy())
 
 

@@ -27,10 +27,17 @@ from model import metrics
 from model.catalog import load_catalog
 from model.cluster import Offerings, Workloads, logit_choice, performance, price
 from model.cluster import tpp as tpp_of
-from model.ecosystem import (EcosystemParams, EcosystemState, network_value, portability, porting_decision,
-                             switching_cost, update_ecosystem)
-from model.market import bass_start, buyer_utility, clear_market
+from model.ecosystem import (
+    EcosystemParams,
+    EcosystemState,
+    network_value,
+    portability,
+    porting_decision,
+    switching_cost,
+    update_ecosystem,
+)
 from model.energy import ai_power_share, power_capacity_kw, power_fill, scarcity_multiplier
+from model.market import bass_start, buyer_utility, clear_market
 from model.params import PARAMETERS, check_value, defaults
 from model.policy import Licence, OfferingView, PolicyState, USRule, availability, rule_for_level
 from model.population import load_demand, load_hyperscalers, load_regions, load_vendors
@@ -940,11 +947,13 @@ class ChipMarketModel(Model):
             "hhi_world": metrics.hhi(ws),
             "top_stack_share_world": metrics.top_share(ws),
             "cn_domestic_share": float(cn_units_peak[self.offer_cn].sum() / cn_total) if cn_total > 0 else np.nan,
-            "nvidia_china_revenue_share": float(net_or[np.ix_(nvidia, cn)].sum() / nv_total) if nv_total > 0 else np.nan,
+            "nvidia_china_revenue_share": (float(net_or[np.ix_(nvidia, cn)].sum() / nv_total)
+                                           if nv_total > 0 else np.nan),
             "gs_cuda_share": float(gs_inst[STACK_INDEX["cuda"]] / gs_total) if gs_total > 0 else 0.0,
             "gs_cann_share": float(gs_inst[STACK_INDEX["cann"]] / gs_total) if gs_total > 0 else 0.0,
             # buyers weighted by their share of their country: a country's firms count as one country
-            "gs_dual_stack_share": metrics.dual_stack_share(b.fleet_eff[gsb], weights=b.share[gsb]) if gsb.any() else 0.0,
+            "gs_dual_stack_share": (metrics.dual_stack_share(b.fleet_eff[gsb], weights=b.share[gsb])
+                                    if gsb.any() else 0.0),
             "us_cn_compute_ratio": metrics.compute_ratio(us_sh.sum(), cn_sh.sum()),
             "rare_earth_restriction": float(self.policy.rare_earth),
             "us_control_level": float(self.policy.us_control_level),

@@ -127,7 +127,7 @@ def _matches(patterns: set[str] | tuple[str, ...], chip: np.ndarray, parent: np.
     return m
 
 
-def availability(policy: PolicyState, off: "OfferingView", region_tier: np.ndarray,
+def availability(policy: PolicyState, off: OfferingView, region_tier: np.ndarray,
                  region_ids: np.ndarray, region_is_cn: np.ndarray,
                  month: int = 10**9) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (available (O,R) bool, levy (O,R) share of revenue, approval (O,R) probability).

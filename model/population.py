@@ -34,7 +34,8 @@ HYPERSCALER_COLUMNS: tuple[str, ...] = (
 FLEET_COLUMNS: tuple[str, ...] = tuple(f"fleet_{s}" for s in STACKS)
 VENDOR_COLUMNS: tuple[str, ...] = (
     "id", "name", "bloc", "stack", "capacity_units_month_2022", "capacity_growth_per_year",
-    "capacity_units_month_2023", "capacity_units_month_2024", "capacity_units_month_2025", "markup", "rd_share", "capital_usd", "ipo", "entity_listed",
+    "capacity_units_month_2023", "capacity_units_month_2024", "capacity_units_month_2025",
+    "markup", "rd_share", "capital_usd", "ipo", "entity_listed",
     "source", "note",
 )
 DEMAND_COLUMNS: tuple[str, ...] = ("year", "world_h100e", "kind", "source", "note")

@@ -128,7 +128,8 @@ def load_scenario(name_or_path: str | Path, *, known_chips: set[str] | None = No
     fname = path.name
     unknown = set(data) - _TOP_KEYS
     if unknown:
-        raise ScenarioError(f"{fname}: unknown key {sorted(unknown)[0]!r}; expected one of {', '.join(sorted(_TOP_KEYS))}")
+        raise ScenarioError(f"{fname}: unknown key {sorted(unknown)[0]!r}; "
+                            f"expected one of {', '.join(sorted(_TOP_KEYS))}")
     if "extends" in data:
         if not isinstance(data["extends"], str):
             raise ScenarioError(f"{fname}: extends = {data['extends']!r}: expected a scenario name")

@@ -14,8 +14,8 @@ SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 
 
 @st.composite
-def offerings(draw, size=st.integers(1, 3)):
-    o = draw(size)
+def offerings(draw, size=None):
+    o = draw(size if size is not None else st.integers(1, 3))
     f = lambda lo, hi: np.array(draw(st.lists(st.floats(lo, hi), min_size=o, max_size=o)))  # noqa: E731
     bf16 = f(20.0, 5000.0)
     has_fp8 = np.array(draw(st.lists(st.booleans(), min_size=o, max_size=o)))

@@ -14,8 +14,16 @@ from mesa.visualization.solara_viz import _build_model_init_kwargs
 
 from experiments import cli
 from experiments.commands.dashboard import bind
-from experiments.dashboard import (LEVERS, DashboardModel, Page, model_params, price_table,
-                                   stack_share_figure, stack_shares_by_bloc, status_html)
+from experiments.dashboard import (
+    LEVERS,
+    DashboardModel,
+    Page,
+    model_params,
+    price_table,
+    stack_share_figure,
+    stack_shares_by_bloc,
+    status_html,
+)
 from model.errors import InputError
 from model.market_model import ChipMarketModel
 from model.scenario import available_scenarios

@@ -105,7 +105,8 @@ def test_bifurcation_in_unit_interval(x: np.ndarray) -> None:
 @settings(max_examples=150, deadline=None)
 @given(installed_tables, st.floats(1e-3, 1e4))
 def test_bifurcation_invariant_to_scaling(x: np.ndarray, c: float) -> None:
-    assert bifurcation_index(c * x) == pytest.approx(bifurcation_index(x), abs=1e-7)  # entropy differences cancel to ~1e-9
+    # entropy differences cancel to ~1e-9
+    assert bifurcation_index(c * x) == pytest.approx(bifurcation_index(x), abs=1e-7)
 
 
 @settings(max_examples=100, deadline=None)

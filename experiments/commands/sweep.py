@@ -37,8 +37,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from experiments.runner import (DEFAULT_RUN_FN, load_design, resolve_run_fn, run_sweep,
-                                    start_pool_early, uses_process_pool)
+    from experiments.runner import (
+        DEFAULT_RUN_FN,
+        load_design,
+        resolve_run_fn,
+        run_sweep,
+        start_pool_early,
+        uses_process_pool,
+    )
 
     if args.resume and args.overwrite:
         raise InputError("choose --resume or --overwrite, not both")
