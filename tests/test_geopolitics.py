@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from model.components.base import MonthContext
 from model.market_model import ChipMarketModel
 from model.run import run_one
 from model.scenario import available_scenarios
@@ -58,11 +59,11 @@ def test_rare_earth_raises_us_vendor_unit_cost_directly():
     lo = ChipMarketModel(rng=0, end="2022-02")
     hi = ChipMarketModel(rng=0, end="2022-02")
     hi.policy.rare_earth = 1.0
-    lo._price()
-    hi._price()
-    us = ~lo.offer_cn
-    assert (hi.offer_price[us] > lo.offer_price[us]).all()
-    np.testing.assert_allclose(hi.offer_price[~us], lo.offer_price[~us])
+    for m in (lo, hi):
+        m.pricing.price(m, MonthContext(m.month))
+    us = ~lo.offerings.cn
+    assert (hi.pricing.last_price[us] > lo.pricing.last_price[us]).all()
+    np.testing.assert_allclose(hi.pricing.last_price[~us], lo.pricing.last_price[~us])
 
 
 def test_h20_class_sales_collapse_after_chinas_ban():
@@ -84,11 +85,11 @@ def test_power_bounds_installed_compute():
     bound = []
     while m.running:
         m.step()
-        used_after = np.bincount(m.buyers.region, weights=m.buyers.fleet_kw, minlength=len(m.region_ids))
-        retired = m.region_power_used_kw / (12.0 * m.p["hardware_life_years"])
-        limit = np.maximum(m.region_power_kw, m.region_power_used_kw - retired)
+        used_after = np.bincount(m.buyers.region, weights=m.buyers.fleet_kw, minlength=len(m.regions))
+        retired = m.power.used_kw / (12.0 * m.p["hardware_life_years"])
+        limit = np.maximum(m.power.capacity_kw, m.power.used_kw - retired)
         assert (used_after <= limit * (1 + 1e-6) + 1.0).all(), m.month
-        bound.append(used_after[0] / m.region_power_kw[0])
+        bound.append(used_after[0] / m.power.capacity_kw[0])
     assert max(bound) > 0.3  # the constraint is exercised, not vacuous
 
 
