@@ -83,7 +83,7 @@ class ChipVendor(Agent):
         shock = m.p["capital_shock"]
         if self.ipo_month is not None and m.month == self.ipo_month:
             self.rd_budget_usd += self.capital_usd * shock
-        cn_cap = sum(v.base_capacity for v in m.vendors if v.bloc == "cn")
+        cn_cap = m.vendors.cn_base_capacity  # as the month began: the same for every vendor, whatever the order
         if cn_cap > 0:
             self.rd_budget_usd += m.p["cn_state_fund_usd_per_year"] / 12.0 * shock * self.base_capacity / cn_cap
 

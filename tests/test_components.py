@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from agents.vendor import ChipVendor
 from experiments import cli
 from model.components import startup_params
 from model.components.base import Component
@@ -127,3 +128,23 @@ def test_arthur_population_refuses_events(tmp_path):
                      'kind = "rare_earth"\nlevel = 0.5\n')
     with pytest.raises(ScenarioError, match="takes no scripted events"):
         ChipMarketModel(scenario=str(probe))
+
+
+def _vendor_phase(m: ChipMarketModel, order: str, monkeypatch) -> dict[str, float]:
+    agents = m.agents_by_type[ChipVendor]
+    ordered = sorted(agents, key=lambda v: v.vidx, reverse=order == "reversed")
+    monkeypatch.setattr(type(agents), "shuffle_do", lambda self, name: [getattr(a, name)() for a in ordered])
+    m.vendors.step(m, None)
+    monkeypatch.undo()
+    return {v.vendor_id: (v.rd_budget_usd, v.base_capacity) for v in m.vendors}
+
+
+def test_vendors_capital_does_not_depend_on_activation_order(monkeypatch):
+    """State funds are shared by capacity as the month began: the order vendors act in is moot."""
+    a, b = ChipMarketModel(rng=0, end="2025-12"), ChipMarketModel(rng=0, end="2025-12")
+    for m in (a, b):
+        while m.month < 2024 * 12 + 6:
+            m.step()
+    fwd, rev = _vendor_phase(a, "forward", monkeypatch), _vendor_phase(b, "reversed", monkeypatch)
+    assert fwd == rev
+    assert sum(v.rd_budget_usd for v in a.vendors if v.bloc == "cn") > 0

@@ -23,6 +23,7 @@ class Vendors(Component):
         self.ids: list[str] = list(df.index)
         self.agents: list[ChipVendor] = [ChipVendor(model, i, df.loc[vid]) for i, vid in enumerate(self.ids)]
         self.utilisation = np.ones(len(self.agents))
+        self.cn_base_capacity = 0.0  # Chinese vendors' capacity before this month's moves
 
     def __len__(self) -> int:
         return len(self.agents)
@@ -40,7 +41,10 @@ class Vendors(Component):
         return np.array([v.price_index for v in self.agents])
 
     def step(self, model: Any, ctx: MonthContext) -> None:
-        """Each vendor sets capacity and price and designs new offerings, in random order."""
+        """Each vendor sets capacity and price and designs new offerings, in random order. What a
+        vendor reads of the others (China's total capacity, for state funds) is taken before any
+        of them moves, so the order of activation changes nothing."""
+        self.cn_base_capacity = sum(v.base_capacity for v in self.agents if v.bloc == "cn")
         model.agents_by_type[ChipVendor].shuffle_do("step")
 
     def observe_demand(self, demand_units: np.ndarray, capacity: np.ndarray) -> None:
