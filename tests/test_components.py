@@ -148,3 +148,34 @@ def test_vendors_capital_does_not_depend_on_activation_order(monkeypatch):
     fwd, rev = _vendor_phase(a, "forward", monkeypatch), _vendor_phase(b, "reversed", monkeypatch)
     assert fwd == rev
     assert sum(v.rd_budget_usd for v in a.vendors if v.bloc == "cn") > 0
+
+
+class _Tariffs(Component):
+    """CONTRIBUTING's worked example: a tariff on US-bloc offerings in Global-South regions."""
+
+    reads = ("ctx.cost", "offerings.cn", "regions.is_gs")
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+
+    def apply(self, model, ctx) -> None:
+        us = ~model.offerings.cn
+        ctx.cost[np.ix_(us, model.regions.is_gs)] *= 1.0 + self.rate
+
+
+def _gs_cuda(rate: float) -> float:
+    from model.components.base import Phase
+
+    m = ChipMarketModel(rng=2, end="2026-12")
+    if rate:
+        m.tariffs = _Tariffs(rate)
+        m.plan = m.plan.insert_after("pricing.price", Phase("tariffs.apply", m.tariffs.apply, "GS tariff"))
+    m.run_model()
+    return float(m.tables()["model"]["gs_cuda_share"].iloc[-1]), m.plan.names()
+
+
+def test_a_mechanism_is_one_component_and_one_line_in_the_plan():
+    base, names0 = _gs_cuda(0.0)
+    taxed, names = _gs_cuda(1.0)
+    assert names[names.index("pricing.price") + 1] == "tariffs.apply" and len(names) == len(names0) + 1
+    assert taxed < base  # a 100 % tariff on US-bloc systems moves the Global South off CUDA

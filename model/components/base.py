@@ -61,6 +61,11 @@ class Plan(tuple):
     def names(self) -> list[str]:
         return [p.name for p in self]
 
+    def insert_after(self, name: str, phase: Phase) -> Plan:
+        """A new plan with ``phase`` right after the phase called ``name``."""
+        i = self.names().index(name) + 1
+        return Plan(self[:i] + (phase,) + self[i:])
+
     def __str__(self) -> str:
         return "\n".join(f"{i:>2}. {p}" for i, p in enumerate(self, start=1))
 
