@@ -293,11 +293,12 @@ class AllRunsFailed(RuntimeError):
 def guard(go: Callable[[], int]) -> int:
     """common.main_guard (bad input -> 2) plus: every run failed -> 1, with a message."""
     from experiments.common import main_guard
+    from experiments.runner import SweepInterrupted
 
     def inner() -> int:
         try:
             return go()
-        except AllRunsFailed as exc:
+        except (AllRunsFailed, SweepInterrupted) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
 

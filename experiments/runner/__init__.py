@@ -14,8 +14,17 @@ Every name other modules use is importable from ``experiments.runner`` itself.
 
 from experiments.runner.base import DEFAULT_RUN_FN, TABLES, RunFn
 from experiments.runner.chunks import ChunkResult, resolve_run_fn, run_chunk
-from experiments.runner.design import DESIGN_KEYS, SAMPLERS, Design, Run, build_design, load_design
+from experiments.runner.design import (
+    DESIGN_KEYS,
+    SAMPLERS,
+    Design,
+    Run,
+    build_design,
+    default_max_runs,
+    load_design,
+)
 from experiments.runner.executors import (
+    SCHEDULER_TIMEOUT_S,
     Backend,
     DaskBackend,
     ExternalBackend,
@@ -28,11 +37,12 @@ from experiments.runner.executors import (
     uses_process_pool,
 )
 from experiments.runner.manifest import code_version, package_versions
-from experiments.runner.store import read_tables
-from experiments.runner.sweep import SweepResult, run_sweep
+from experiments.runner.store import SweepLock, read_tables
+from experiments.runner.sweep import MAX_RETRIES, SweepInterrupted, SweepResult, run_sweep
 
 __all__ = [
-    "DEFAULT_RUN_FN", "DESIGN_KEYS", "SAMPLERS", "TABLES", "Backend", "ChunkResult", "DaskBackend",
+    "DEFAULT_RUN_FN", "DESIGN_KEYS", "MAX_RETRIES", "SAMPLERS", "SCHEDULER_TIMEOUT_S", "TABLES",
+    "Backend", "SweepInterrupted", "SweepLock", "default_max_runs", "ChunkResult", "DaskBackend",
     "Design", "ExternalBackend", "ProcessPoolBackend", "Run", "RunFn", "SerialBackend",
     "SerialExecutor", "SweepResult", "build_design", "code_version", "default_workers",
     "load_design", "make_backend", "package_versions", "read_tables", "resolve_run_fn",

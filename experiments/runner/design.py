@@ -25,6 +25,7 @@ from experiments.runner.points import (
     _check_parameters,
     _read_points_table,
     _sample,
+    count_points,
 )
 from model.errors import DesignError, ScenarioError
 
@@ -112,7 +113,7 @@ class Design:
 
 
 def load_design(path: str | Path, *, replications: int | None = None,
-                quick: bool = False) -> Design:
+                quick: bool = False, max_runs: int | None = None) -> Design:
     """Read and validate a design TOML file; raise DesignError naming file, key and value."""
     path = Path(path)
     if not path.is_file():
@@ -124,16 +125,19 @@ def load_design(path: str | Path, *, replications: int | None = None,
     except UnicodeDecodeError:
         raise DesignError(f"{path}: not a UTF-8 text file") from None
     return build_design(spec, origin=str(path), base_dir=path.parent,
-                        replications=replications, quick=quick)
+                        replications=replications, quick=quick, max_runs=max_runs)
 
 
 def build_design(spec: Mapping[str, Any], *, origin: str = "design", base_dir: Path | None = None,
-                 replications: int | None = None, quick: bool = False) -> Design:
+                 replications: int | None = None, quick: bool = False,
+                 max_runs: int | None = None) -> Design:
     """Validate a design dict (the TOML's content) and sample its design points.
 
     ``replications`` overrides the file's value. ``quick`` shrinks the design for a smoke
     test: one replication (unless given), at most 4 samples (sobol: 2; morris: 2
     trajectories), grid lists cut to their first and last values, tables to 4 rows.
+    ``max_runs`` (default :func:`default_max_runs`, from this machine's memory) refuses a
+    larger design before its points are made, with the estimate.
     """
     _populate_registry()
     base_dir = base_dir or Path.cwd()
@@ -160,8 +164,11 @@ def build_design(spec: Mapping[str, Any], *, origin: str = "design", base_dir: P
             params_spec = {k: v if len(v) <= 2 else [v[0], v[-1]] for k, v in params_spec.items()}
         elif quick:
             samples = min(samples, _QUICK_SAMPLES[sampler])
+        _check_size(count_points(sampler, params_spec, samples, options), reps, origin, max_runs)
         rng = np.random.default_rng(np.random.SeedSequence(root_seed, spawn_key=_SAMPLER_SPAWN_KEY))
         points = _sample(sampler, params_spec, samples, options, rng)
+    if sampler == "table":
+        _check_size(len(points), reps, origin, max_runs)
     overlap = sorted(set(points.columns) & set(fixed))
     if overlap:
         raise DesignError(f"{origin}: {overlap[0]!r} is both fixed and varied; keep it in one "
@@ -284,4 +291,56 @@ def _check_scenario(value: Any, origin: str, base_dir: Path) -> str:
 def _check_fixed(fixed: Any, origin: str) -> dict[str, Any]:
     if not isinstance(fixed, dict):
         raise DesignError(f"{origin}: fixed = {fixed!r}: expected {DESIGN_KEYS['fixed']}")
-    return {k: _check_param(k, v, f"{origin}, fixed.{k}") for k, v in fixed.items()}
+    out = {k: _check_param(k, v, f"{origin}, fixed.{k}") for k, v in fixed.items()}
+    if "start" in out and "end" in out:
+        from model.scenario import month_index
+
+        if month_index(out["end"]) < month_index(out["start"]):
+            raise DesignError(f"{origin}, fixed.end = {out['end']!r}: expected a month at or after "
+                              f"fixed.start = {out['start']!r}")
+    return out
+
+
+# Memory the parent holds per run before the first one starts (its Run record: seed, id and
+# parameter dict; measured with tracemalloc on 50,000 runs of two varied parameters: 0.42 kB
+# held, 0.79 kB at the peak of building them; rounded up) and per design point (the points
+# table and its JSON copy in the manifest, ~40 B per point and parameter).
+BYTES_PER_RUN = 1_000
+BYTES_PER_POINT = 400
+MEMORY_SHARE = 0.25  # the default limit: this share of the machine's memory
+
+
+def machine_memory() -> int:
+    """Physical memory in bytes (0 if unknown)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def default_max_runs() -> int:
+    """The largest sweep whose bookkeeping fits in MEMORY_SHARE of this machine's memory."""
+    mem = machine_memory() or 8 * 2**30
+    return max(1, int(MEMORY_SHARE * mem / BYTES_PER_RUN))
+
+
+def _check_size(n_points: int, reps: int, origin: str, max_runs: int | None) -> None:
+    """Refuse, before sampling, a design too large to hold: the run count and its estimate."""
+    if max_runs is not None and (isinstance(max_runs, bool) or not isinstance(max_runs, int)
+                                 or max_runs < 1):
+        raise DesignError(f"--max-runs {max_runs!r}: expected a positive integer")
+    limit = max_runs if max_runs is not None else default_max_runs()
+    n_runs = n_points * reps
+    if n_runs <= limit:
+        return
+    need = n_runs * BYTES_PER_RUN + n_points * BYTES_PER_POINT
+    why = ("the --max-runs limit" if max_runs is not None else
+           f"the default limit, {MEMORY_SHARE:.0%} of this machine's {_gib(machine_memory())} of memory")
+    raise DesignError(f"{origin}: {n_points:,} design points x {reps} replication"
+                      f"{'s' if reps != 1 else ''} = {n_runs:,} runs, about {_gib(need)} of memory "
+                      f"before the first run; more than {limit:,} runs ({why}). Shrink the design, "
+                      "or pass --max-runs N to raise the limit")
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:,.1f} GiB" if n >= 2**28 else f"{n / 2**20:,.0f} MiB"

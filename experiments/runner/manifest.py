@@ -8,13 +8,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from experiments import outdir
 from experiments.runner.base import TABLES, _now
 from experiments.runner.design import Design
 
+KIND = "chipwar-sweep"  # outdir.marker("sweep")'s kind: the folder is a chipwar sweep
+
 
 def _new_manifest(design: Design, run_fn_label: str) -> dict[str, Any]:
+    """What is run and with what; ``code_version`` is the first session's, ``code_versions``
+    (added by the store) one entry per session."""
     return {
+        **outdir.marker("sweep"),
         "code_version": code_version(),
+        "code_versions": [code_version()],
         "packages": package_versions(),
         "python": sys.version.split()[0],
         "scenario": design.scenario,

@@ -4,6 +4,8 @@ Morris) and reading a table file of points."""
 from __future__ import annotations
 
 import itertools
+import math
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -13,16 +15,38 @@ import pandas as pd
 
 from model.errors import DesignError, ScenarioError
 
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
 PARAMETERS_HELP = "a table of parameter = [values] (grid) or [low, high] (lhs, sobol, morris)"
 
 
 def _check_param(name: str, value: Any, origin: str) -> Any:
-    from model.params import check_value
+    """One parameter value, checked by the registry; a month parameter (its default is YYYY-MM)
+    must also be a real month (``model.scenario.month_index``)."""
+    from model.params import PARAMETERS, check_value
 
     try:
-        return check_value(name, value, origin)
+        out = check_value(name, value, origin)
+        p = PARAMETERS.get(name)
+        if p is not None and p.kind is str and _MONTH.match(str(p.default)):
+            from model.scenario import month_index
+
+            month_index(out, origin)
+        return out
     except ScenarioError as exc:
         raise DesignError(str(exc)) from None
+
+
+def count_points(sampler: str, params: dict[str, list[Any]], samples: int | None,
+                 options: dict[str, Any]) -> int:
+    """How many design points a sampler will make, computed before making them."""
+    d = len(params)
+    if sampler == "grid":
+        return math.prod(len(v) for v in params.values())
+    if sampler == "lhs":
+        return int(samples or 0)
+    if sampler == "sobol":
+        return int(samples or 0) * ((2 * d + 2) if options.get("second_order", True) else (d + 2))
+    return int(samples or 0) * (d + 1)  # morris: trajectories x (d + 1)
 
 
 def _check_parameters(params: Any, sampler: str, origin: str) -> dict[str, list[Any]]:
