@@ -292,10 +292,10 @@ def test_a_worker_that_keeps_dying_ends_in_one_line_with_the_resume_command(tmp_
                                                                            capsys):
     d = design_file(tmp_path, scenario)
     out = tmp_path / "s"
-    assert sweep(d, out, "--workers", "2", "--chunk-size", "2",
-                 run_fn="tests.fake_runs:always_kill_run") == 1
-    err = [x for x in capsys.readouterr().err.splitlines() if x.startswith("chipwar sweep: error")]
-    assert len(err) == 1, err
+    rc = sweep(d, out, "--workers", "2", "--chunk-size", "2", run_fn="tests.fake_runs:always_kill_run")
+    cap = capsys.readouterr()
+    err = [x for x in cap.err.splitlines() if x.startswith("chipwar sweep: error")]
+    assert rc == 1 and len(err) == 1, (rc, cap.out, cap.err)
     assert "died 4 times" in err[0] and f"--out {out} --resume" in err[0]
     assert "--run-fn tests.fake_runs:always_kill_run" in err[0]
     man = json.loads((out / "manifest.json").read_text())

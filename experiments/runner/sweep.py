@@ -223,19 +223,8 @@ def _execute(handle: Backend, run_fn: str | RunFn, pending: list[Run],
     def next_chunk() -> list[Run]:
         if retry:
             return retry.popleft()
-        if chunk_size is not None:
-            size = chunk_size
-        elif runs_done == 0:
-            size = 1
-        else:
-            per_run_s = max(compute_s / runs_done, 1e-6)
-            per_run_bytes = max(table_bytes / runs_done, 1.0)
-            # guided (with several workers): a share of what is left, so chunks shrink to single
-            # runs at the end and the workers finish together
-            left = len(pending) if handle.workers == 1 else len(pending) - submitted
-            by_count = math.ceil(left / (_CHUNKS_PER_WORKER * handle.workers))
-            size = max(1, min(by_count, int(_CHUNK_TARGET_S / per_run_s),
-                              int(_CHUNK_TARGET_BYTES / per_run_bytes)))
+        size = chunk_size or _auto_size(handle.workers, len(pending), submitted, runs_done,
+                                        compute_s, table_bytes)
         return list(itertools.islice(queue, size))
 
     def fill() -> None:
@@ -244,12 +233,21 @@ def _execute(handle: Backend, run_fn: str | RunFn, pending: list[Run],
             chunk = next_chunk()
             if not chunk:
                 return
+            try:
+                fut = handle.evaluate(run_chunk, run_fn, chunk, out_dir)
+            except cf.BrokenExecutor:  # the pool broke since the last wait: retry it later
+                retry.appendleft(chunk)
+                return
             submitted += len(chunk)
-            in_flight[handle.evaluate(run_chunk, run_fn, chunk, out_dir)] = chunk
+            in_flight[fut] = chunk
 
     try:
         fill()
-        while in_flight:
+        while in_flight or retry:
+            if not in_flight:  # a submit found the pool broken, with nothing else in flight
+                _replace_pool(handle, [retry[0]], attempts)
+                fill()
+                continue
             finished, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
             lost: list[list[Run]] = []
             if any(_broken(f) for f in finished):  # a dead worker breaks the whole pool: every
@@ -272,6 +270,21 @@ def _execute(handle: Backend, run_fn: str | RunFn, pending: list[Run],
     finally:
         for fut in in_flight:
             fut.cancel()
+
+
+def _auto_size(workers: int, n_pending: int, submitted: int, runs_done: int, compute_s: float,
+               table_bytes: int) -> int:
+    """The next chunk's size: one run until a run was timed, then guided (with several workers:
+    a share of what is left, so chunks shrink to single runs at the end and the workers finish
+    together), capped at ~1 s of work and ~16 MB of tables."""
+    if runs_done == 0:
+        return 1
+    per_run_s = max(compute_s / runs_done, 1e-6)
+    per_run_bytes = max(table_bytes / runs_done, 1.0)
+    left = n_pending if workers == 1 else n_pending - submitted
+    by_count = math.ceil(left / (_CHUNKS_PER_WORKER * workers))
+    return max(1, min(by_count, int(_CHUNK_TARGET_S / per_run_s),
+                      int(_CHUNK_TARGET_BYTES / per_run_bytes)))
 
 
 def _result(fut: cf.Future, chunk: list[Run], out_dir: str | None) -> ChunkResult:
