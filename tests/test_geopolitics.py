@@ -28,18 +28,21 @@ def level_sweep():
     return out
 
 
+@pytest.mark.slow  # over five seeds
 def test_stricter_controls_raise_domestic_share_monotonically(level_sweep):
     dom = [level_sweep[k][0] for k in sorted(level_sweep)]
     assert all(b >= a - 1e-9 for a, b in zip(dom, dom[1:])), dom
     assert dom[-1] > dom[0] + 0.1, dom
 
 
+@pytest.mark.slow  # over five seeds
 def test_stricter_controls_lower_nvidia_china_revenue_share_monotonically(level_sweep):
     nv = [level_sweep[k][1] for k in sorted(level_sweep)]
     assert all(b <= a + 1e-9 for a, b in zip(nv, nv[1:])), nv
     assert nv[-1] < nv[0] - 0.05, nv
 
 
+@pytest.mark.slow  # over five seeds
 def test_rare_earth_embargo_raises_us_costs_and_bargains_controls_down():
     base_lvl, emb_lvl, base_px, emb_px = [], [], [], []
     for s in SEEDS:
@@ -66,6 +69,7 @@ def test_rare_earth_raises_us_vendor_unit_cost_directly():
     np.testing.assert_allclose(hi.pricing.last_price[~us], lo.pricing.last_price[~us])
 
 
+@pytest.mark.slow  # over five seeds
 def test_h20_class_sales_collapse_after_chinas_ban():
     ratios = []
     for s in SEEDS:
