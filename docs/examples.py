@@ -6,7 +6,8 @@
 
 Each example runs small sweeps with fixed root seeds through the public runner
 (``experiments.runner.build_design`` + ``run_sweep``, the engine behind ``chipwar sweep``),
-reads the DESIGN §7 tables back from disk, draws one PNG and prints the numbers the README
+reads the output tables (docs/ODD.md "Metrics and output tables") back from disk, draws one PNG
+and prints the numbers the README
 quotes (also written to ``<tables>/findings.json``):
 
 * ``controls`` -> ``example_controls.png``: US control level held from 2026 (reaction function

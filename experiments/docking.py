@@ -1,6 +1,6 @@
 """Docking with Arthur (1989): the real ChipMarketModel, policy, prices and capacity off, two
 technologies and R-/S-type adopters arriving one per month, reduces to the competing-technologies
-model with increasing returns (DESIGN §6; docs/ODD.md "Docking with Arthur (1989)").
+model with increasing returns (docs/ODD.md "Docking with Arthur (1989)").
 
     python -m experiments.docking [--runs 500] [--seed 0] [--workers N] [--quick]
 
