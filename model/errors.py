@@ -43,6 +43,9 @@ def nearest(name: object, valid: Iterable[str], n: int = 3) -> list[str]:
     close = difflib.get_close_matches(text, pool, n=n, cutoff=0.6)
     if len(close) < n and len(text) >= 3:
         close += [v for v in pool if text.lower() in v.lower() and v not in close][: n - len(close)]
+    if len(close) < n and len(text) >= 3:  # a close word of a multi-word name: "levyy" -> licence_levy
+        close += [v for v in pool if v not in close and "_" in v
+                  and difflib.get_close_matches(text, v.split("_"), n=1, cutoff=0.75)][: n - len(close)]
     return close
 
 
