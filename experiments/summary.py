@@ -130,9 +130,12 @@ def read(path: str | Path) -> Tables:
         raise InputError(f"{folder}: no tables found; expected model.parquet (a run folder from "
                          "`chipwar run`), model/*.parquet with manifest.json (a sweep folder from "
                          "`chipwar sweep`), or sub-folders holding either")
-    # run folders that differ in a parameter (not only in seed) are different groups
-    differ = sorted({k for a in run_params.values() for k, v in a.items()
-                     if any(b.get(k) != v for b in run_params.values())})
+    # run folders of one scenario that differ in a parameter (not only in seed) are different groups
+    scen_of = {c: str(t["model"]["scenario"].iloc[0]) for c, t in parts if c in run_params}
+    differ: dict[str, list[str]] = {}
+    for sc in set(scen_of.values()):
+        same = [run_params[o] for o, s2 in scen_of.items() if s2 == sc]
+        differ[sc] = sorted({k for a in same for k, v in a.items() if any(b.get(k) != v for b in same)})
     scen_n = len({t["model"]["scenario"].iloc[0] for _, t in parts})
     frames: dict[str, list[pd.DataFrame]] = {t: [] for t in TABLES}
     for c, tables in parts:
@@ -146,7 +149,7 @@ def read(path: str | Path) -> Tables:
                 group = scen + ": " + group if scen_n > 1 else group
                 group = group.where(df["point"].astype(str) != "", scen)
             else:
-                extra = ", ".join(f"{k}={_fmt(run_params[c].get(k))}" for k in differ)
+                extra = ", ".join(f"{k}={_fmt(run_params[c].get(k))}" for k in differ[scen_of[c]])
                 group = scen + (f": {extra}" if extra else "")
             df = df.assign(group=group)
             if len(parts) > 1:
