@@ -54,6 +54,18 @@ class Tables:
     def __getitem__(self, name: str) -> pd.DataFrame:
         return getattr(self, name)
 
+    def select(self, *groups: str) -> Tables:
+        """The rows of these groups only (e.g. one scenario, to draw it on its own)."""
+        unknown = [g for g in groups if g not in self.groups]
+        if unknown:
+            from model.errors import did_you_mean
+
+            raise InputError(f"group {unknown[0]!r}: not in the tables{did_you_mean(unknown[0], self.groups)}; "
+                             f"groups: {', '.join(self.groups)}")
+        keep = {t: getattr(self, t)[getattr(self, t)["group"].isin(groups)].reset_index(drop=True)
+                for t in TABLES}
+        return Tables(**keep, source=self.source, kind=self.kind)
+
 
 def _is_run(p: Path) -> bool:
     return (p / "model.parquet").is_file()
