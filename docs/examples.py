@@ -1,12 +1,14 @@
 """Regenerate the README's three worked examples ("Questions you can ask") and their figures.
 
-    python docs/examples.py                  # full: ~180 runs, a few minutes on 2 cores
-    python docs/examples.py --quick          # smoke: a dozen short runs, figures to outputs/
-    python docs/examples.py --only rare_earth --workers 2
+    python docs/examples.py                  # full: ~180 runs, a few minutes on 2 cores -> outputs/examples/
+    python docs/examples.py --update-docs    # the same, and the README's PNGs in docs/ replaced
+    python docs/examples.py --quick          # smoke: a dozen short runs
+    python docs/examples.py --only rare_earth --workers 2 --out /tmp/ex
 
 Each example runs small sweeps with fixed root seeds through the public runner
 (``experiments.runner.build_design`` + ``run_sweep``, the engine behind ``chipwar sweep``),
-reads the DESIGN §7 tables back from disk, draws one PNG and prints the numbers the README
+reads the output tables (docs/ODD.md "Metrics and output tables") back from disk, draws one PNG
+and prints the numbers the README
 quotes (also written to ``<tables>/findings.json``):
 
 * ``controls`` -> ``example_controls.png``: US control level held from 2026 (reaction function
@@ -21,9 +23,11 @@ quotes (also written to ``<tables>/findings.json``):
   wafer supply and US controls covering tier-2 countries; and its 2035 level over a grid of
   ``bundle_bonus`` x ``bundle_discount``.
 
-Tables land under ``--tables`` (default ``outputs/examples/<example>/<sweep>/``); figures in
-``--figures`` (default ``docs/``, or ``outputs/examples/figures/`` with ``--quick`` so a smoke
-run never overwrites the committed PNGs). Same code + same seeds = the same figures.
+Tables land under ``--out`` (default ``outputs/examples/<example>/<sweep>/``), figures in
+``--out``/figures. Nothing is written into the repository's tracked folders unless you ask with
+``--update-docs``, which puts the PNGs in ``docs/`` (where the README shows them); ``--figures
+DIR`` picks another folder (refused inside the repository outside ``outputs/`` without
+``--update-docs``). Same code + same seeds = the same figures.
 """
 
 from __future__ import annotations
@@ -407,13 +411,37 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
                    help=f"smoke test: 1-2 seeds, few points, runs end {QUICK_END}")
     p.add_argument("--only", default=",".join(EXAMPLES),
                    help=f"comma-separated examples (default all: {','.join(EXAMPLES)})")
-    p.add_argument("--tables", default="outputs/examples",
-                   help="folder for the sweeps' tables (default outputs/examples)")
-    p.add_argument("--figures", default=None,
-                   help="folder for the PNGs (default docs/; --quick: outputs/examples/figures)")
+    p.add_argument("--out", "--tables", dest="tables", default="outputs/examples", metavar="DIR",
+                   help="folder for the sweeps' tables and findings.json (default outputs/examples)")
+    p.add_argument("--figures", default=None, metavar="DIR",
+                   help="folder for the PNGs (default OUT/figures; docs/ with --update-docs)")
+    p.add_argument("--update-docs", action="store_true",
+                   help="write the PNGs into docs/ (the README's figures); without it nothing is "
+                        "written into tracked folders")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default all cores)")
     p.add_argument("--serial", action="store_true", help="run in this process, no pool")
     return p.parse_args(argv)
+
+
+def _tracked(path: Path) -> bool:
+    """Inside the repository but not under outputs/ (which git ignores)."""
+    p = path.resolve()
+    return p.is_relative_to(ROOT) and not p.is_relative_to(ROOT / "outputs")
+
+
+def targets(args: argparse.Namespace) -> tuple[Path, Path]:
+    """(tables, figures) folders; ValueError for a tracked folder without --update-docs."""
+    tables = Path(args.tables)
+    if args.figures:
+        figures = Path(args.figures)
+    else:
+        figures = ROOT / "docs" if args.update_docs and not args.quick else tables / "figures"
+    for flag, path in (("--out", tables), ("--figures", figures)):
+        if _tracked(path) and not (args.update_docs and path == figures):
+            raise ValueError(f"{flag} {path}: inside the repository's tracked files; write under "
+                             "outputs/ or outside the repository, or pass --update-docs to replace "
+                             "the README's figures in docs/")
+    return tables, figures
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -424,9 +452,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: --only {args.only!r}: expected names from {', '.join(EXAMPLES)}",
               file=sys.stderr)
         return 2
-    tables = Path(args.tables)
-    figures = Path(args.figures) if args.figures else (
-        tables / "figures" if args.quick else ROOT / "docs")
+    try:
+        tables, figures = targets(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     executor: cf.Executor | None = None
     if not args.serial:
         n = args.workers or multiprocessing.cpu_count() or 1

@@ -11,7 +11,7 @@ that uses its parameters.
 
 ``--check`` also fails when a registered parameter belongs to no group below (a new parameter
 must be placed, i.e. documented next to its submodel) or a group names a parameter the
-registry no longer has. ``BASIS`` says where a default comes from; a parameter not listed
+registry no longer has. ``BASIS`` (model/param_sources.py) says where a default comes from; a parameter not listed
 there is an assumption and is marked so.
 """
 
@@ -25,6 +25,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 ODD = ROOT / "docs" / "ODD.md"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from model.param_sources import BASIS  # noqa: E402  (the registry's sources, one place)
 
 # group -> parameters, in the order they are printed; one group per ODD submodel.
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -72,48 +76,6 @@ GROUPS: dict[str, tuple[str, ...]] = {
                   "invest_cann_open", "cann_open_source", "invest_other_cn"),
     "lockin": ("kappa", "maturity_effect", "porting_effect", "codesign_bonus", "codesign_start",
                "codesign_level", "porting_cost", "porting_interval_months", "porting_step_per_month"),
-}
-
-# Where a default comes from, when it is not an assumption. Sources are FACTS.md sections
-# (public figures with their own sources) or the 2022-24 calibration (docs/ODD.md Initialization).
-BASIS: dict[str, str] = {
-    "start": "DESIGN §2",
-    "end": "DESIGN §2",
-    "reaction_start": "end of the replayed history (DESIGN §2)",
-    "cn_demand_trend": "calibrated (2022-24 history)",
-    "cn_demand_trend_end": "end of the calibration window",
-    "bass_p": "Bass (1969), FACTS §8",
-    "bass_q": "Bass (1969), FACTS §8",
-    "alignment_weight_hyperscaler": "calibrated (2022-24 history)",
-    "train_accelerators": "Llama 3 405B scale (FACTS §2)",
-    "hardware_life_years": "Epoch AI (FACTS §2: 4-5 yr)",
-    "capital_rate": "Epoch AI (FACTS §2: 10 %)",
-    "supersede_ratio": "calibration choice (2022-24 history)",
-    "variant_lag_months": "H20 timing (FACTS §5)",
-    "variant_io_lag_months": "A800: rule 2022-10, on sale 2022-11",
-    "variant_io_fraction": "A800/H800 400 of 600 GB/s (FACTS §1)",
-    "us_control_level": "derived: 2023 rule's 2,400-TPP limit (Eq. P1)",
-    "licence_levy": "2025-12 H200 deal (FACTS §5)",
-    "cn_subsidy_after": "2025-11 mandate (FACTS §5)",
-    "rare_earth_base": "Busan truce level (assumed scale)",
-    "cn_ban_threshold": "derived: coverage ~0.28 at the 2025-09 ban",
-    "smic_ai_share": "calibrated (2024-25 Chinese volumes)",
-    "hbm_stockpile_stacks": "FACTS §3",
-    "hbm_stacks_per_package": "910C (FACTS §3)",
-    "domestic_hbm_start": "FACTS §3 (CXMT slipping past late 2026)",
-    "die_bank_dies": "FACTS §3 (2-2.9M)",
-    "cn_state_fund_usd_per_year": "Big Fund III (FACTS §4); AI share assumed",
-    "dev_growth_m_per_month": "calibrated (Nvidia 10-K developer counts)",
-    "kappa": "no public figure (FACTS §6): swept",
-    "codesign_start": "DeepSeek V3.1 UE8M0 FP8 (FACTS §6)",
-    "cann_open_source": "CANN open-sourced through 2025 (FACTS §6)",
-    "firm_size_pareto": "80/20 rule",
-    "arthur_a_r": "Arthur (1989), FACTS §8",
-    "arthur_b_r": "Arthur (1989), FACTS §8",
-    "arthur_a_s": "Arthur (1989), FACTS §8",
-    "arthur_b_s": "Arthur (1989), FACTS §8",
-    "arthur_r": "Arthur (1989), FACTS §8",
-    "arthur_s": "Arthur (1989), FACTS §8",
 }
 
 _BLOCK = re.compile(r"(<!-- params:(?P<g>[a-z_]+) -->\n)(?P<body>.*?)(<!-- /params:(?P=g) -->)",
@@ -168,7 +130,9 @@ def _basis(p: Any) -> str:
 
 
 def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    text = str(text).replace("|", "\\|").replace("\n", " ")
+    # a docs/SOURCES.md section becomes a link relative to docs/ODD.md
+    return re.sub(r"docs/SOURCES\.md#([a-z0-9-]+)", r"[SOURCES#\1](SOURCES.md#\1)", text)
 
 
 def table(group: str, registry: dict[str, Any]) -> str:

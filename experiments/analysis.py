@@ -1,7 +1,8 @@
 """Outcome extraction shared by the experiment scripts: one row per run at a month.
 
-``outcomes(tables, month)`` turns a sweep's long tables (DESIGN §7) into a tidy frame with the
-run's varied parameters, every ``model`` metric at ``month`` and a lock-in flag; the scripts
+``outcomes(tables, month)`` turns a sweep's long tables (docs/ODD.md "Metrics and output tables")
+into a tidy frame with the run's varied parameters, every ``model`` metric at ``month`` and a
+lock-in flag; the scripts
 summarise, plot and analyse that frame. The rest is plumbing the scripts share (reading a
 design file, running it, drawing a figure if ``experiments.plots`` has the function).
 
@@ -10,7 +11,7 @@ blocs whose policies the model is about) each hold at least ``LOCK_IN_SHARE`` of
 installed H100e on one stack, the same stack in each of the ``LOCK_IN_MONTHS`` months up to
 ``month``. Why this definition: lock-in in Arthur's (1989) sense is an installed base so
 concentrated that the alternative cannot recover, and the installed base is what carries the
-network value in the model (DESIGN §6); it is judged per bloc because the world share is
+network value in the model (docs/ODD.md "Lock-in"); it is judged per bloc because the world share is
 dominated by the US bloc's volume (``top_stack_share_world`` > 0.9 with China on no single
 stack); it must hold for a year so a momentary peak does not count. ``lock_in_kind`` says
 whether the blocs locked into the same stack (``same``: one world market) or different ones
@@ -96,7 +97,8 @@ def param_column(df: pd.DataFrame, name: str) -> str:
 
 
 def varied_columns(model: pd.DataFrame) -> list[str]:
-    """The design's varied parameters: the columns a sweep stamped beyond the DESIGN §7 contract."""
+    """The design's varied parameters: the columns a sweep stamped beyond the output contract
+    (docs/ODD.md "Metrics and output tables")."""
     return [c for c in model.columns if c not in METRICS and c not in _BOOKKEEPING]
 
 

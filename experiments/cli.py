@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 import traceback
+from typing import NoReturn
 
 from model.errors import InputError
 
@@ -23,6 +25,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("experiments.commands.validate", "history replay against observed figures"),
     "dashboard": ("experiments.commands.dashboard", "the live SolaraViz page"),
     "catalog": ("experiments.commands.catalog", "list, check and import hardware data"),
+    "summary": ("experiments.commands.summary", "yearly tables by vendor and region, headline metrics by year"),
+    "params": ("experiments.commands.params", "list the model parameters (filter by a word)"),
+    "scenarios": ("experiments.commands.scenarios", "list the scenarios and the question each answers"),
+    "export": ("experiments.commands.export", "write a run or sweep folder's tables as CSV"),
 }
 
 
@@ -37,8 +43,23 @@ def _available() -> dict[str, object]:
     return mods
 
 
+class SuggestingParser(argparse.ArgumentParser):
+    """An ArgumentParser that answers an invalid choice (a mistyped sub-command, ``--format``
+    value, ...) with the nearest valid ones."""
+
+    def error(self, message: str) -> NoReturn:
+        m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if m:
+            from model.errors import did_you_mean
+
+            valid = re.findall(r"'([^']*)'", m.group(2)) or [c.strip() for c in m.group(2).split(",")]
+            message = message.replace(m.group(0), f"invalid choice: {m.group(1)!r}"
+                                      f"{did_you_mean(m.group(1), valid)}; choose from {', '.join(valid)}")
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = SuggestingParser(
         prog="chipwar",
         description="Agent-based geopolitical market model of the AI-accelerator race.",
     )

@@ -1,13 +1,15 @@
 """Docking with Arthur (1989): the real ChipMarketModel, policy, prices and capacity off, two
 technologies and R-/S-type adopters arriving one per month, reduces to the competing-technologies
-model with increasing returns (DESIGN §6; docs/ODD.md "Docking with Arthur (1989)").
+model with increasing returns (docs/ODD.md "Docking with Arthur (1989)").
 
-    python -m experiments.docking [--runs 500] [--seed 0] [--workers N] [--quick]
+    python -m experiments.docking [--runs 500] [--seed 0] [--workers N] [--quick] [--out DIR]
 
 prints the comparison with the theory: lock-in with probability one, winners split by the type
 mix, mean time to lock-in near the gambler's-ruin value (Delta + 1)^2 (121 for the standard
-payoffs), and, without increasing returns, A's share converging to the type mix.
+payoffs), and, without increasing returns, A's share converging to the type mix; and writes
+``runs.csv`` (one row per run) and ``report.txt`` to DIR (default outputs/docking).
 """
+
 
 from __future__ import annotations
 
@@ -16,10 +18,14 @@ import concurrent.futures as cf
 import math
 import multiprocessing
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+DESCRIPTION = ("Docking with Arthur (1989): the market model with policy, prices and capacity off "
+               "reduces to competing technologies with increasing returns; prints lock-in rate, "
+               "winners and mean lock-in time against the gambler's-ruin value.")
 STANDARD = {"a_r": 2.0, "b_r": 1.0, "a_s": 1.0, "b_s": 2.0, "r": 0.1, "s": 0.1}
 
 
@@ -74,6 +80,11 @@ def arthur(n_runs: int = 500, seed: int = 0, *, arrivals: int = 2000, stop_at_lo
 
 
 def report(n_runs: int, seed: int, workers: int | None) -> str:
+    """The comparison with the theory, as printed by ``python -m experiments.docking``."""
+    return _report(n_runs, seed, workers)[0]
+
+
+def _report(n_runs: int, seed: int, workers: int | None) -> tuple[str, pd.DataFrame]:
     lines = []
     df = arthur(n_runs, seed, workers=workers)
     theory = gamblers_ruin_time(**STANDARD)
@@ -87,20 +98,33 @@ def report(n_runs: int, seed: int, workers: int | None) -> str:
     flat = arthur(max(4, min(20, n_runs // 25)), seed + 1, stop_at_lock_in=False, workers=workers, r=0.0, s=0.0)
     lines.append(f"  r = s = 0: A's share after 2,000 arrivals {flat['share_a'].mean():.3f} "
                  f"(type mix {flat['share_r_types'].mean():.3f}; {len(flat)} runs)")
-    return "\n".join(lines)
+    runs = pd.concat([df.assign(increasing_returns=True), flat.assign(increasing_returns=False)],
+                     ignore_index=True)
+    return "\n".join(lines), runs
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m experiments.docking", description=__doc__.splitlines()[0])
-    p.add_argument("--runs", type=int, default=500)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=None)
+    p = argparse.ArgumentParser(prog="python -m experiments.docking", description=DESCRIPTION)
+    p.add_argument("--runs", type=int, default=500, help="runs with increasing returns (default 500)")
+    p.add_argument("--seed", type=int, default=0, help="root seed of SeedSequence (default 0)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: up to 2)")
     p.add_argument("--quick", action="store_true", help="100 runs")
+    p.add_argument("--out", default="outputs/docking",
+                   help="folder for runs.csv and report.txt (default outputs/docking)")
     args = p.parse_args(argv)
     if args.runs < 1:
         print("error: --runs must be at least 1", file=sys.stderr)
         return 2
-    print(report(100 if args.quick else args.runs, args.seed, args.workers))
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        print(f"error: --out {out}: exists and is not a folder", file=sys.stderr)
+        return 2
+    text, runs = _report(100 if args.quick else args.runs, args.seed, args.workers)
+    print(text)
+    out.mkdir(parents=True, exist_ok=True)
+    runs.to_csv(out / "runs.csv", index=False)
+    (out / "report.txt").write_text(text + "\n", encoding="utf-8")
+    print(f"wrote {out}/ (runs.csv, report.txt)")
     return 0
 
 

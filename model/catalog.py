@@ -339,7 +339,7 @@ _BRANDS = ("nvidia", "amd", "huawei", "cambricon", "biren", "metax", "baidu", "a
 
 # Known errors in the Epoch table: (Epoch name, our column) -> corrected value.
 EPOCH_CORRECTIONS: dict[tuple[str, str], float] = {
-    ("MetaX MXC500 (OAM)", "hbm_tb_s"): 1.8,  # Epoch 18 TB/s is a typo (FACTS.md)
+    ("MetaX MXC500 (OAM)", "hbm_tb_s"): 1.8,  # Epoch 18 TB/s is a typo (docs/SOURCES.md#epoch-ai)
     ("MetaX MXC500 (PCIe)", "hbm_tb_s"): 1.8,
 }
 # Values the shipped catalog deliberately takes from elsewhere; an import keeps ours.

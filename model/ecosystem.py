@@ -1,4 +1,4 @@
-"""Software ecosystems and lock-in (DESIGN §6): developer base, maturity, network value,
+"""Software ecosystems and lock-in (docs/ODD.md "Ecosystems", "Lock-in"): developer base, maturity, network value,
 portability, switching costs, porting decisions and Bass adoption timing, as pure vectorised
 functions.
 
@@ -104,7 +104,7 @@ class EcosystemParams:
     kappa: float = _f(
         1.0, 0.0, 50.0, "utility per unit estate",
         "switching-cost scale: cost of leaving a stack per unit of software estate "
-        "(no public CUDA->CANN porting cost, FACTS §6: swept); registered by model.params, "
+        "(no public CUDA->CANN porting cost, docs/SOURCES.md#ecosystems: swept); registered by model.params, "
         "keep the range equal to it",
     )
     maturity_effect: float = _f(
@@ -205,7 +205,7 @@ class EcosystemState:
         Developers (millions):
           cuda 2.98 [D]: Nvidia 10-K reports 4.7M (FY2024, ends 2024-01) and 5.9M (FY2025, 2025-01),
             growth x1.255/yr; back-cast geometrically two years: 4.7 / 1.255**2 = 2.98.
-          cann 1.07 [D from C]: ">1.5M" claimed around mid-2023 (FACTS §6), back-cast 1.5 years at
+          cann 1.07 [D from C]: ">1.5M" claimed around mid-2023 (docs/SOURCES.md#ecosystems), back-cast 1.5 years at
             the same rate: 1.5 / 1.255**1.5 = 1.07 (a vendor claim, likely registrations).
           rocm 0.25, other_cn 0.20: assumed (no public counts; far smaller communities).
         Maturity (0-1), assumed: cuda 0.95 (reference for PyTorch, JAX, vLLM, Triton), rocm 0.50

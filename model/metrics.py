@@ -1,4 +1,5 @@
-"""Metrics of the model table (DESIGN §7): bifurcation, divergence, concentration, dual stacks.
+"""Metrics of the model table (docs/ODD.md "Metrics and output tables"): bifurcation, divergence,
+concentration, dual stacks.
 
 Pure functions over numpy arrays, called once per month by the Model's reporters. Entropies use
 base 2 with 0·log 0 = 0. Degenerate inputs (nothing installed, a single stack) return 0.0 rather

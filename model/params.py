@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from model.errors import ScenarioError
+from model.errors import ScenarioError, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -91,9 +91,8 @@ def check_value(name: str, value: Any, origin: str = "parameter") -> Any:
     """Validate one parameter by name; unknown names are refused with the list of valid ones."""
     _load_all()
     if name not in PARAMETERS:
-        close = sorted(n for n in PARAMETERS if n.split("_")[0] == name.split("_")[0])
-        hint = f" (did you mean {', '.join(close[:5])}?)" if close else ""
-        raise ScenarioError(f"{origin}: unknown parameter {name!r}{hint}; see docs/ODD.md for the list")
+        raise ScenarioError(f"{origin}: unknown parameter {name!r}{did_you_mean(name, PARAMETERS)}; "
+                            "`chipwar params` lists them all")
     return PARAMETERS[name].check(value, origin)
 
 
@@ -239,12 +238,12 @@ register(
     _p("smic_ai_share_max", 0.20, float, 0.0, 1.0, doc="ceiling of the AI share of SMIC advanced wafers under state direction (assumed)"),
     _p("cn_supply_response", 0.03, float, 0.0, 1.0, unit="1/month",
        doc="monthly growth of the AI wafer share (and domestic HBM) while Chinese vendors are short, from reaction_start"),
-    _p("hbm_stockpile_stacks", 13e6, float, 0.0, 1e9, unit="stacks", doc="HBM stacks China holds at the Dec-2024 rule (FACTS §3)"),
+    _p("hbm_stockpile_stacks", 13e6, float, 0.0, 1e9, unit="stacks", doc="HBM stacks China holds at the Dec-2024 rule (docs/SOURCES.md#china-supply)"),
     _p("hbm_stacks_per_package", 8.0, float, 1.0, 16.0, doc="HBM stacks per accelerator package (910C: 8)"),
     _p("domestic_hbm_start", "2027-01", str, doc="month CXMT HBM3 volume starts (slipping past late 2026)"),
     _p("domestic_hbm_stacks_month", 300e3, float, 0.0, 1e8, unit="stacks/month", doc="domestic HBM output once started (assumed)"),
     _p("domestic_hbm_growth", 0.6, float, 0.0, 5.0, unit="1/yr", doc="yearly growth of domestic HBM output after its start (assumed)"),
-    _p("die_bank_dies", 2.5e6, float, 0.0, 1e8, unit="dies", doc="TSMC-made Ascend dies banked for 2024-25 (FACTS §3: 2-2.9M)"),
+    _p("die_bank_dies", 2.5e6, float, 0.0, 1e8, unit="dies", doc="TSMC-made Ascend dies banked for 2024-25 (docs/SOURCES.md#china-supply: 2-2.9M)"),
     _p("cn_supply_shock", 1.0, float, 0.0, 5.0, doc="multiplier on Chinese wafer supply (sweep: foundry shock or breakthrough)"),
     # energy
     _p("power_constraint", True, bool, doc="installed compute cannot exceed the power a region can give AI"),

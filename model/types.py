@@ -12,7 +12,7 @@ BLOCS: tuple[str, ...] = ("us", "cn", "gs")
 # Home bloc of each stack's owners.
 STACK_HOME: dict[str, str] = {"cuda": "us", "rocm": "us", "cann": "cn", "other_cn": "cn"}
 
-# One H100-equivalent = dense BF16 peak of an H100 SXM (DESIGN §2).
+# One H100-equivalent = dense BF16 peak of an H100 SXM (docs/ODD.md "Entities, state variables and scales").
 H100_BF16_TFLOPS: float = 989.0
 
 

@@ -1,8 +1,8 @@
 """History replay against observed figures (issue 9): the baseline's 2022-2025 part over seeds,
 aggregated the way each observed figure is defined, next to its calibration band.
 
-Market figures (FACTS §4) come from ``model.run.run_one`` tables; published system figures
-(FACTS §2) from the cluster core and the catalog, identical for every seed. The observed
+Market figures (docs/SOURCES.md#market-history) come from ``model.run.run_one`` tables; published system figures
+(docs/SOURCES.md#systems) from the cluster core and the catalog, identical for every seed. The observed
 values, bands and sources are ``model/data/observed.csv``. Pure: returns a frame, prints
 nothing; ``chipwar validate`` renders it.
 """

@@ -1,7 +1,7 @@
 """Fake run functions with the model boundary's shape, for testing the sweep runner.
 
 ``fake_run(params, seed)`` returns deterministic ``model``, ``adoption`` and ``vendors``
-tables (columns after DESIGN §7) drawn from ``numpy.random.default_rng(seed)`` and the
+tables (columns after docs/ODD.md "Metrics and output tables") drawn from ``numpy.random.default_rng(seed)`` and the
 parameters; ``failing_run`` raises for one parameter value; ``slow_run`` sleeps first so a
 sweep can be killed part-way. All are top-level, hence picklable for process pools and Dask.
 """

@@ -121,7 +121,7 @@ def _system_totals(cat, sid: str) -> dict[str, float]:
 @pytest.mark.parametrize(
     "system, figure, published",
     [
-        ("gb200-nvl72", "bf16_pflops", 180.0),   # 72 x 2.5 PFLOPS (FACTS §2)
+        ("gb200-nvl72", "bf16_pflops", 180.0),   # 72 x 2.5 PFLOPS (docs/SOURCES.md#systems)
         ("gb200-nvl72", "hbm_tb", 13.8),
         ("gb200-nvl72", "hbm_tb_s", 576.0),
         ("gb200-nvl72", "allin_kw", 145.0),
@@ -319,7 +319,7 @@ def test_import_epoch_updates_appends_and_keeps_epoch_as_source(tmp_path):
     assert rep["updated"] == {"h100-sxm": ["tdp_w", "price_usd"]}
     h100 = out.loc["h100-sxm"]
     assert (h100["tdp_w"], h100["price_usd"]) == (700.0, 33600.0)
-    assert h100["source"].startswith(EPOCH_TAG) and "FACTS" in h100["source"]
+    assert h100["source"].startswith(EPOCH_TAG) and "docs/SOURCES.md#chips" in h100["source"]
     # deliberate choices survive: 910C BF16 stays SemiAnalysis' 780, not Epoch's 800
     assert out.loc["ascend-910c", "bf16_tflops"] == 780.0
     assert out.loc["mi355x", "fp8_tflops"] == pytest.approx(5033.2)

@@ -172,7 +172,7 @@ def test_shapes_broadcast_over_regions_and_levies():
 
 # ------------------------------------------------------------------ export-control and fab helpers
 def test_tpp_and_density():
-    assert C.tpp(148, 16) == pytest.approx(2368)            # H20 (FACTS §1)
+    assert C.tpp(148, 16) == pytest.approx(2368)            # H20 (docs/SOURCES.md#chips)
     assert C.tpp(989.4, 16) == pytest.approx(15830.4)       # H100 ~15,832
     assert C.performance_density(C.tpp(989.4, 16), 814) == pytest.approx(15830.4 / 814)
     assert np.isnan(C.performance_density(1000.0, np.nan))
@@ -245,7 +245,7 @@ def test_price_and_choose_matches_hand_utilities():
     assert p0[0, 0, 0, cheapest] == 1.0
 
 
-# ------------------------------------------------------------------ published figures (FACTS §2)
+# ------------------------------------------------------------------ published figures (docs/SOURCES.md#systems)
 def test_published_system_figures(real):
     wl = C.Workloads.load(ids=["llama3-405b-train"])              # a BF16 workload
     n = real.n_per_system.astype(float)

@@ -4,6 +4,7 @@ reduces to competing technologies with increasing returns (issue 5)."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from experiments.docking import arthur, gamblers_ruin_time, main
@@ -61,8 +62,12 @@ def test_asymmetric_payoffs_tilt_the_winner():
     assert (tilted["winner"] == "A").mean() > 0.55
 
 
-def test_cli_quick(capsys):
-    assert main(["--runs", "20", "--workers", "1"]) == 0
+def test_cli_quick(capsys, tmp_path):
+    assert main(["--runs", "20", "--workers", "1", "--out", str(tmp_path / "dock")]) == 0
     out = capsys.readouterr().out
     assert "lock-in" in out and "gambler's ruin" in out
-    assert main(["--runs", "0"]) == 2
+    runs = pd.read_csv(tmp_path / "dock" / "runs.csv")
+    assert runs["increasing_returns"].sum() == 20 and (~runs["increasing_returns"]).sum() >= 4
+    assert (tmp_path / "dock" / "report.txt").read_text().startswith("Arthur (1989) docking, 20 runs")
+    assert main(["--runs", "0", "--out", str(tmp_path / "never")]) == 2
+    assert not (tmp_path / "never").exists()

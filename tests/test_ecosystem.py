@@ -1,4 +1,4 @@
-"""Tests of model/ecosystem.py: lock-in dynamics as pure functions (DESIGN §6)."""
+"""Tests of model/ecosystem.py: lock-in dynamics as pure functions (docs/ODD.md "Lock-in")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Tests of model/metrics.py against hand-computed values and stated properties (DESIGN §7)."""
+"""Tests of model/metrics.py against hand-computed values and stated properties
+(docs/ODD.md "Metrics and output tables")."""
 
 from __future__ import annotations
 

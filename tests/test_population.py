@@ -1,4 +1,4 @@
-"""model.population: the shipped tables load and agree with FACTS; bad inputs are refused."""
+"""model.population: the shipped tables load and agree with docs/SOURCES.md; bad inputs are refused."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def test_hyperscalers_load_with_shares_and_china_fleet() -> None:
     assert h.loc[["china-telecom", "cn-enterprise"], "state_funded"].all()
     cn = h[h["region"] == "cn"]
     cuda_cn = float((cn["fleet_cuda"] * cn["demand_share"]).sum())
-    assert 0.90 <= cuda_cn <= 0.95  # FACTS §4: Nvidia ~90-95 % of China in 2022
+    assert 0.90 <= cuda_cn <= 0.95  # docs/SOURCES.md#market-history: Nvidia ~90-95 % of China in 2022
 
 
 def test_vendors_load_with_catalog_slugs() -> None:
