@@ -127,3 +127,21 @@ def staging_dir(out: Path) -> Path:
     """A fresh temporary folder beside ``out`` (same file system, so the final rename is atomic)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+
+
+def experiment_out(path: str | Path, *, overwrite: bool, script: str, holds_sweeps: bool = False,
+                   flag: str = "--out") -> Path:
+    """Check an experiment script's output folder before it runs (the policy of
+    :func:`prepare_out_dir`). A folder that holds several sweeps (``holds_sweeps``: scenarios,
+    sensitivity) is created now and carries chipwar's marker itself, so that ``--overwrite``
+    can later tell it from a folder that is not ours; one that holds only that marker (a run
+    stopped before its first sweep) counts as empty."""
+    out = Path(path)
+    only_marker = out.is_dir() and [p.name for p in out.iterdir()] == [MARKER] and is_ours(out)
+    out = prepare_out_dir(out, overwrite=overwrite or only_marker, flag=flag)
+    if holds_sweeps:
+        out.mkdir(parents=True, exist_ok=True)
+        if not is_ours(out):
+            (out / MARKER).write_text(json.dumps(marker("experiment", script=script), indent=2),
+                                      encoding="utf-8")
+    return out
