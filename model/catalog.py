@@ -108,6 +108,8 @@ def _read_raw(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
         raise CatalogError(f"{path}: file not found") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise CatalogError(f"{path}: not a readable CSV file ({exc})") from None
+    except OSError as exc:  # a folder, no permission
+        raise CatalogError(f"{path}: cannot read it as a CSV file ({exc.strerror})") from None
     header = [str(c) for c in raw.columns]
     if tuple(header) != columns:
         missing = [c for c in columns if c not in header]

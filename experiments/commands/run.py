@@ -75,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
         replace_dir(tmp, out)
+    except OSError as exc:  # a full disk, a folder made read-only meanwhile: name --out, nothing left
+        raise OSError(exc.errno, f"{exc.strerror} (writing the run to {out}; nothing written there)",
+                      exc.filename) from None
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
