@@ -141,9 +141,10 @@ def _check_event_numbers(ev: Event) -> None:
 
 #: fitted to the peak resident memory measured for 15 to 1.5 million Global-South buyers and 3 to
 #: 168 months (README; tests/test_bad_inputs_resources.py re-measures two sizes):
-#: about 330 MB for the interpreter, libraries and catalog, 0.16 MB per simulated month of
-#: tables, and per buyer 1.0 KB at set-up plus 10 bytes per month as offerings multiply.
-BASE_BYTES = 330e6
+#: about 420 MB for the interpreter, libraries and catalog (an idle machine measured 340-360 MB
+#: for a 15-buyer run, a busy one up to 509 MB), 0.16 MB per simulated month of tables, and per
+#: buyer 1.0 KB at set-up plus 10 bytes per month as offerings multiply.
+BASE_BYTES = 420e6
 PER_MONTH_BYTES = 0.16e6
 PER_BUYER_BYTES = 1.0e3
 PER_BUYER_MONTH_BYTES = 10.0
