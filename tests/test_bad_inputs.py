@@ -155,6 +155,7 @@ def test_events_after_a_short_end_are_one_warning_and_the_run_completes(tmp_path
     warn = [ln for ln in err.splitlines() if "warning" in ln]
     assert len(warn) == 1 and "after the end 2022-02 will not fire" in warn[0] and "baseline.toml" in warn[0]
     assert "2022-10 us_rule" in warn[0]
+    assert "2/2 months" in err  # progress off a terminal: a line every few seconds and at the end
     assert (tmp_path / "r" / "model.parquet").is_file()
 
 

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from experiments.outdir import marker, prepare_out_dir, replace_dir, safe_name, staging_dir
+from experiments.progress import Progress
 from model.scenario import month_index, parse_overrides
 
 
@@ -61,7 +62,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"chipwar run: warning: {note}", file=sys.stderr)
 
     model = build_model({**overrides, "scenario": args.scenario}, seed)
-    model.run_model()
+    with Progress(model.end_month - model.start_month + 1, "months") as progress:
+        while model.running:  # Model.run_model, one month at a time, with progress on stderr
+            model.step()
+            progress.update()
     tables = model.tables()
     tmp = staging_dir(out)
     try:
