@@ -20,7 +20,7 @@ class Buyer(Agent):
 
     @property
     def region(self) -> str:
-        return self.model.region_ids[self.model.buyers.region[self.bidx]]
+        return self.model.regions.ids[self.model.buyers.region[self.bidx]]
 
     @property
     def fleet_h100e(self) -> dict[str, float]:
@@ -53,4 +53,4 @@ class ArrivingBuyer(Buyer):
 
     @property
     def buyer_type(self) -> str:
-        return "R" if self.model.arthur_is_r[self.bidx] else "S"
+        return "R" if self.model.arthur.is_r[self.bidx] else "S"

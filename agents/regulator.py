@@ -10,7 +10,6 @@ from __future__ import annotations
 from mesa import Agent
 
 from model.policy import cn_rare_earth_reaction, rule_for_level, us_level_reaction
-from model.scenario import month_index
 
 
 class Regulator(Agent):
@@ -24,7 +23,7 @@ class Regulator(Agent):
 
     def step(self) -> None:
         m = self.model
-        if m.month < m.reaction_start or m.month in m.scripted_months:
+        if m.month < m.dates["reaction_start"] or m.month in m.events.months:
             return
         if not self.started:
             self.started = True
@@ -53,17 +52,16 @@ class USRegulator(Regulator):
         m = self.model
         self.level = float(m.p["us_control_level"])
         self._apply(self.level)
-        for lic in m.policy.licences:
-            if "cn" in lic.regions:
-                lic.levy = float(m.p["licence_levy"])
+        m.policy.set_licence_levy("cn", float(m.p["licence_levy"]))
 
     def react(self) -> None:
         m = self.model
-        if not m.p["us_reaction"] or not m.latest:
+        latest = m.recorder.latest
+        if not m.p["us_reaction"] or not latest:
             return
         self.level = us_level_reaction(
-            self.level, cn_over_us=1.0 / max(m.latest["us_cn_compute_ratio"], 1e-9),
-            rare_earth=m.policy.rare_earth, nvidia_cn_share=m.latest["nvidia_china_revenue_share"],
+            self.level, cn_over_us=1.0 / max(latest["us_cn_compute_ratio"], 1e-9),
+            rare_earth=m.policy.rare_earth, nvidia_cn_share=latest["nvidia_china_revenue_share"],
             p=m.p)
         # Rules change in steps of 0.05 (a rulemaking, not a dial): fewer, discrete rule changes.
         stepped = round(self.level * 20.0) / 20.0
@@ -71,10 +69,7 @@ class USRegulator(Regulator):
             self._apply(stepped)
 
     def _apply(self, level: float) -> None:
-        m = self.model
-        hbm = m.policy.us_rule.hbm_to_china
-        m.policy.us_rule = rule_for_level(level)
-        m.policy.us_rule.hbm_to_china = hbm or m.policy.us_rule.hbm_to_china
+        self.model.policy.set_us_rule(rule_for_level(level), keep_hbm=True)
         self.applied = level
 
 
@@ -102,13 +97,13 @@ class CNRegulator(Regulator):
             m.policy.rare_earth = cn_rare_earth_reaction(
                 m.policy.rare_earth, us_level_change=level - (level if self.seen_level is None else self.seen_level),
                 p=m.p)
-            coverage = m.domestic_coverage()
+            coverage = m.supply.coverage(m)
             if coverage >= m.p["cn_ban_threshold"]:
-                m.policy.cn_bans.add("compliance")
+                m.policy.ban({"compliance"})
             elif coverage < 0.5 * m.p["cn_ban_threshold"]:  # hysteresis: lift only when short
-                m.policy.cn_bans.discard("compliance")
+                m.policy.unban({"compliance"})
         self.seen_level = level
-        start = month_index(m.p["rare_earth_shock_start"])
+        start = m.dates["rare_earth_shock_start"]
         if m.p["rare_earth_shock_level"] > 0 and start <= m.month < start + m.p["rare_earth_shock_months"]:
             m.policy.rare_earth = max(m.policy.rare_earth, float(m.p["rare_earth_shock_level"]))
         m.policy.cn_mandate = max(m.policy.cn_mandate, float(m.p["cn_mandate_after"]))

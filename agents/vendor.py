@@ -10,8 +10,10 @@ from mesa import Agent
 
 
 class ChipVendor(Agent):
-    """A chip vendor (Nvidia, AMD, Huawei, Cambricon, ...). State lives on the agent; the market
-    reads capacity and price index through the model's arrays (index ``vidx``)."""
+    """A chip vendor (Nvidia, AMD, Huawei, Cambricon, ...). State lives on the agent; it reads the
+    offering table (``model.offerings``), what supply and policy allow (``model.supply``,
+    ``model.policy``) and last month's utilisation (``model.vendors``), and designs new offerings
+    into the table's queue."""
 
     def __init__(self, model, vidx: int, row) -> None:
         super().__init__(model)
@@ -41,9 +43,9 @@ class ChipVendor(Agent):
     def step(self) -> None:
         m = self.model
         self._raise_capital()
-        util = m.last_vendor_utilisation[self.vidx]
+        util = m.vendors.utilisation[self.vidx]
         self.base_capacity = self._capacity_path(m, util)
-        self.capacity_units = self.base_capacity * m.supply_factor(self)
+        self.capacity_units = self.base_capacity * m.supply.factor(self, m.month)
         # Price toward clearing: index follows last month's demand/capacity ratio (Eq. V2).
         lam = m.p["price_adjust_rate"]
         if np.isfinite(util) and util > 0:
@@ -57,19 +59,20 @@ class ChipVendor(Agent):
         """Past its catalog roadmap a vendor launches a next generation of its best offering every
         ``generation_months``; the gain per generation rises with R&D spending (Eq. V6)."""
         m = self.model
-        prods = [o for o in m.vendor_products(self.vidx) if not m.offer_compliance[o]]
+        off = m.offerings
+        prods = [o for o in off.of_vendor(self.vidx) if not off.compliance[o]]
         if not prods:
             return
-        newest = max(m.offer_available[o] for o in prods)
+        newest = max(off.available[o] for o in prods)
         rd_decades = math.log10(1.0 + self.rd_budget_usd / 1e9)  # decades of R&D in USD bn
         months = m.p["generation_months"] * max(1.0 - m.p["rd_time_effect"] * rd_decades, 0.5)
         if m.month < newest + months:
             return
-        flagship = max(prods, key=lambda o: (m.offer_value[o], m.offer_available[o]))
+        flagship = max(prods, key=lambda o: (off.value[o], off.available[o]))
         base = m.p["roadmap_gain_us"] if self.bloc == "us" else m.p["roadmap_gain_cn"]
         gain = base * (1.0 + m.p["rd_gain_effect"] * rd_decades)
         self.rd_budget_usd = 0.0  # spent on this generation
-        m.add_successor(flagship, gain)
+        off.design_successor(flagship, gain, m.month)
 
     def _raise_capital(self) -> None:
         """Chinese vendors add capital raised (STAR-market/HK IPOs in their month, state funds each
@@ -80,7 +83,7 @@ class ChipVendor(Agent):
         shock = m.p["capital_shock"]
         if self.ipo_month is not None and m.month == self.ipo_month:
             self.rd_budget_usd += self.capital_usd * shock
-        cn_cap = sum(v.base_capacity for v in m.vendors if v.bloc == "cn")
+        cn_cap = m.vendors.cn_base_capacity  # as the month began: the same for every vendor, whatever the order
         if cn_cap > 0:
             self.rd_budget_usd += m.p["cn_state_fund_usd_per_year"] / 12.0 * shock * self.base_capacity / cn_cap
 
@@ -98,7 +101,7 @@ class ChipVendor(Agent):
         if self.base_capacity <= 0:
             return caps[-1]
         cap = self.base_capacity * (1.0 + self.capacity_growth) ** (1.0 / 12.0)
-        if np.isfinite(util) and util > 1.0 and m.month >= m.reaction_start:
+        if np.isfinite(util) and util > 1.0 and m.month >= m.dates["reaction_start"]:
             cap *= 1.0 + m.p["capacity_expansion_rate"] * min(util - 1.0, 1.0)
         return cap
 
@@ -108,37 +111,47 @@ class ChipVendor(Agent):
         (Eq. V3) - unless a variant already on the books is still compliant and keeps at least
         ``variant_redesign_gain``^-1 of what the new rule would allow."""
         m = self.model
+        off = m.offerings
         rule = m.policy.us_rule
         if 3 not in rule.tiers or not m.p["compliance_variants"]:
             return
-        key = m.rule_key()
-        for oidx in m.vendor_products(self.vidx):
-            if m.offer_compliance[oidx]:
+        key = rule.key()
+        for oidx in off.of_vendor(self.vidx):
+            if off.compliance[oidx]:
                 continue
-            age = m.month - m.offer_available[oidx]
+            age = m.month - off.available[oidx]
             if age < -m.p["variant_lag_months"] or age > m.p["variant_max_age_months"]:
                 continue
-            if age >= 0 and not m.offer_live[oidx]:
+            if age >= 0 and not off.live[oidx]:
                 continue
-            ctl = rule.controlled(m.offer_tpp[oidx:oidx + 1], m.offer_density[oidx:oidx + 1],
-                                  m.offer_io[oidx:oidx + 1])[0]
-            chip = m.offer_chip[oidx]
+            ctl = rule.controlled(off.tpp[oidx:oidx + 1], off.density[oidx:oidx + 1], off.io[oidx:oidx + 1])[0]
+            chip = off.chip[oidx]
             if not ctl or (chip, key) in self.variants_designed:
                 continue
             if self._existing_variant_suffices(oidx, rule):
                 self.variants_designed[(chip, key)] = -1
                 continue
-            self.variants_designed[(chip, key)] = m.add_compliance_variant(oidx, rule)
+            self.variants_designed[(chip, key)] = off.design_variant(oidx, rule, m.month)
 
     def _existing_variant_suffices(self, oidx: int, rule) -> bool:
-        m = self.model
-        mine = np.flatnonzero(m.offer_parent_idx == oidx)
+        off = self.model.offerings
+        mine = np.flatnonzero(off.parent_idx == oidx)
         if mine.size == 0:
             return False
-        ok = ~rule.controlled(m.offer_tpp[mine], m.offer_density[mine], m.offer_io[mine])
+        ok = ~rule.controlled(off.tpp[mine], off.density[mine], off.io[mine])
         if not ok.any():
             return False
-        area = m.offer_tpp[oidx] / m.offer_density[oidx]
+        area = off.tpp[oidx] / off.density[oidx]
         cap, _io = rule.design_limits(area)
-        best = m.offer_tpp[mine][ok].max()
-        return bool(best * m.p["variant_redesign_gain"] >= min(cap, m.offer_tpp[oidx]))
+        best = off.tpp[mine][ok].max()
+        return bool(best * self.model.p["variant_redesign_gain"] >= min(cap, off.tpp[oidx]))
+
+    # -- what the other components do to a vendor ------------------------------------------
+    def cut_capacity(self, factor: float) -> None:
+        """China's package pool is short: this month's capacity is cut pro rata (Eq. S3b)."""
+        self.capacity_units *= factor
+
+    def book_revenue(self, usd: float) -> None:
+        """The month's net revenue: to the total, and its R&D share to the budget (Eq. V5)."""
+        self.revenue_usd_total += usd
+        self.rd_budget_usd += usd * self.rd_share

@@ -111,9 +111,7 @@ def bloc_stack_shares(adoption: pd.DataFrame, blocs: Sequence[str] = LOCK_IN_BLO
     if not need <= set(adoption.columns):
         raise InputError(f"adoption table lacks columns {sorted(need - set(adoption.columns))}")
     a = adoption[adoption["bloc"].astype(str).isin(blocs)]
-    g = a.groupby(["run_id", "date", "bloc", "stack"], observed=True, as_index=False)[
-        "installed_h100e"
-    ].sum()
+    g = a.groupby(["run_id", "date", "bloc", "stack"], observed=True, as_index=False)["installed_h100e"].sum()
     total = g.groupby(["run_id", "date", "bloc"], observed=True)["installed_h100e"].transform("sum")
     g["share"] = (g["installed_h100e"] / total.where(total > 0)).astype(float)
     return g.drop(columns="installed_h100e")
@@ -171,13 +169,8 @@ def lock_in(
 # --------------------------------------------------------------------------- outcomes
 
 
-def outcomes(
-    tables: dict[str, pd.DataFrame],
-    month: str | None = "2035-12",
-    *,
-    lock_share: float = LOCK_IN_SHARE,
-    lock_months: int = LOCK_IN_MONTHS,
-) -> pd.DataFrame:
+def outcomes(tables: dict[str, pd.DataFrame], month: str | None = "2035-12", *,
+             lock_share: float = LOCK_IN_SHARE, lock_months: int = LOCK_IN_MONTHS) -> pd.DataFrame:
     """One row per run: run_id, seed, replication, the varied parameters, every model metric at
     ``month`` (None: the last month all runs reached) and the lock-in columns of ``lock_in``."""
     model = tables.get("model", pd.DataFrame())
@@ -254,19 +247,11 @@ def bloc_price(vendors: pd.DataFrame, bloc: str = "us") -> pd.DataFrame:
 
 def add_common_arguments(p: argparse.ArgumentParser, month: str | None) -> None:
     """Arguments every analysis script adds to experiments.common.parser's."""
-    p.add_argument(
-        "--month",
-        default=month,
-        type=_month_arg,
-        help=f"month the outcomes are read at, YYYY-MM "
-        f"(default {month or 'the last month'}; --quick: the last simulated month)",
-    )
-    p.add_argument(
-        "--design",
-        type=Path,
-        default=None,
-        help="design file (default experiments/designs/<script>.toml)",
-    )
+    p.add_argument("--month", default=month, type=_month_arg,
+                   help=f"month the outcomes are read at, YYYY-MM (default {month or 'the last month'}; "
+                        "--quick: the last simulated month)")
+    p.add_argument("--design", type=Path, default=None,
+                   help="design file (default experiments/designs/<script>.toml)")
 
 
 def _month_arg(text: str) -> str:
@@ -308,20 +293,19 @@ class AllRunsFailed(RuntimeError):
 def guard(go: Callable[[], int]) -> int:
     """common.main_guard (bad input -> 2) plus: every run failed -> 1, with a message."""
     from experiments.common import main_guard
+    from experiments.runner import SweepInterrupted
 
     def inner() -> int:
         try:
             return go()
-        except AllRunsFailed as exc:
+        except (AllRunsFailed, SweepInterrupted) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
 
     return main_guard(inner)
 
 
-def run_spec(
-    spec: dict[str, Any], args: argparse.Namespace, out: Path, *, origin: str, executor: Any = None
-):
+def run_spec(spec: dict[str, Any], args: argparse.Namespace, out: Path, *, origin: str, executor: Any = None):
     """Build the design (``args.seeds`` replications) and run it into ``out`` (replacing an
     earlier sweep there) on ``executor`` if given, else as ``args`` says.
 
@@ -331,11 +315,7 @@ def run_spec(
     if args.seeds is not None and args.seeds < 1:
         raise InputError(f"--seeds {args.seeds}: expected at least 1")
     design = build_design(spec, origin=origin, base_dir=DESIGN_DIR, replications=args.seeds)
-    where = (
-        {"executor": executor}
-        if executor is not None
-        else {"workers": args.workers, "serial": args.serial}
-    )
+    where = {"executor": executor} if executor is not None else {"workers": args.workers, "serial": args.serial}
     res = run_sweep(design, out, overwrite=True, **where)
     print(res.summary())
     if res.n_ok == 0:
@@ -389,9 +369,8 @@ def write_csv(df: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def quick_spec(
-    spec: dict[str, Any], *, end: str, samples: int | None = None, keep: int | None = None
-) -> dict[str, Any]:
+def quick_spec(spec: dict[str, Any], *, end: str, samples: int | None = None,
+               keep: int | None = None) -> dict[str, Any]:
     """A shrunken copy of a design spec for --quick: horizon ``end``, grid lists cut to their
     first and last values, ``samples`` (if given) and only the first ``keep`` parameters."""
     spec = {k: (dict(v) if isinstance(v, dict) else v) for k, v in spec.items()}
@@ -400,10 +379,7 @@ def quick_spec(
     if keep is not None:
         params = dict(list(params.items())[:keep])
     if spec.get("sampler", "grid") == "grid":
-        params = {
-            k: v if not isinstance(v, list) or len(v) <= 2 else [v[0], v[-1]]
-            for k, v in params.items()
-        }
+        params = {k: v if not isinstance(v, list) or len(v) <= 2 else [v[0], v[-1]] for k, v in params.items()}
     spec["parameters"] = params
     if samples is not None:
         spec["samples"] = samples

@@ -28,10 +28,11 @@ def draw(out: Path, args: argparse.Namespace) -> Path | None:
     if args.no_plots:
         return None
     try:
+        from experiments.commands.price import price_frame
         from experiments.plots import plot_folder
     except ImportError:  # pragma: no cover - plots module missing
         return None
-    pngs = plot_folder(out)
+    pngs = plot_folder(out, price_fn=price_frame)
     index = (pngs[0].parent if pngs else out / "figures") / "index.html"
     return index if index.exists() else None
 

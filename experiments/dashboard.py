@@ -126,20 +126,21 @@ def stack_shares_by_bloc(model: ChipMarketModel) -> pd.DataFrame:
 
 def price_table(model: ChipMarketModel) -> pd.DataFrame:
     """Offerings on sale in the last priced month with the core's prices, cheapest per H100e first."""
-    if model.month <= model.start_month or not hasattr(model, "offer_price"):
+    pr, off = model.pricing, model.offerings
+    if model.month <= model.start_month or pr.last_price is None:
         return pd.DataFrame()
-    n = len(model.offer_price)  # offerings priced this month (variants are added before pricing)
-    idx = np.flatnonzero(model.offer_live[:n])  # the model's own "in production" rule (Eq. V8)
-    cn = int(np.flatnonzero(model.region_ids == "cn")[0])
-    price = model.offer_price[idx]
-    value = model.offer_value[idx]
+    n = len(pr.last_price)  # offerings priced this month (variants are added before pricing)
+    idx = np.flatnonzero(off.live[:n])  # the model's own "in production" rule (Eq. V8)
+    cn = model.regions.index("cn")
+    price = pr.last_price[idx]
+    value = off.value[idx]
     df = pd.DataFrame({
-        "offering": model.offer_ids[idx].astype(str),
-        "vendor": np.array(model.vendor_ids, dtype=object)[model.offer_vendor[idx]].astype(str),
-        "stack": np.array(STACKS, dtype=object)[model.offer_stack[idx]].astype(str),
-        "since": [month_label(int(a)) for a in model.offer_available[idx]],
+        "offering": off.ids[idx].astype(str),
+        "vendor": np.array(model.vendors.ids, dtype=object)[off.vendor[idx]].astype(str),
+        "stack": np.array(STACKS, dtype=object)[off.stack[idx]].astype(str),
+        "since": [month_label(int(a)) for a in off.available[idx]],
         "price_usd": price,
-        "price_in_china_usd": model.offer_region_price[idx, cn],
+        "price_in_china_usd": pr.last_region_price[idx, cn],
         "value_h100e": value,
         "usd_per_h100e": price / value,
     })
@@ -218,7 +219,7 @@ def _fmt(value: float | None, pct: bool = False) -> str:
 
 def status_html(model: ChipMarketModel) -> str:
     """Current month, headline metrics and the levers in force (with the scenario's own values)."""
-    m = model.latest
+    m = model.recorder.latest
     tiles = [("Bifurcation index", _fmt(m.get("bifurcation_index"))),
              ("Bloc JSD", _fmt(m.get("bloc_jsd"))),
              ("China domestic share", _fmt(m.get("cn_domestic_share"), pct=True)),

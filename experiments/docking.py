@@ -43,11 +43,11 @@ def _one(args: tuple[int, dict, int, bool]) -> dict:
     m.run_model()
     n = m.buyers.fleet_eff.sum(axis=0)
     na, nb = float(n[STACK_INDEX["cuda"]]), float(n[STACK_INDEX["cann"]])
-    locked = m.arthur_lock_in_step is not None
-    return {"seed": seed, "locked_in": locked, "winner": m.arthur_winner if locked else None,
-            "lock_in_step": m.arthur_lock_in_step if locked else np.nan,
+    locked = m.arthur.lock_in_step is not None
+    return {"seed": seed, "locked_in": locked, "winner": m.arthur.winner if locked else None,
+            "lock_in_step": m.arthur.lock_in_step if locked else np.nan,
             "arrivals": int(na + nb), "share_a": na / (na + nb) if na + nb else np.nan,
-            "share_r_types": float(m.arthur_is_r[: int(na + nb)].mean())}
+            "share_r_types": float(m.arthur.is_r[: int(na + nb)].mean())}
 
 
 def arthur(n_runs: int = 500, seed: int = 0, *, arrivals: int = 2000, stop_at_lock_in: bool = True,

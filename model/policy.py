@@ -30,6 +30,10 @@ class USRule:
     tiers: tuple[int, ...] = (3,)
     hbm_to_china: bool = False  # Dec-2024 rule: HBM stacks cannot go to Chinese vendors
 
+    def key(self) -> tuple:
+        """The thresholds that define the rule (a vendor designs one variant per rule)."""
+        return (self.tpp, self.io_gb_s, self.tpp_pd, self.density, self.grey_tpp, self.grey_density)
+
     def controlled(self, tpp: np.ndarray, density: np.ndarray, io_gb_s: np.ndarray) -> np.ndarray:
         io_ok = io_gb_s >= self.io_gb_s if self.io_gb_s is not None else np.ones_like(tpp, bool)
         return ((tpp >= self.tpp) & io_ok) | ((tpp >= self.tpp_pd) & (density >= self.density))
@@ -106,6 +110,34 @@ class PolicyState:
     @property
     def us_control_level(self) -> float:
         return level_for_rule(self.us_rule)
+
+    # -- the levers, as the regulators and scripted events move them -----------------------------
+    def set_us_rule(self, rule: USRule, *, keep_hbm: bool = False) -> None:
+        """Put ``rule`` in force; ``keep_hbm`` keeps an HBM ban already in force (a level change
+        never lifts the Dec-2024 HBM rule)."""
+        hbm = self.us_rule.hbm_to_china
+        self.us_rule = rule
+        if keep_hbm:
+            rule.hbm_to_china = hbm or rule.hbm_to_china
+
+    def grant_licence(self, licence: Licence) -> None:
+        self.licences.append(licence)
+
+    def revoke_licences(self, match: set[str]) -> None:
+        """Drop every licence naming any of ``match``."""
+        self.licences = [lc for lc in self.licences if not match & set(lc.match)]
+
+    def set_licence_levy(self, region: str, levy: float) -> None:
+        """The levy on every licence covering ``region`` (the US takes over its deals' terms)."""
+        for lic in self.licences:
+            if region in lic.regions:
+                lic.levy = levy
+
+    def ban(self, chips: set[str]) -> None:
+        self.cn_bans |= set(chips)
+
+    def unban(self, chips: set[str]) -> None:
+        self.cn_bans -= set(chips)
 
 
 def _matches(patterns: set[str] | tuple[str, ...], chip: np.ndarray, parent: np.ndarray,

@@ -205,6 +205,12 @@ def _check_event(ev: Any, origin: str, known_chips: set[str] | None,
     if kind == "set":
         fields["parameters"] = {k: check_value(k, v, f"{origin}, parameters.{k}")
                                 for k, v in fields["parameters"].items()}
+        from model.components import startup_params  # lazy: the components read scenarios
+
+        fixed = sorted(set(fields["parameters"]) & startup_params())
+        if fixed:
+            raise ScenarioError(f"{origin}, parameters: {', '.join(fixed)} cannot change mid-run (read once, at "
+                                "set-up); set them in [parameters] or with --set instead")
     date = month_label(month)
     return Event(month=month, date=date, kind=kind, fields=fields, origin=origin)
 

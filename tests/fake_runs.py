@@ -75,3 +75,31 @@ def slow_run(params: dict[str, Any], seed: int) -> dict[str, pd.DataFrame]:
     """Like fake_run, after sleeping SLOW_RUN_S seconds (so a sweep can be killed mid-way)."""
     time.sleep(SLOW_RUN_S)
     return fake_run(params, seed)
+
+
+def kill_once_run(params: dict[str, Any], seed: int) -> dict[str, pd.DataFrame]:
+    """Like fake_run, but the first call anywhere SIGKILLs its own (worker) process; the flag file
+    beside the scenario file says it has happened. Only for process pools (it would kill the
+    caller's process if run in-process)."""
+    import os
+    import signal
+    from pathlib import Path
+
+    flag = Path(params["scenario"]).parent / "killed-once.flag"
+    try:
+        fd = os.open(flag, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return fake_run(params, seed)
+    os.close(fd)
+    os.kill(os.getpid(), signal.SIGKILL)
+    raise AssertionError("unreachable")
+
+
+def always_kill_run(params: dict[str, Any], seed: int) -> dict[str, pd.DataFrame]:
+    """Like fake_run, but SIGKILLs its own (worker) process whenever kappa == FAIL_KAPPA."""
+    import os
+    import signal
+
+    if float(params.get("kappa", 1.0)) == FAIL_KAPPA:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return fake_run(params, seed)

@@ -93,7 +93,7 @@ def test_model_with_slider_params_runs_three_steps():
     for key in ("us_control_level", "licence_levy", "rare_earth_base", "kappa", "cn_subsidy_after"):
         assert m.p[key] == pytest.approx(params[key])
     # from reaction_start the CN regulator holds the slider's rare-earth level
-    assert m.latest["rare_earth_restriction"] == pytest.approx(0.7)
+    assert m.recorder.latest["rare_earth_restriction"] == pytest.approx(0.7)
     assert len(m.tables()["model"]) == 3
     shares = stack_shares_by_bloc(m)
     assert set(shares["bloc"]) == {"us", "cn", "gs"} and shares["step"].nunique() == 3

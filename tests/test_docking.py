@@ -15,22 +15,26 @@ def standard():
     return arthur(n_runs=500, seed=0)
 
 
+@pytest.mark.slow  # statistics over many seeded runs
 def test_lock_in_with_probability_one(standard):
     assert standard["locked_in"].all()
     assert (standard["lock_in_step"] <= 2000).all()
 
 
+@pytest.mark.slow  # statistics over many seeded runs
 def test_winners_split_by_the_type_mix(standard):
     share_a = (standard["winner"] == "A").mean()
     assert abs(share_a - 0.5) <= 0.05, share_a
 
 
+@pytest.mark.slow  # statistics over many seeded runs
 def test_mean_lock_in_time_near_gamblers_ruin(standard):
     theory = gamblers_ruin_time()
     assert theory == 121
     assert abs(standard["lock_in_step"].mean() / theory - 1.0) <= 0.10, standard["lock_in_step"].mean()
 
 
+@pytest.mark.slow  # statistics over many seeded runs
 def test_constant_returns_share_converges_to_type_mix():
     flat = arthur(n_runs=12, seed=1, r=0.0, s=0.0, stop_at_lock_in=False)
     assert not flat["locked_in"].any()
@@ -51,6 +55,7 @@ def test_docking_runs_through_the_real_model():
     assert n == pytest.approx(50.0)  # one unit per arrival, none retired
 
 
+@pytest.mark.slow  # statistics over many seeded runs
 def test_asymmetric_payoffs_tilt_the_winner():
     tilted = arthur(n_runs=60, seed=2, a_r=3.0)  # R-types like A more: A wins more often
     assert (tilted["winner"] == "A").mean() > 0.55

@@ -43,7 +43,7 @@ def test_firms_are_heterogeneous_agents_with_the_same_demand_totals():
     assert b.beta[b.is_gs].std() > 0 and b.estate[b.is_gs].std() > 0 and b.alignment[b.is_gs].std() > 0
     assert b.share[b.is_gs].max() > 3 * b.share[b.is_gs].min()  # heavy-tailed sizes
     one = m10.agents_by_type[GlobalSouthBuyer].to_list()[0]
-    assert one.region in set(m10.region_ids) and isinstance(one.fleet_h100e, dict)
+    assert one.region in set(m10.regions.ids) and isinstance(one.fleet_h100e, dict)
 
 
 def test_invariants_hold_at_ten_thousand_buyers():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from model.components.base import MonthContext
 from model.market_model import ChipMarketModel
 from model.run import run_one
 from model.scenario import available_scenarios
@@ -27,18 +28,21 @@ def level_sweep():
     return out
 
 
+@pytest.mark.slow  # over five seeds
 def test_stricter_controls_raise_domestic_share_monotonically(level_sweep):
     dom = [level_sweep[k][0] for k in sorted(level_sweep)]
     assert all(b >= a - 1e-9 for a, b in zip(dom, dom[1:])), dom
     assert dom[-1] > dom[0] + 0.1, dom
 
 
+@pytest.mark.slow  # over five seeds
 def test_stricter_controls_lower_nvidia_china_revenue_share_monotonically(level_sweep):
     nv = [level_sweep[k][1] for k in sorted(level_sweep)]
     assert all(b <= a + 1e-9 for a, b in zip(nv, nv[1:])), nv
     assert nv[-1] < nv[0] - 0.05, nv
 
 
+@pytest.mark.slow  # over five seeds
 def test_rare_earth_embargo_raises_us_costs_and_bargains_controls_down():
     base_lvl, emb_lvl, base_px, emb_px = [], [], [], []
     for s in SEEDS:
@@ -58,13 +62,14 @@ def test_rare_earth_raises_us_vendor_unit_cost_directly():
     lo = ChipMarketModel(rng=0, end="2022-02")
     hi = ChipMarketModel(rng=0, end="2022-02")
     hi.policy.rare_earth = 1.0
-    lo._price()
-    hi._price()
-    us = ~lo.offer_cn
-    assert (hi.offer_price[us] > lo.offer_price[us]).all()
-    np.testing.assert_allclose(hi.offer_price[~us], lo.offer_price[~us])
+    for m in (lo, hi):
+        m.pricing.price(m, MonthContext(m.month))
+    us = ~lo.offerings.cn
+    assert (hi.pricing.last_price[us] > lo.pricing.last_price[us]).all()
+    np.testing.assert_allclose(hi.pricing.last_price[~us], lo.pricing.last_price[~us])
 
 
+@pytest.mark.slow  # over five seeds
 def test_h20_class_sales_collapse_after_chinas_ban():
     ratios = []
     for s in SEEDS:
@@ -84,11 +89,11 @@ def test_power_bounds_installed_compute():
     bound = []
     while m.running:
         m.step()
-        used_after = np.bincount(m.buyers.region, weights=m.buyers.fleet_kw, minlength=len(m.region_ids))
-        retired = m.region_power_used_kw / (12.0 * m.p["hardware_life_years"])
-        limit = np.maximum(m.region_power_kw, m.region_power_used_kw - retired)
+        used_after = np.bincount(m.buyers.region, weights=m.buyers.fleet_kw, minlength=len(m.regions))
+        retired = m.power.used_kw / (12.0 * m.p["hardware_life_years"])
+        limit = np.maximum(m.power.capacity_kw, m.power.used_kw - retired)
         assert (used_after <= limit * (1 + 1e-6) + 1.0).all(), m.month
-        bound.append(used_after[0] / m.region_power_kw[0])
+        bound.append(used_after[0] / m.power.capacity_kw[0])
     assert max(bound) > 0.3  # the constraint is exercised, not vacuous
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from experiments.analysis import lock_in
 from model.run import run_one
+
+pytestmark = pytest.mark.slow  # every test compares means over five seeds: pytest -m "not slow" skips them
 
 SEEDS = range(5)
 

@@ -14,7 +14,8 @@ from agents.buyer import GlobalSouthBuyer
 from agents.hyperscaler import Hyperscaler
 from agents.regulator import CNRegulator, USRegulator
 from agents.vendor import ChipVendor
-from model.market_model import ADOPTION_COLUMNS, MODEL_COLUMNS, VENDOR_COLUMNS, ChipMarketModel
+from model.market_model import ChipMarketModel
+from model.outputs import ADOPTION_COLUMNS, MODEL_COLUMNS, VENDOR_COLUMNS
 from model.run import run_one
 from model.types import STACKS
 
@@ -45,13 +46,13 @@ def test_tables_rows_name_what_the_model_recorded():
     for k, tab in m.arrow_tables().items():  # the Arrow twin holds the same rows and types
         pd.testing.assert_frame_equal(t[k], tab.to_pandas())
     ad = t["adoption"]
-    assert len(ad) == 18 * len(m.region_ids) * 4
-    assert (ad["bloc"] == ad["region"].map(dict(zip(m.region_ids, m.region_bloc)))).all()
+    assert len(ad) == 18 * len(m.regions) * 4
+    assert (ad["bloc"] == ad["region"].map(dict(zip(m.regions.ids, m.regions.bloc)))).all()
     assert (ad.groupby("step")["date"].nunique() == 1).all()
     v = t["vendors"]
-    owner = dict(zip(m.offer_ids, np.array(m.vendor_ids)[m.offer_vendor]))
+    owner = dict(zip(m.offerings.ids, np.array(m.vendors.ids)[m.offerings.vendor]))
     assert (v["vendor"] == v["product"].map(owner)).all()
-    recorded = [float(r[3].sum()) for r in m._records["vendors"]]
+    recorded = [float(r[3].sum()) for r in m.recorder.records["vendors"]]
     np.testing.assert_allclose(v.groupby("step")["units"].sum().reindex(range(18), fill_value=0.0),
                                recorded)
     assert (v["run_id"] == m.run_id).all() and (t["model"]["seed"] == 2).all()
@@ -85,7 +86,7 @@ def _check_invariants(m: ChipMarketModel) -> None:
     b = m.buyers
     for arr in (b.fleet_eff, b.fleet_peak):
         assert np.isfinite(arr).all() and (arr >= -1e-9).all()
-    region_inst = np.zeros((len(m.region_ids), len(STACKS)))
+    region_inst = np.zeros((len(m.regions), len(STACKS)))
     np.add.at(region_inst, b.region, b.fleet_eff)
     tot = region_inst.sum(axis=1)
     shares = region_inst[tot > 0] / tot[tot > 0, None]
@@ -93,7 +94,7 @@ def _check_invariants(m: ChipMarketModel) -> None:
     np.testing.assert_allclose(shares.sum(axis=1), 1.0)
     for v in m.agents_by_type[ChipVendor]:
         assert v.capacity_units >= 0 and v.revenue_usd_total >= 0 and v.price_index > 0
-    row = m.latest
+    row = m.recorder.latest
     for k, val in row.items():
         assert np.isfinite(val) or (k in ("cn_domestic_share", "nvidia_china_revenue_share") and np.isnan(val)), k
     for k in ("bifurcation_index", "bloc_jsd", "hhi_world", "top_stack_share_world", "gs_cuda_share",
@@ -114,7 +115,7 @@ def test_invariants_every_step(kappa, level, beta, lots, seed):
         fleet = m.buyers.fleet_peak.sum()
         m.step()
         retired += fleet / (12.0 * m.p["hardware_life_years"])
-        delivered += float(m._records["adoption"][-1][3].sum())
+        delivered += float(m.recorder.records["adoption"][-1][3].sum())
         _check_invariants(m)
     # units delivered = units installed (fleet accounting closes)
     np.testing.assert_allclose(installed_before + delivered - retired, m.buyers.fleet_peak.sum(), rtol=1e-9)

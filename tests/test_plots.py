@@ -329,3 +329,12 @@ def test_cli_plot_refuses_empty_or_bad_input(tmp_path, runs_dir, capsys):
     assert main(["plot", str(runs_dir), "--out", str(tmp_path / "o"), "--workloads", "nope"]) == 2
     assert "unknown workload 'nope'" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_plot_reports_progress_when_not_on_a_terminal(runs_dir, tmp_path, capsys):
+    from experiments.cli import main
+
+    assert main(["plot", str(runs_dir), "--workloads", "none", "--out", str(tmp_path / "f")]) == 0
+    err = capsys.readouterr().err  # not a terminal: plain status lines, the last one at the end
+    n = len(list((tmp_path / "f").glob("*.png")))
+    assert f"{n}/{n} figures (" in err and "ETA" in err, err

@@ -56,29 +56,33 @@ def test_rule_before_2022_controls_nothing():
 def test_compliance_variant_under_2023_rule_passes_every_test():
     m = ChipMarketModel(rng=0, end="2024-06")
     rule = _rule_in_force("2023-11-17")
-    parent = list(m.offer_ids).index("hgx-h100")
-    i = m.add_compliance_variant(parent, rule)
-    assert m.offer_compliance[i] and m.offer_parent[i] == "h100-sxm"
-    assert m.offer_tpp[i] < 4800 and m.offer_tpp[i] < 2400  # under the grey zone too
-    assert not (m.offer_tpp[i] >= 1600 and m.offer_density[i] >= 5.92)
-    assert not rule.controlled(m.offer_tpp[i:i + 1], m.offer_density[i:i + 1], m.offer_io[i:i + 1])[0]
-    assert 100 < m.core_off.bf16_tflops[i] < 150  # an H20-class part (148 TFLOPS)
+    off = m.offerings
+    parent = off.index("hgx-h100")
+    i = off.design_variant(parent, rule, m.month)
+    off.launch()
+    assert off.compliance[i] and off.parent[i] == "h100-sxm"
+    assert off.tpp[i] < 4800 and off.tpp[i] < 2400  # under the grey zone too
+    assert not (off.tpp[i] >= 1600 and off.density[i] >= 5.92)
+    assert not rule.controlled(off.tpp[i:i + 1], off.density[i:i + 1], off.io[i:i + 1])[0]
+    assert 100 < off.core.bf16_tflops[i] < 150  # an H20-class part (148 TFLOPS)
 
 
 def test_compliance_variant_under_2022_rule_keeps_compute_cuts_io():
     m = ChipMarketModel(rng=0, end="2023-01")
     rule = _rule_in_force("2022-10-07")
-    parent = list(m.offer_ids).index("hgx-a100")
-    i = m.add_compliance_variant(parent, rule)
-    assert m.core_off.bf16_tflops[i] == pytest.approx(m.core_off.bf16_tflops[parent])
-    assert m.offer_io[i] < 600  # A800: 400 GB/s
-    assert not rule.controlled(m.offer_tpp[i:i + 1], m.offer_density[i:i + 1], m.offer_io[i:i + 1])[0]
+    off = m.offerings
+    parent = off.index("hgx-a100")
+    i = off.design_variant(parent, rule, m.month)
+    off.launch()
+    assert off.core.bf16_tflops[i] == pytest.approx(off.core.bf16_tflops[parent])
+    assert off.io[i] < 600  # A800: 400 GB/s
+    assert not rule.controlled(off.tpp[i:i + 1], off.density[i:i + 1], off.io[i:i + 1])[0]
 
 
 def test_history_produces_variants_on_its_own():
     m = ChipMarketModel(rng=1, end="2024-12")
     m.run_model()
-    variants = [o for o, c in zip(m.offer_ids, m.offer_compliance) if c]
+    variants = [o for o, c in zip(m.offerings.ids, m.offerings.compliance) if c]
     assert any(v.startswith("hgx-a100-cn2022") for v in variants)  # A800-class
     assert any(v.startswith("hgx-h100-cn2023") for v in variants)  # H20-class
     assert any(v.startswith("mi300x-8-cn") for v in variants)  # MI308X-class

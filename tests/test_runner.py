@@ -223,7 +223,7 @@ def test_output_dir_rules(scenario, tmp_path):
     stranger = tmp_path / "stranger"
     stranger.mkdir()
     (stranger / "notes.txt").write_text("keep me")
-    with pytest.raises(InputError, match="not a sweep directory"):
+    with pytest.raises(InputError, match="not a chipwar output folder"):
         run_sweep(design, stranger, run_fn=FAKE, serial=True, overwrite=True)
     assert (stranger / "notes.txt").exists()
 

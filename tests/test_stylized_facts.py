@@ -9,6 +9,8 @@ import pytest
 
 from model.run import run_one
 
+pytestmark = pytest.mark.slow  # every test compares means over five seeds: pytest -m "not slow" skips them
+
 SEEDS = range(5)
 
 

@@ -24,6 +24,7 @@ def write_observed(path: Path, rows: list[dict]) -> Path:
 
 
 # ------------------------------------------------------------------------------ the shipped calibration
+@pytest.mark.slow  # the history replay over five seeds
 def test_cli_exit_0_on_shipped_calibration(capsys):
     """Issue 9: every observed figure of model/data/observed.csv lies in its band over 5 seeds."""
     rc = main(["validate", "--seeds", "5"])

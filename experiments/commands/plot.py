@@ -21,6 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from experiments.commands.price import load_price_regions, price_frame
     from experiments.plots import DEFAULT_WORKLOADS, INDEX_NAME, plot_folder
 
     if args.workloads is None:
@@ -31,8 +32,12 @@ def run(args: argparse.Namespace) -> int:
         workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
         if not workloads:
             raise InputError("--workloads is empty: give comma-separated workload ids or 'none'")
+    if workloads:
+        valid = load_price_regions().index
+        if args.region not in valid:
+            raise InputError(f"--region {args.region!r}: unknown region; valid ids: {', '.join(valid)}")
     out = Path(args.out) if args.out else Path(args.folder) / "figures"
-    pngs = plot_folder(args.folder, out, workloads=workloads, region=args.region)
+    pngs = plot_folder(args.folder, out, workloads=workloads, region=args.region, price_fn=price_frame)
     print(f"wrote {len(pngs)} figures to {out}/")
     print(out / INDEX_NAME)
     return 0

@@ -1,0 +1,139 @@
+"""Buyers' choice: every buyer's demand this month over the offerings in production, with lock-in,
+network value, alignment, policy caps and an outside option, cleared in one market call
+(Eq. M1-M4, P4), and the porting decisions that lower switching costs (Eq. E5)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from model.cluster import logit_choice
+from model.components.base import Component, MonthContext
+from model.ecosystem import network_value, portability, porting_decision, switching_cost
+from model.market import bass_start, buyer_utility, clear_market
+from model.types import STACK_INDEX, STACKS
+
+S = len(STACKS)
+
+
+class BuyersChoice(Component):
+    """The month's market: who wants how much of what, and what they get."""
+
+    owns = ("buyers.active", "buyers.porting")
+    reads = ("ctx.cost", "ctx.available", "offerings", "ecosystems", "policy", "vendors", "regions")
+
+    def __init__(self, p: dict[str, Any], dates: dict[str, int], start_month: int) -> None:
+        self.p, self.dates, self.start_month = p, dates, start_month
+
+    def trade(self, model: Any, ctx: MonthContext) -> None:
+        """Sets ``ctx.clearing``: allocation over the offerings in production (``clearing.cols``)."""
+        b, off, reg, pol, p = model.buyers, model.offerings, model.regions, model.policy, self.p
+        m = ctx.month
+        cost, available = ctx.cost, ctx.available
+        # Bass timing for Global-South buyers (Eq. M4)
+        b.active = bass_start(b.active | ~b.is_gs, np.where(b.is_gs, b.share * reg.weight[b.region], 0.0),
+                              p["bass_p"], p["bass_q"], model.rng) | ~b.is_gs
+        rd = reg.demand(m)
+        noise = np.exp(model.rng.normal(0.0, p["demand_noise"], len(b.ids)) - 0.5 * p["demand_noise"] ** 2)
+        demand = rd[b.region] * b.share * noise * b.active
+        cols = np.flatnonzero(off.live)  # only offerings in production enter the market
+        cols = cols[np.argsort(off.stack[cols], kind="stable")]  # grouped by stack
+        stack = off.stack[cols]
+        # Utility terms (Eq. M1)
+        eco = model.ecosystems
+        world_inst = b.fleet_eff.sum(axis=0)
+        nv = network_value(world_inst, eco.state.developers, eco.params)  # (S,)
+        port = portability(eco.state.maturity, b.porting, eco.codesign(m), eco.params)
+        sw = switching_cost(b.estate, b.fleet_eff, port, p["kappa"])  # (B, S)
+        # Region-level terms are computed once per region and expanded over that region's buyers
+        # (buyers are sorted by region): one contiguous copy instead of a gather per buyer.
+        counts = np.diff(np.r_[b.region_starts, len(b.ids)])
+        regs = b.region[b.region_starts]
+        log_cost = np.repeat(np.log(np.maximum(cost[np.ix_(cols, regs)].T, 1e-9)), counts, axis=0)
+        avail = np.repeat(available[np.ix_(cols, regs)].T, counts, axis=0)
+        china = np.where(off.cn[cols], 1.0, -1.0)
+        weight = np.where(b.is_gs, p["alignment_weight"], p["alignment_weight_hyperscaler"])
+        align = (weight * b.alignment)[:, None] * china[None, :]
+        util = buyer_utility(log_cost, b.beta, nv[stack][None, :], np.take(sw, stack, axis=1), align,
+                             out=log_cost)
+        cann = np.flatnonzero(stack == STACK_INDEX["cann"])  # a contiguous block: cols grouped by stack
+        if cann.size:
+            block = slice(cann[0], cann[-1] + 1)
+            if m >= self.dates["bundle_start"]:
+                util[:, block] += (b.is_gs * p["bundle_bonus"])[:, None]
+            pen = pol.us_guidance_cann_penalty
+            if pen:
+                util[:, block] -= (~reg.is_cn[b.region] * pen)[:, None]
+        if (m - self.start_month) % int(p["porting_interval_months"]) == 0:
+            self._decide_porting(model, util, sw, avail, stack)
+        # Diffusion-rule caps: a tier-2 country past its yearly cap of controlled US chips (Eq. P4)
+        cap2 = pol.tier_caps_h100e.get(2)
+        if cap2 is not None:
+            over = (reg.tier[b.region] == 2) & (b.capped_bought >= cap2 * b.country_share)
+            avail[np.ix_(over, off.controlled_us(pol.us_rule)[cols])] = False
+        # Outside option: doing without (or waiting) when what is on offer costs far more per useful
+        # work than compute normally costs (Eq. M1b); doing without keeps the buyer on its estate,
+        # with that estate's network value.
+        tot = b.fleet_eff.sum(axis=1, keepdims=True)
+        shares = np.divide(b.fleet_eff, tot, out=np.zeros_like(b.fleet_eff), where=tot > 0)
+        u0 = -b.beta * np.log(p["outside_cost_ratio"] * reference_cost(model, cost)) + shares @ nv
+        # Mandated share of state-funded Chinese buyers: a second row restricted to domestic chips
+        mand = pol.cn_mandate * b.state_funded * reg.is_cn[b.region]
+        rows = np.flatnonzero(mand > 0)
+        if rows.size:
+            demand = np.concatenate([demand * (1.0 - mand), demand[rows] * mand[rows]])
+            util = np.vstack([util, util[rows]])
+            avail = np.vstack([avail, avail[rows] & off.cn[cols][None, :]])
+            u0 = np.concatenate([u0, u0[rows]])
+        cap = model.vendors.capacities()
+        cl = clear_market(demand, util, avail, off.value[cols], off.vendor[cols], cap,
+                          model.rng, lots=int(p["lots"]), temperature=p["choice_temperature"],
+                          rounds=int(p["market_rounds"]),
+                          outside_utility=u0 if p["outside_option"] else None)
+        B = len(b.ids)
+        if rows.size:  # fold the mandated rows back onto their buyers
+            for name in ("alloc", "unmet", "forgone"):
+                arr = getattr(cl, name)
+                main = arr[:B].copy()
+                main[rows] += arr[B:]
+                setattr(cl, name, main)
+        cl.cols = cols  # alloc and units are buyers x offerings in production (cols)
+        model.vendors.observe_demand(cl.vendor_demand_units, cap)
+        if p["power_constraint"]:
+            model.power.limit(cl, b, off.core.watts_allin)
+        ctx.clearing = cl
+
+    def _decide_porting(self, model: Any, util: np.ndarray, sw: np.ndarray, avail: np.ndarray,
+                        stack: np.ndarray) -> None:
+        """Eq. E5: buyers port their software estate toward a stack when the switching cost it
+        would remove, weighted by the demand they would put there if switching were free,
+        beats the monthly porting cost; mandated Chinese buyers port to CANN regardless."""
+        b, p = model.buyers, self.p
+        free = logit_choice(util + sw[:, stack], avail, temperature=max(p["choice_temperature"], 1e-6))
+        onehot = np.zeros((len(stack), S))
+        onehot[np.arange(len(stack)), stack] = 1.0
+        saving = sw * (free @ onehot)
+        # porting is paying the switching cost ahead of time: it scales with kappa like the cost it removes
+        cost = np.broadcast_to((p["porting_cost"] * p["kappa"] * b.estate)[:, None], saving.shape)
+        mandated = b.state_funded & model.regions.is_cn[b.region] & (model.policy.cn_mandate > 0)
+        k = int(p["porting_interval_months"])  # decisions every k months, k months of porting each
+        eco = model.ecosystems.params
+        params = eco if k == 1 else dataclasses.replace(eco, porting_step_per_month=eco.porting_step_per_month * k)
+        b.porting = porting_decision(saving, cost * k, mandated, b.porting, params)
+
+
+def reference_cost(model: Any, cost: np.ndarray) -> float:
+    """What useful compute normally costs this month (Eq. M1c): the capacity-weighted geometric
+    mean, over vendors, of each vendor's cheapest live non-compliance offering in the US bloc."""
+    off = model.offerings
+    live = off.live & ~off.compliance
+    us = np.flatnonzero(model.regions.bloc == "us")[0]
+    logs, weights = [], []
+    for v in model.vendors:
+        sel = live & (off.vendor == v.vidx)
+        if sel.any() and v.capacity_units > 0:
+            logs.append(np.log(np.min(cost[sel, us])))
+            weights.append(v.capacity_units)
+    return float(np.exp(np.average(logs, weights=weights))) if weights else 1.0

@@ -1,0 +1,62 @@
+"""Deliveries: the month's allocation becomes installed fleets (with retirement), power drawn,
+diffusion-rule cap use, China's supply draw-down and vendors' revenue (Eq. V5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from model.components.base import Component, MonthContext
+from model.types import STACKS
+
+S = len(STACKS)
+
+
+class Deliveries(Component):
+    """Turns ``ctx.clearing`` into fleets and money; fills ``ctx.units``/``gross``/``net`` and
+    the purchases by buyer and stack."""
+
+    owns = ("buyers.fleet_eff", "buyers.fleet_peak", "buyers.fleet_kw", "buyers.capped_bought")
+    reads = ("ctx.clearing", "ctx.region_price", "ctx.levy", "offerings", "policy", "regions")
+
+    def __init__(self, p: dict[str, Any]) -> None:
+        self.p = p
+
+    def deliver(self, model: Any, ctx: MonthContext) -> None:
+        b, off, reg, pol, p = model.buyers, model.offerings, model.regions, model.policy, self.p
+        cl, levy = ctx.clearing, ctx.levy
+        cols = cl.cols
+        O, R = len(off), len(reg)
+        per_unit = 1.0 / cl.value  # units per effective H100e of each column
+        retire = 1.0 / (12.0 * p["hardware_life_years"]) if p["fleet_retirement"] else 0.0
+        # Everything the fleets need from the month's (buyers x offerings) allocation in one
+        # product: effective and peak purchases by stack, power drawn, controlled peak bought.
+        C = cols.size
+        ctl = off.controlled_us(pol.us_rule)[cols] if pol.tier_caps_h100e else np.zeros(C, dtype=bool)
+        weights = np.zeros((C, 2 * S + 2))
+        weights[np.arange(C), off.stack[cols]] = 1.0
+        weights[np.arange(C), S + off.stack[cols]] = off.peak[cols] * per_unit
+        weights[:, 2 * S] = off.core.watts_allin[cols] * per_unit
+        weights[:, 2 * S + 1] = np.where(ctl, off.peak[cols] * per_unit, 0.0)
+        per_buyer = cl.alloc @ weights  # (B, 2S + 2)
+        purchases_eff_bs, purchases_peak_bs = per_buyer[:, :S], per_buyer[:, S:2 * S]
+        b.fleet_eff = b.fleet_eff * (1.0 - retire) + purchases_eff_bs
+        b.fleet_peak = b.fleet_peak * (1.0 - retire) + purchases_peak_bs
+        b.fleet_kw = b.fleet_kw * (1.0 - retire) + per_buyer[:, 2 * S] * reg.pue[b.region] / 1000.0
+        if ctx.month % 12 == 0:
+            b.capped_bought[:] = 0.0
+        if pol.tier_caps_h100e:
+            b.capped_bought += per_buyer[:, 2 * S + 1] * (reg.tier[b.region] == 2)
+        # Units and revenue per offering x region
+        units_or = np.zeros((O, R))
+        units_or[cols] = (b.by_region(cl.alloc) * per_unit[None, :]).T  # (C, R)
+        model.supply.consume(float(units_or[off.cn].sum()), pol.us_rule.hbm_to_china)
+        gross_or = units_or * ctx.region_price  # buyers' price incl. passed-through levy
+        net_or = gross_or * (1.0 - levy)  # the levy is a share of the vendor's revenue (Eq. V5)
+        if pol.antitrust_fine:
+            nv = np.array([vid == "nvidia" for vid in model.vendors.ids])[off.vendor]
+            net_or[np.ix_(nv, reg.is_cn)] *= 1.0 - pol.antitrust_fine
+        model.vendors.book(np.bincount(off.vendor, weights=net_or.sum(axis=1), minlength=len(model.vendors)))
+        ctx.units, ctx.gross, ctx.net = units_or, gross_or, net_or
+        ctx.purchases_eff, ctx.purchases_peak = purchases_eff_bs, purchases_peak_bs

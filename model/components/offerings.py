@@ -1,0 +1,240 @@
+"""The offering table: every system on (or coming to) the market as one struct of arrays - the
+catalog's systems at set-up, then vendors' compliance variants and next generations, added
+through one queue and launched in one core call per month (Eq. M5, V3, V6, V8)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.cluster import Offerings, Workloads, performance
+from model.cluster import tpp as tpp_of
+from model.components.base import Component, MonthContext
+from model.policy import OfferingView, USRule
+from model.scenario import month_index, month_label
+from model.types import H100_BF16_TFLOPS, STACK_INDEX
+
+REFERENCE_SYSTEM = "hgx-h100"
+ARTHUR_B_SYSTEM = "atlas-800-910b"  # technology B of the Arthur docking (A is the reference)
+WORKLOAD_IDS = ("llama3-405b-train", "deepseek-v3-train", "deepseek-r1-prefill", "deepseek-r1-decode")
+MIX_PARAMS = ("mix_train_dense", "mix_train_moe", "mix_prefill", "mix_decode")
+# Columns of the table (one entry per offering; derived offerings are appended).
+COLUMNS = ("ids", "chip", "parent", "parent_idx", "compliance", "vendor", "stack", "cn", "available",
+           "tpp", "density", "io", "list_price", "peak", "value", "launch_cost")
+
+
+def export_tpp(off: Offerings) -> np.ndarray:
+    """Export-control TPP: the largest of dense TOPS x bit length over the chip's formats (Eq. P0)."""
+    with np.errstate(invalid="ignore"):
+        return np.nanmax(np.vstack([tpp_of(off.bf16_tflops, 16), tpp_of(off.fp8_tflops, 8),
+                                    tpp_of(off.int8_tops, 8)]), axis=0)
+
+
+def catalog_systems(catalog: Any, p: dict[str, Any]) -> pd.DataFrame:
+    """The catalog systems on the market (compliance parts are designed at run time)."""
+    chips, systems = catalog.chips, catalog.systems
+    parent = chips["variant_of"].fillna("").astype(str)
+    keep = systems[parent.reindex(systems["chip"]).to_numpy() == ""]
+    keep = keep[keep["price_usd"].notna()]
+    if p["population"] == "arthur":  # two technologies, A (cuda) and B (cann), from the start
+        keep = keep.loc[[REFERENCE_SYSTEM, ARTHUR_B_SYSTEM]].copy()
+        keep["available"] = p["start"]
+    return keep
+
+
+class OfferingTable(Component):
+    """Offerings as arrays indexed by offering (``ids``, ``vendor``, ``value``, ...), the core's
+    inputs for them (``core``) and the decode performance used to price them each month."""
+
+    owns = COLUMNS + ("core", "decode_perf", "thr", "live", "view")
+    reads = ("params", "supply.cost_index")
+    startup_params = ("train_accelerators", "default_die_area_mm2")
+
+    def __init__(self, catalog: Any, p: dict[str, Any], vendor_ids: list[str],
+                 cost_index: Callable[[int], float], start_month: int) -> None:
+        self.p, self.vendor_ids, self.cost_index = p, vendor_ids, cost_index
+        sysdf, chips = catalog_systems(catalog, p), catalog.chips
+        self.workloads = Workloads.load(ids=list(WORKLOAD_IDS))
+        self._set_mix()
+        self._decode_index = WORKLOAD_IDS.index("deepseek-r1-decode")  # prices use its hourly cost
+        self._pending: list[tuple[dict[str, Any], Offerings]] = []
+        off = Offerings.from_frame(sysdf, chips)
+        ch = chips.loc[sysdf["chip"]]
+        tpp = export_tpp(off)
+        area = ch["die_area_mm2"].to_numpy(float)
+        area = np.where(np.isnan(area), p["default_die_area_mm2"], area)
+        self.core = off
+        self.ids = off.ids.copy()
+        self.chip = off.chip.copy()
+        self.parent = np.full(len(off), "", dtype=object)
+        self.parent_idx = np.full(len(off), -1, dtype=int)
+        self.compliance = np.zeros(len(off), dtype=bool)
+        self.vendor = np.array([vendor_ids.index(v) for v in ch["vendor"]], dtype=int)
+        self.stack = np.array([STACK_INDEX[s] for s in ch["stack"]], dtype=int)
+        self.cn = ch["home_bloc"].to_numpy(dtype=object) == "cn"
+        self.available = np.array([month_index(a) for a in sysdf["available"]], dtype=int)
+        self.tpp = tpp
+        self.density = tpp / area
+        self.io = off.scaleup_gb_s.copy()
+        self.list_price = off.price_usd_per_accel.copy()
+        self.peak = off.bf16_tflops / H100_BF16_TFLOPS
+        self.thr, self.decode_perf = self._throughput(off)
+        ref_i = list(self.ids).index(REFERENCE_SYSTEM)
+        self._ref_thr = np.where(self.thr[ref_i] > 0, self.thr[ref_i], 1.0)
+        self.value = self._value(self.thr)
+        self.launch_cost = np.array([cost_index(int(a)) for a in self.available])
+        self._sync_view()
+        self.update_live(start_month)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    # -- value of a unit -----------------------------------------------------------------------
+    def _set_mix(self) -> None:
+        w = np.array([self.p[k] for k in MIX_PARAMS], dtype=float)
+        self.mix = w / w.sum()
+
+    def on_set(self, model: Any, keys: set[str]) -> None:
+        """A new workload mix re-weights every offering's value from this month on."""
+        if keys & set(MIX_PARAMS):
+            self._set_mix()
+            self.value = self._value(self.thr)
+
+    def _throughput(self, off: Offerings):
+        """One core call per batch of offerings (Eq. M5): throughput (O, W) - effective PFLOPS of
+        the whole cluster (training) or tokens/s per accelerator (serving) - and the decode
+        workload's performance, kept to re-price the offerings every month (``cluster.price``)."""
+        perf = performance(off, self.workloads, self.p["train_accelerators"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            train = perf.tokens_per_s_total * perf.useful_flops_per_token / 1e15
+            serve = np.where(perf.n > 0, perf.tokens_per_s_total / perf.n, 0.0)
+        thr = np.nan_to_num(np.where(self.workloads.kind[None, :] == 0, train, serve), nan=0.0)
+        d = self._decode_index
+        decode = type(perf)(**{f.name: np.asarray(getattr(perf, f.name))[:, d:d + 1]
+                               for f in dataclasses.fields(perf)})
+        return thr, decode
+
+    def _value(self, thr: np.ndarray) -> np.ndarray:
+        """Useful work per unit: effective H100e on the workload mix (Eq. M5)."""
+        return np.maximum((thr / self._ref_thr[None, :]) @ self.mix, 1e-3)
+
+    def _sync_view(self) -> None:
+        self.view = OfferingView(self.chip, self.parent, self.tpp, self.density, self.io, ~self.cn,
+                                 self.cn, self.compliance)
+
+    # -- questions -----------------------------------------------------------------------------
+    def of_vendor(self, vidx: int) -> np.ndarray:
+        return np.flatnonzero(self.vendor == vidx)
+
+    def index(self, system_id: str) -> int:
+        return list(self.ids).index(system_id)
+
+    def controlled_us(self, rule: USRule) -> np.ndarray:
+        """(O,) US-vendor offerings the rule controls."""
+        v = self.view
+        return rule.controlled(v.tpp, v.density, v.io_gb_s) & v.us_vendor
+
+    def update_live(self, month: int) -> np.ndarray:
+        """(O,) offerings in production this month (Eq. V8): released, younger than
+        ``product_life_months``, and not superseded - a vendor stops making a product a year after
+        it ships one (of the same kind: compliance or not) with ``supersede_ratio`` x its value."""
+        m = month
+        out = (self.available <= m) & (m - self.available < self.p["product_life_months"])
+        full = ~self.compliance
+        shipped = (self.available <= m - 12) & full
+        same_vendor = self.vendor[:, None] == self.vendor[None, :]
+        better = self.value[None, :] >= self.p["supersede_ratio"] * self.value[:, None]
+        superseded = (same_vendor & better & shipped[None, :]).any(axis=1) & full
+        # a compliance variant is cut from its parent's die: it ends when the parent does
+        parent = self.parent_idx
+        superseded |= (parent >= 0) & superseded[np.maximum(parent, 0)]
+        self.live = out & ~superseded
+        return self.live
+
+    # -- new offerings: designed into a queue, launched in one core call -------------------------
+    def design_variant(self, oidx: int, rule: USRule, month: int) -> int:
+        """Queue a variant of offering ``oidx`` just under ``rule`` (Eq. V3); returns its index.
+
+        Compute is cut to the largest TPP (and density) the rule leaves uncontrolled, less a
+        design margin; under an I/O rule (2022) the compute is kept and the chip-to-chip I/O cut
+        instead. Memory is kept. On sale ``variant_lag_months`` later, priced by Eq. V4.
+        """
+        area = self.tpp[oidx] / self.density[oidx]
+        tpp_max, io_max = rule.design_limits(area)
+        margin = self.p["variant_margin"]
+        tpp_cap = tpp_max * (1.0 - margin)
+        scale = 1.0
+        if np.isfinite(tpp_cap) and self.tpp[oidx] > tpp_cap:
+            scale = tpp_cap / self.tpp[oidx]
+        row = self.core.take([oidx])
+        io = row.scaleup_gb_s[0]
+        if io_max is not None:
+            io = min(io, io_max * (1.0 - margin) * self.p["variant_io_fraction"])
+        floor = self.p["variant_price_floor"]
+        row = dataclasses.replace(
+            row, bf16_tflops=row.bf16_tflops * scale, fp8_tflops=row.fp8_tflops * scale,
+            int8_tops=row.int8_tops * scale, scaleup_gb_s=np.array([io]),
+            price_usd_per_accel=row.price_usd_per_accel * (floor + (1.0 - floor) * scale))
+        # Cutting I/O (2022) is a quick firmware/packaging change; cutting compute is a new SKU.
+        lag = self.p["variant_io_lag_months"] if scale == 1.0 else self.p["variant_lag_months"]
+        return self._queue(oidx, row, "cn", month, month + int(lag), compliance=True, tpp_scale=scale)
+
+    def design_successor(self, oidx: int, gain: float, month: int) -> int:
+        """Queue the next generation of offering ``oidx`` past the catalog's roadmap, with compute,
+        memory bandwidth and interconnect x ``gain`` (Eq. V6); returns its index."""
+        r = self.core.take([oidx])
+        row = dataclasses.replace(
+            r, bf16_tflops=r.bf16_tflops * gain, fp8_tflops=r.fp8_tflops * gain,
+            int8_tops=r.int8_tops * gain, hbm_tb_s=r.hbm_tb_s * gain, hbm_gb=r.hbm_gb * gain ** 0.5,
+            scaleup_gb_s=r.scaleup_gb_s * gain, scaleout_gb_s=r.scaleout_gb_s * gain ** 0.5,
+            watts_allin=r.watts_allin * self.p["roadmap_power_growth"],
+            price_usd_per_accel=r.price_usd_per_accel * self.p["roadmap_price_growth"])
+        return self._queue(oidx, row, "gen", month, month, compliance=False, tpp_scale=gain)
+
+    def _queue(self, oidx: int, row: Offerings, tag: str, month: int, available: int, *,
+               compliance: bool, tpp_scale: float) -> int:
+        suffix = f"-{tag}{month_label(month).replace('-', '')}"
+        chip = f"{str(self.chip[oidx]).split('-gen')[0]}{suffix}"
+        sys_id = f"{str(self.ids[oidx]).split('-gen')[0]}{suffix}"
+        row = dataclasses.replace(row, ids=np.array([sys_id], dtype=object), chip=np.array([chip], dtype=object))
+        new = {
+            "ids": sys_id, "chip": chip, "parent": self.chip[oidx] if compliance else "",
+            "parent_idx": oidx if compliance else -1, "compliance": compliance,
+            "vendor": self.vendor[oidx], "stack": self.stack[oidx], "cn": self.cn[oidx],
+            "available": available, "tpp": self.tpp[oidx] * tpp_scale,
+            "density": self.density[oidx] * tpp_scale, "io": row.scaleup_gb_s[0],
+            "list_price": row.price_usd_per_accel[0], "peak": row.bf16_tflops[0] / H100_BF16_TFLOPS,
+            "launch_cost": self.cost_index(available),
+        }
+        self._pending.append((new, row))
+        return len(self.ids) + len(self._pending) - 1
+
+    @property
+    def queued(self) -> int:
+        return len(self._pending)
+
+    def launch(self, model: Any = None, ctx: MonthContext | None = None) -> None:
+        """Append the queued offerings to every column; the core prices them in one call."""
+        if not self._pending:
+            return
+        news = [n for n, _r in self._pending]
+        rows = Offerings(**{f.name: np.concatenate([getattr(r, f.name) for _n, r in self._pending])
+                            for f in dataclasses.fields(Offerings)})
+        self._pending = []
+        thr, decode = self._throughput(rows)
+        value = self._value(thr)
+        for i, n in enumerate(news):
+            n["value"] = value[i]
+        for col in COLUMNS:
+            arr = getattr(self, col)
+            setattr(self, col, np.append(arr, np.array([n[col] for n in news], dtype=arr.dtype)))
+        self.thr = np.vstack([self.thr, thr])
+        self.core = Offerings(**{f.name: np.concatenate([getattr(self.core, f.name), getattr(rows, f.name)])
+                                 for f in dataclasses.fields(Offerings)})
+        self.decode_perf = type(self.decode_perf).concat([self.decode_perf, decode])
+        self._sync_view()
+        self.live = np.append(self.live, np.zeros(len(news), bool))  # pricing sets it this month

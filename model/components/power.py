@@ -1,0 +1,57 @@
+"""Power: each region's AI data-centre power capacity, what the installed fleet draws, the
+scarcity price multiplier (Eq. N1, N3) and the cap on what can be installed (Eq. N2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from model.components.base import Component, MonthContext
+from model.energy import ai_power_share, power_capacity_kw, power_fill, scarcity_multiplier
+
+_GROWTH = ("power_add_growth_us", "power_add_growth_cn", "power_add_growth_gs")
+
+
+class Power(Component):
+    """AI power capacity and use by region."""
+
+    owns = ("capacity_kw", "used_kw", "scarcity")
+    reads = ("regions", "buyers.fleet_kw", "params")
+
+    def __init__(self, regions: Any, p: dict[str, Any]) -> None:
+        self.regions, self.p = regions, p
+        df = regions.df
+        self.dc_gw = df["dc_power_gw_2024"].to_numpy(dtype=float)
+        self.add_gw = df["power_add_gw_per_year"].to_numpy(dtype=float)
+        self._set_growth()
+        self.capacity_kw = np.full(len(regions), np.inf)
+        self.used_kw = np.zeros(len(regions))
+        self.scarcity = np.ones(len(regions))
+
+    def _set_growth(self) -> None:
+        growth = {"us": self.p["power_add_growth_us"], "cn": self.p["power_add_growth_cn"],
+                  "gs": self.p["power_add_growth_gs"]}
+        self.add_growth = np.array([growth[b] for b in self.regions.bloc], dtype=float)
+
+    def on_set(self, model: Any, keys: set[str]) -> None:
+        if keys & set(_GROWTH):
+            self._set_growth()
+
+    def update(self, model: Any, ctx: MonthContext) -> None:
+        """Eq. N1, N3: AI power capacity per region and the scarcity price multiplier."""
+        share = ai_power_share(ctx.month, self.p["ai_power_share_2022"], self.p["ai_power_share_2030"])
+        self.capacity_kw = power_capacity_kw(ctx.month, self.dc_gw, self.add_gw, self.add_growth, share)
+        b = model.buyers
+        self.used_kw = np.bincount(b.region, weights=b.fleet_kw, minlength=len(self.regions))
+        self.scarcity = scarcity_multiplier(self.used_kw, self.capacity_kw, self.p["power_scarcity_markup"])
+
+    def limit(self, cl: Any, buyers: Any, watts_allin: np.ndarray) -> None:
+        """Eq. N2: purchases a region cannot power this month are not installed (left unmet)."""
+        pue = self.regions.pue[buyers.region]
+        need_b = (cl.alloc @ (watts_allin[cl.cols] / cl.value)) * pue / 1000.0
+        need_r = np.bincount(buyers.region, weights=need_b, minlength=len(self.regions))
+        fill = power_fill(need_r, self.capacity_kw - self.used_kw)[buyers.region]
+        if (fill < 1.0).any():
+            cl.unmet = cl.unmet + cl.alloc.sum(axis=1) * (1.0 - fill)
+            cl.alloc *= fill[:, None]

@@ -1,0 +1,61 @@
+"""Pricing: what each offering in production costs per useful work in each region this month
+(Eq. M5b), which (offering, region) pairs are for sale (Eq. P2-P3) and the levy on them."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from model.cluster import price
+from model.components.base import Component, MonthContext
+from model.policy import availability
+from model.types import HOURS_PER_MONTH, STACK_INDEX
+
+
+class Pricing(Component):
+    """Vendor prices (list x price index x cost), the core's hourly cost and cost per useful work."""
+
+    owns = ("last_price", "last_region_price")
+    reads = ("offerings", "policy", "regions", "power.scarcity", "vendors.price_index", "supply.cost_index")
+
+    def __init__(self, p: dict[str, Any], dates: dict[str, int]) -> None:
+        self.p, self.dates = p, dates
+        self.last_price: np.ndarray | None = None  # (O,) for inspection (dashboard)
+        self.last_region_price: np.ndarray | None = None  # (O, R)
+
+    def price(self, model: Any, ctx: MonthContext) -> None:
+        """Sets ``ctx.cost`` (O, R) in USD per effective H100e-month, ``ctx.available``,
+        ``ctx.levy``, ``ctx.price`` and ``ctx.region_price``."""
+        off, reg, pol, p = model.offerings, model.regions, model.policy, self.p
+        O, R = len(off), len(reg)
+        live = off.update_live(ctx.month)
+        available, levy, approval = availability(pol, off.view, reg.tier, reg.ids, reg.is_cn, ctx.month)
+        available &= live[:, None]
+        if (approval < 1.0).any():  # licence approvals drawn per (offering, region) this month
+            available &= model.rng.random(approval.shape) < approval
+        price_idx = model.vendors.price_index()[off.vendor]
+        # US-bloc vendors pay the rare-earth premium (Eq. V5b); Chinese vendors' unit cost follows
+        # SMIC yields and wafer prices relative to the product's launch (Eq. S4).
+        cost_mult = np.where(~off.cn, 1.0 + p["rare_earth_cost"] * pol.rare_earth,
+                             model.supply.cost_index(ctx.month) / off.launch_cost)
+        offer_price = off.list_price * price_idx * cost_mult
+        # The hourly cost of an accelerator does not depend on the workload: the core prices it on
+        # the decode workload alone, for the offerings in production (the rest are not for sale).
+        idx = np.flatnonzero(live)
+        sub = np.zeros((idx.size, R))
+        sub[np.ix_(off.cn[idx], reg.is_cn)] = pol.cn_subsidy
+        core = dataclasses.replace(off.core.take(idx), price_usd_per_accel=offer_price[idx])
+        res = price(core, off.decode_perf.take(idx), elec_usd_kwh=reg.elec * model.power.scarcity,
+                    pue=reg.pue, levy=levy[idx] * p["levy_passthrough"], energy_subsidy=sub,
+                    life_years=p["hardware_life_years"], rate=p["capital_rate"])
+        n_used = res.power_kw[:, 0, :1] * 1000.0 / core.watts_allin[:, None]
+        cost = np.full((O, R), np.inf)
+        cost[idx] = res.usd_per_hour[:, 0, :] / n_used * HOURS_PER_MONTH / off.value[idx, None]  # Eq. M5b
+        if ctx.month >= self.dates["bundle_start"] and p["bundle_discount"] > 0:
+            # Chinese full-stack bundles come with state financing: cheaper for Global-South buyers
+            cost[np.ix_(off.stack == STACK_INDEX["cann"], reg.is_gs)] *= 1.0 - p["bundle_discount"]
+        ctx.cost, ctx.available, ctx.levy = cost, available, levy
+        ctx.price = self.last_price = offer_price
+        ctx.region_price = self.last_region_price = offer_price[:, None] * (1.0 + levy * p["levy_passthrough"])

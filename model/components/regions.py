@@ -1,0 +1,56 @@
+"""Regions and demand: who the regions are (bloc, US tier, alignment, power prices) and how much
+useful compute each wants each month (Eq. D1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.components.base import Component
+from model.population import load_demand
+
+
+class Regions(Component):
+    """The region table as arrays, the world demand path and its regional split."""
+
+    owns = ("ids", "bloc", "tier", "alignment", "elec", "pue", "weight", "is_cn", "is_gs")
+    reads = ("params", "dates")
+
+    def __init__(self, df: pd.DataFrame, p: dict[str, Any], dates: dict[str, int], start_month: int) -> None:
+        self.p, self.dates, self.start_month = p, dates, start_month
+        self.df = df
+        self.ids = np.array(df.index, dtype=object)
+        self.bloc = df["bloc"].to_numpy(dtype=object)
+        self.tier = df["us_tier"].to_numpy(dtype=int)
+        self.alignment = df["alignment"].to_numpy(dtype=float)
+        self.elec = df["elec_usd_kwh"].to_numpy(dtype=float)
+        self.pue = df["pue"].to_numpy(dtype=float)
+        self.weight = df["demand_weight"].to_numpy(dtype=float)
+        self.is_cn = self.ids == "cn"
+        self.is_gs = self.bloc == "gs"
+        self.demand_path = load_demand()
+        self._demand_arrays = (self.demand_path.index.to_numpy(float) + 0.5,
+                               np.log(self.demand_path["world_h100e"].to_numpy(float) / 12.0))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def index(self, region_id: str) -> int:
+        return int(np.flatnonzero(self.ids == region_id)[0])
+
+    def world_demand(self, month: int) -> float:
+        """World demand for useful compute (effective H100e per month), log-interpolated by year."""
+        years, logv = self._demand_arrays
+        return float(np.exp(np.interp(month / 12.0 + 0.5 / 12.0, years, logv)))
+
+    def demand(self, month: int) -> np.ndarray:
+        """Eq. D1: world demand split by region weights; Global-South weights grow at
+        ``gs_demand_catchup``/yr; China's drifts at ``cn_demand_trend``/yr until
+        ``cn_demand_trend_end`` (US hyperscaler capex outgrew China's in 2022-24; calibrated)."""
+        years = (month - self.start_month) / 12.0
+        cn_years = (min(month, self.dates["cn_demand_trend_end"]) - self.start_month) / 12.0
+        w = self.weight * np.where(self.is_gs, np.exp(self.p["gs_demand_catchup"] * years), 1.0)
+        w = w * np.where(self.is_cn, np.exp(self.p["cn_demand_trend"] * max(cn_years, 0.0)), 1.0)
+        return self.world_demand(month) * w / w.sum()

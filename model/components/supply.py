@@ -1,0 +1,117 @@
+"""Supply: what policy does to vendors' capacity - the rare-earth cut for US-bloc vendors and
+the entity list for Chinese ones (Eq. V1b) - and China's pool of packages from SMIC wafers, the
+TSMC die bank and HBM (Eq. S1-S5), with the Chinese unit-cost index (Eq. S4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.components.base import Component, MonthContext
+from model.scenario import month_index
+from model.supply import SupplyState, load_supply, packages_available, unit_cost_index
+
+
+class Supply(Component):
+    """Rare-earth history, entity listings, China's supply stocks and pool, unit-cost index."""
+
+    owns = ("rare_earth_history", "state", "packages", "ai_share", "cost table")
+    reads = ("policy", "vendors.utilisation", "vendors.capacity", "offerings.value/live", "regions.demand")
+    startup_params = ("hbm_stockpile_stacks", "die_bank_dies")
+
+    def __init__(self, p: dict[str, Any], dates: dict[str, int], vendors_df: pd.DataFrame,
+                 start_month: int, end_month: int) -> None:
+        self.p, self.dates, self.start_month = p, dates, start_month
+        self.df = load_supply()
+        self.state = SupplyState(hbm_stock=float(p["hbm_stockpile_stacks"]), die_bank=float(p["die_bank_dies"]))
+        self.packages = float("inf")
+        self.ai_share = float(p["smic_ai_share"])  # rises when Chinese vendors are short (Eq. S5)
+        self._bank_dies = 0.0
+        self.rare_earth_history: list[float] = []
+        self.entity_listed = {vid: (month_index(d) if isinstance(d, str) and d else None)
+                              for vid, d in vendors_df["entity_listed"].items()}
+        lo, hi = min(start_month, 2019 * 12), end_month + 240
+        self._cost = (lo, unit_cost_index(self.df, np.arange(lo, hi + 1), 2024 * 12))
+
+    def cost_index(self, month: int) -> float:
+        """Eq. S4 for one month, from a table computed once for the whole run (vectorised)."""
+        lo, values = self._cost
+        i = month - lo
+        return float(values[i]) if 0 <= i < len(values) else unit_cost_index(self.df, month, 2024 * 12)
+
+    def lagged_rare_earth(self) -> float:
+        hist = self.rare_earth_history
+        lag = int(self.p["rare_earth_lag_months"])
+        return hist[-1 - lag] if len(hist) > lag else 0.0
+
+    def factor(self, vendor: Any, month: int) -> float:
+        """Capacity multiplier from policy: rare-earth restriction for US-bloc vendors (after a
+        lag) and the entity list (cut off from leading-edge foundries) for Chinese vendors (Eq. V1b)."""
+        f = 1.0
+        if vendor.bloc == "us":
+            f *= 1.0 - self.p["rare_earth_capacity_cut"] * self.lagged_rare_earth()
+        else:
+            listed = self.entity_listed.get(vendor.vendor_id)
+            # listings before the run (Huawei 2019) are already in the vendor's capacity data
+            if listed is not None and listed >= self.start_month and month >= listed:
+                f *= 1.0 - self.p["entity_list_capacity_cut"]
+        return max(f, 0.0)
+
+    def update(self, model: Any, ctx: MonthContext) -> None:
+        """Record the month's rare-earth level, then Eq. S1-S3: the pool of packages Chinese
+        vendors can make this month."""
+        self.rare_earth_history.append(model.policy.rare_earth)
+        if not self.p["cn_supply_model"]:
+            self.packages = float("inf")
+            return
+        month = ctx.month
+        hbm_rule = model.policy.us_rule.hbm_to_china
+        # State-directed supply response: while Chinese vendors are short, more SMIC wafers and
+        # HBM lines go to AI accelerators (Eq. S5), up to smic_ai_share_max.
+        cn_v = [v.vidx for v in model.vendors if v.bloc == "cn"]
+        short = float(np.max(model.vendors.utilisation[cn_v])) if cn_v else 0.0
+        if month >= self.dates["reaction_start"] and short > 1.0:
+            grow = 1.0 + self.p["cn_supply_response"] * min(short - 1.0, 1.0)
+            self.ai_share = min(self.ai_share * grow, self.p["smic_ai_share_max"])
+        boost = self.ai_share / self.p["smic_ai_share"] if self.p["smic_ai_share"] > 0 else 1.0
+        since = (month - self.dates["domestic_hbm_start"]) / 12.0
+        domestic_hbm = (self.p["domestic_hbm_stacks_month"] * boost * (1.0 + self.p["domestic_hbm_growth"]) ** since
+                        if since >= 0 else 0.0)
+        self.state.hbm_stock += domestic_hbm if hbm_rule else 0.0
+        pk, self._bank_dies, _ = packages_available(
+            self.df, self.state, month, ai_share=self.ai_share,
+            shock=self.p["cn_supply_shock"], hbm_rule=hbm_rule, die_bank_open=month >= 2024 * 12,
+            domestic_hbm_stacks=0.0, stacks_per_package=self.p["hbm_stacks_per_package"])
+        self.packages = pk
+
+    def share(self, model: Any, ctx: MonthContext) -> None:
+        """Chinese vendors' capacities are cut pro rata when the supply pool is short (Eq. S3b)."""
+        cn_v = [v for v in model.vendors if v.bloc == "cn"]
+        total = sum(v.capacity_units for v in cn_v)
+        if total > self.packages > 0 or self.packages <= 0:
+            f = max(self.packages, 0.0) / total if total > 0 else 0.0
+            for v in cn_v:
+                v.cut_capacity(f)
+
+    def consume(self, cn_units: float, hbm_rule: bool) -> None:
+        """Deliveries draw down the die bank first, then the HBM stock (after the HBM rule)."""
+        if not self.p["cn_supply_model"] or not np.isfinite(self.packages):
+            return
+        share = min(cn_units / self.packages, 1.0) if self.packages > 0 else 0.0
+        self.state.die_bank = max(self.state.die_bank - self._bank_dies * share, 0.0)
+        if hbm_rule:
+            self.state.hbm_stock = max(self.state.hbm_stock - cn_units * self.p["hbm_stacks_per_package"], 0.0)
+
+    def coverage(self, model: Any) -> float:
+        """Chinese vendors' capacity (effective H100e) over China's demand this month (Eq. R2b)."""
+        off = model.offerings
+        cn_v = [v for v in model.vendors if v.bloc == "cn"]
+        cap_units = np.array([v.capacity_units for v in cn_v])
+        best = np.zeros(len(cn_v))
+        for i, v in enumerate(cn_v):  # the best product each vendor has in production
+            sel = (off.vendor == v.vidx) & off.live
+            best[i] = off.value[sel].max() if sel.any() else 0.0
+        demand = model.regions.demand(model.month)[model.regions.is_cn].sum()
+        return float((cap_units * best).sum() / demand) if demand > 0 else 0.0
