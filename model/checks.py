@@ -11,7 +11,7 @@ expected; ``check_run_inputs`` returns the warnings that do not stop a run (one 
   ``model/data/demand.csv``, 2022-01 to 2035-12) and ``end`` is not before it;
 - events dated before the start are refused (they would never fire); events after the end are
   named in one warning line (a run cut short with ``--end`` is normal); duplicate events are
-  refused; a ``set`` event may not move ``start`` or ``end``;
+  refused; a ``set`` event may not change a set-up parameter (``start``, ``end``, ...);
 - at least one ``mix_*`` weight is positive (all zero makes every table NaN);
 - seeds are integers in [0, 2^63); the memory a run needs is estimated from its population and
   horizon (:func:`estimate_run_memory`) and refused above a limit (:func:`check_memory`).
@@ -31,7 +31,6 @@ from model.scenario import Event, month_index, month_label
 
 SEED_MAX = 2**63  # seeds are stored as int64 in the tables
 MIX_WEIGHTS = ("mix_train_dense", "mix_train_moe", "mix_prefill", "mix_decode")
-_FIXED_BY_RUN = ("start", "end")  # read once when the model is built
 
 
 def check_seed(seed: Any, origin: str = "--seed") -> int:
@@ -101,6 +100,8 @@ def _event_key(ev: Event) -> str:
 
 def _check_events(events: list[Event], params: dict[str, Any], start: int, end: int,
                   sources: Mapping[str, str] | None, origin: str) -> list[str]:
+    from model.components import startup_params  # lazy: the components import the scenario module
+
     seen: dict[str, Event] = {}
     late: list[Event] = []
     for ev in events:
@@ -117,10 +118,10 @@ def _check_events(events: list[Event], params: dict[str, Any], start: int, end: 
         if ev.month > end:
             late.append(ev)
         elif ev.kind == "set":
-            moved = [k for k in ev.fields.get("parameters", {}) if k in _FIXED_BY_RUN]
-            if moved:
-                raise ScenarioError(f"{ev.origin}, parameters.{moved[0]}: a 'set' event cannot change "
-                                    f"{moved[0]} during a run; expected it in [parameters] or --set")
+            moved = sorted(set(ev.fields.get("parameters", {})) & startup_params())
+            if moved:  # refused when a scenario file is read; here for events built in code too
+                raise ScenarioError(f"{ev.origin}, parameters: {', '.join(moved)} cannot change mid-run "
+                                    "(read once, at set-up); expected them in [parameters] or --set")
             params.update(ev.fields.get("parameters", {}))
             _check_mix(params, sources, origin, f" after the set event {ev.origin}")
     if not late:
@@ -140,10 +141,12 @@ def _check_event_numbers(ev: Event) -> None:
 # ----------------------------------------------------------------------------- resources
 
 #: fitted to the peak resident memory measured for 15 to 1.5 million Global-South buyers and 3 to
-#: 168 months (README; tests/test_bad_inputs_resources.py re-measures two sizes):
-#: about 420 MB for the interpreter, libraries and catalog (an idle machine measured 340-360 MB
-#: for a 15-buyer run, a busy one up to 509 MB), 0.16 MB per simulated month of tables, and per
-#: buyer 1.0 KB at set-up plus 10 bytes per month as offerings multiply.
+#: 168 months (README; tests/test_bad_inputs_resources.py re-measures two sizes): about 420 MB
+#: for the interpreter, libraries and catalog (306-360 MB measured for a 15-buyer run on an idle
+#: machine, once 509 MB on a busy one), 0.16 MB per simulated month of tables, and per buyer
+#: 1.0 KB at set-up plus 10 bytes per month as offerings multiply. With the 25 % margin the
+#: estimate is 1.4-1.8x the measured peak of the default population (about 3x for the small
+#: Arthur docking, whose months carry few rows).
 BASE_BYTES = 420e6
 PER_MONTH_BYTES = 0.16e6
 PER_BUYER_BYTES = 1.0e3
@@ -167,6 +170,8 @@ def population_size(params: Mapping[str, Any]) -> int:
 def estimate_run_memory(params: Mapping[str, Any]) -> int:
     """Peak memory (bytes) of one run, from its population and horizon, with a 25 % margin."""
     months = month_index(params["end"]) - month_index(params["start"]) + 1
+    if params.get("population") == "arthur":  # one arrival a month, whatever ``end`` says
+        months = int(params.get("arthur_arrivals", months))
     buyers = population_size(params)
     est = BASE_BYTES + PER_MONTH_BYTES * months + buyers * (PER_BUYER_BYTES + PER_BUYER_MONTH_BYTES * months)
     return int(est * MARGIN)

@@ -71,7 +71,7 @@ SCENARIO_CASES = [
     ("mix-all-zero", BASE + "[parameters]\nmix_train_dense = 0\nmix_train_moe = 0\nmix_prefill = 0\n"
      "mix_decode = 0\n", [], ["case.toml, parameters.mix_train_dense", "mix_decode = 0", "positive"]),
     ("set-moves-end", PLAIN + '[[events]]\ndate = "2023-03"\nkind = "set"\n[events.parameters]\n'
-     'end = "2023-04"\n', [], ["events[0], parameters.end", "cannot change end"]),
+     'end = "2023-04"\n', [], ["events[0], parameters", "end cannot change mid-run"]),
     ("set-zeroes-mix", PLAIN + '[[events]]\ndate = "2023-03"\nkind = "set"\n[events.parameters]\n'
      "mix_train_dense = 0\nmix_train_moe = 0\nmix_prefill = 0\nmix_decode = 0\n", [],
      ["after the set event case.toml, events[0]", "positive"]),

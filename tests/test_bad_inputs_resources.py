@@ -67,9 +67,9 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 
 @pytest.mark.parametrize("firms,end", [(1, "2023-06"), (4000, "2023-06")])
 def test_estimate_is_above_the_measured_peak_and_not_far_above(firms, end):
-    """The estimate (with its 25 % margin) is 30-50 % above the peak resident memory measured for
-    15 to 1.5 million Global-South buyers and 3 to 168 months on an idle machine (README), and
-    still above the 509 MB a small run peaked at on a busy one; here two small sizes."""
+    """The estimate (with its 25 % margin) is 1.4-1.8 times the peak resident memory measured for
+    15 to 750,000 Global-South buyers and 6 to 168 months (README), and still above the 509 MB a
+    small run once peaked at on a busy machine; here two small sizes, at most 2x."""
     res = subprocess.run([sys.executable, "-c", _PEAK, str(firms), end], cwd=REPO, capture_output=True,
                          text=True, check=True, timeout=300)
     peak = int(res.stdout.strip().splitlines()[-1])
