@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml | $(PY)
 venv: $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m experiments.baseline
+	$(PY) -m experiments.baseline --overwrite
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -9,10 +9,10 @@ index.html that explains them; prints where it wrote. `make run` runs this.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from experiments.analysis import guard, run_spec
 from experiments.common import draw, parser
+from experiments.outdir import experiment_out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         spec = {"scenario": "baseline", "sampler": "grid", "replications": args.seeds,
                 "root_seed": 20220101, "parameters": {},
                 "fixed": {"end": "2027-12"} if args.quick else {}}
-        out = Path(args.out)
+        out = experiment_out(args.out, overwrite=args.overwrite, script="baseline")
         _design, res = run_spec(spec, args, out, origin="experiments.baseline")
         index = draw(out, args)
         print(f"wrote tables to {out}/ (model/, adoption/, vendors/, manifest.json)")

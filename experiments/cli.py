@@ -1,6 +1,7 @@
 """The `chipwar` command line: one entry point, one sub-command per job.
 
-Exit status: 0 on success, 2 on bad input (with the message), 1 on a failure inside a run.
+Exit status: 0 on success, 2 on bad input (with the message), 1 on a failure inside a run (a
+disk or permission error that no earlier check caught is one line naming the path, exit 1).
 Each sub-command lives in ``experiments/commands/<name>.py`` with ``add_arguments(parser)``
 and ``run(args) -> int``; modules are imported lazily so ``chipwar price`` stays fast.
 """
@@ -85,9 +86,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # last resort: a disk or permission failure while writing or reading
+        print(f"chipwar {args.command}: error: {os_error_line(exc)}", file=sys.stderr)
+        return 1
     except Exception:  # a failure inside a run
         traceback.print_exc()
         return 1
+
+
+def os_error_line(exc: OSError) -> str:
+    """One line naming the path and what failed (``No space left on device``, ...)."""
+    what = exc.strerror or type(exc).__name__
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p]
+    return f"{' -> '.join(paths)}: {what}" if paths else f"{what} ({exc})"
 
 
 if __name__ == "__main__":

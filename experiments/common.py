@@ -13,7 +13,10 @@ def parser(name: str, description: str, seeds: int) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=f"python -m experiments.{name}", description=description)
     p.add_argument("--quick", action="store_true", help="a small, fast version (CI, smoke tests)")
     p.add_argument("--seeds", type=int, default=seeds, help=f"replications per design point (default {seeds})")
-    p.add_argument("--out", default=f"outputs/{name}", help=f"output folder (default outputs/{name})")
+    p.add_argument("--out", default=f"outputs/{name}", help=f"output folder (default outputs/{name}); "
+                   "must be new or empty unless --overwrite")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier chipwar output in --out (never a folder that is not one)")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--serial", action="store_true", help="run in this process (no pool)")
     p.add_argument("--no-plots", action="store_true", help="write tables only")

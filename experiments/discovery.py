@@ -40,6 +40,7 @@ from experiments.analysis import (
     write_csv,
 )
 from experiments.common import parser
+from experiments.outdir import experiment_out
 from experiments.runner import read_tables
 from model.errors import InputError
 
@@ -248,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         if not 0 < args.min_density <= 1:
             raise InputError(f"--min-density {args.min_density}: expected a share in (0, 1]")
         spec, month = prepare_spec(args, NAME, MONTH, QUICK_END, quick_seeds=1, samples=16)
-        out = Path(args.out)
+        out = experiment_out(args.out, overwrite=args.overwrite, script=NAME)
         design, res = run_spec(spec, args, out, origin=f"experiments.{NAME}")
         oc = outcomes(read_tables(out), month)
         month = str(oc["month"].iloc[0])

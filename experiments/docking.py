@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from experiments.progress import Progress
+
 DESCRIPTION = ("Docking with Arthur (1989): the market model with policy, prices and capacity off "
                "reduces to competing technologies with increasing returns; prints lock-in rate, "
                "winners and mean lock-in time against the gambler's-ruin value.")
@@ -55,12 +57,13 @@ def _one(args: tuple[int, dict, int, bool]) -> dict:
 
 
 def arthur(n_runs: int = 500, seed: int = 0, *, arrivals: int = 2000, stop_at_lock_in: bool = True,
-           workers: int | None = None, **payoffs: float) -> pd.DataFrame:
+           workers: int | None = None, progress: bool | None = False, **payoffs: float) -> pd.DataFrame:
     """One row per run: ``locked_in``, ``winner`` (A/B), ``lock_in_step``, final ``share_a``.
 
     Payoffs default to Arthur's example (a_R=2, b_R=1, a_S=1, b_S=2, r=s=0.1); seeds from
     SeedSequence(seed).spawn(n_runs). Runs stop at lock-in unless ``stop_at_lock_in`` is False
-    (needed to read shares after all arrivals)."""
+    (needed to read shares after all arrivals). ``progress`` None shows progress on stderr (a bar on a
+    terminal, a line every few seconds elsewhere)."""
     unknown = set(payoffs) - set(STANDARD)
     if unknown:
         raise ValueError(f"unknown payoff(s) {sorted(unknown)}; expected {sorted(STANDARD)}")
@@ -68,12 +71,18 @@ def arthur(n_runs: int = 500, seed: int = 0, *, arrivals: int = 2000, stop_at_lo
     seeds = [int(c.generate_state(1)[0]) for c in np.random.SeedSequence(seed).spawn(n_runs)]
     jobs = [(s, pay, arrivals, stop_at_lock_in) for s in seeds]
     workers = workers if workers is not None else min(2, multiprocessing.cpu_count())
-    if workers > 1 and n_runs > 1:
-        ctx = multiprocessing.get_context("forkserver")
-        with cf.ProcessPoolExecutor(workers, mp_context=ctx) as ex:
-            rows = list(ex.map(_one, jobs, chunksize=max(1, n_runs // (4 * workers))))
-    else:
-        rows = [_one(j) for j in jobs]
+    rows = []
+    with Progress(n_runs, "docking runs", enabled=progress) as bar:
+        if workers > 1 and n_runs > 1:
+            ctx = multiprocessing.get_context("forkserver")
+            with cf.ProcessPoolExecutor(workers, mp_context=ctx) as ex:
+                for row in ex.map(_one, jobs, chunksize=max(1, n_runs // (4 * workers))):
+                    rows.append(row)
+                    bar.update()
+        else:
+            for j in jobs:
+                rows.append(_one(j))
+                bar.update()
     df = pd.DataFrame(rows)
     df.insert(0, "run", range(n_runs))
     return df
@@ -86,7 +95,7 @@ def report(n_runs: int, seed: int, workers: int | None) -> str:
 
 def _report(n_runs: int, seed: int, workers: int | None) -> tuple[str, pd.DataFrame]:
     lines = []
-    df = arthur(n_runs, seed, workers=workers)
+    df = arthur(n_runs, seed, workers=workers, progress=None)
     theory = gamblers_ruin_time(**STANDARD)
     mean_t = df["lock_in_step"].mean()
     share_a_wins = (df["winner"] == "A").mean()
@@ -95,7 +104,8 @@ def _report(n_runs: int, seed: int, workers: int | None) -> tuple[str, pd.DataFr
     lines.append(f"  A wins             {share_a_wins:7.1%}   theory 50 % (the type mix)")
     lines.append(f"  mean lock-in time  {mean_t:7.1f}   gambler's ruin (Delta+1)^2 = {theory:.0f} "
                  f"({mean_t / theory - 1:+.1%}); Arthur's simulation: 116")
-    flat = arthur(max(4, min(20, n_runs // 25)), seed + 1, stop_at_lock_in=False, workers=workers, r=0.0, s=0.0)
+    flat = arthur(max(4, min(20, n_runs // 25)), seed + 1, stop_at_lock_in=False, workers=workers,
+                  progress=None, r=0.0, s=0.0)
     lines.append(f"  r = s = 0: A's share after 2,000 arrivals {flat['share_a'].mean():.3f} "
                  f"(type mix {flat['share_r_types'].mean():.3f}; {len(flat)} runs)")
     runs = pd.concat([df.assign(increasing_returns=True), flat.assign(increasing_returns=False)],
@@ -112,8 +122,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="outputs/docking",
                    help="folder for runs.csv and report.txt (default outputs/docking)")
     args = p.parse_args(argv)
-    if args.runs < 1:
-        print("error: --runs must be at least 1", file=sys.stderr)
+    if not 1 <= args.runs <= 1_000_000:
+        print(f"error: --runs {args.runs}: expected an integer in [1, 1000000]", file=sys.stderr)
+        return 2
+    if not 0 <= args.seed < 2**63:
+        print(f"error: --seed {args.seed}: expected an integer in [0, 2**63)", file=sys.stderr)
+        return 2
+    if args.workers is not None and not 1 <= args.workers <= 1024:
+        print(f"error: --workers {args.workers}: expected an integer in [1, 1024]", file=sys.stderr)
         return 2
     out = Path(args.out)
     if out.exists() and not out.is_dir():

@@ -31,6 +31,7 @@ from experiments.analysis import (
     write_csv,
 )
 from experiments.common import parser
+from experiments.outdir import experiment_out
 from experiments.runner import read_tables
 
 NAME = "export_controls"
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def go() -> int:
         spec, month = prepare_spec(args, NAME, MONTH, QUICK_END)
-        out = Path(args.out)
+        out = experiment_out(args.out, overwrite=args.overwrite, script=NAME)
         design, res = run_spec(spec, args, out, origin=f"experiments.{NAME}")
         tables = read_tables(out)
         oc = outcomes(tables, month, lock_share=args.lock_share, lock_months=LOCK_IN_MONTHS)

@@ -73,10 +73,10 @@ def prepare_out_dir(path: str | Path, *, overwrite: bool = False, flag: str = "-
     out = Path(path)
     if out.exists() and not out.is_dir():
         raise InputError(f"{flag} {out}: exists and is not a folder")
+    why = _protected(out)
+    if why:  # even when empty: the final rename would move it
+        raise InputError(f"{flag} {out}: refusing to write into it: {why}")
     if out.is_dir() and any(out.iterdir()):
-        why = _protected(out)
-        if why:
-            raise InputError(f"{flag} {out}: refusing to write into it: {why}")
         if not overwrite:
             raise InputError(f"{flag} {out}: folder is not empty; choose an empty or new folder, "
                              "or pass --overwrite to replace an earlier chipwar output there")
@@ -84,7 +84,8 @@ def prepare_out_dir(path: str | Path, *, overwrite: bool = False, flag: str = "-
             raise InputError(f"{flag} {out}: not empty and not a chipwar output folder (no chipwar "
                              f"{MARKER}); refusing to replace it even with --overwrite")
     if check_writable:
-        check_writable_dir(out.parent if not out.exists() else out, flag=flag, target=out)
+        # the staging folder is made beside ``out`` and renamed, so its parent must be writable
+        check_writable_dir(out.absolute().parent, flag=flag, target=out)
     return out
 
 
@@ -93,8 +94,14 @@ def check_writable_dir(folder: Path, *, flag: str = "--out", target: Path | None
     probe = folder
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
+    if not probe.is_dir():
+        raise InputError(f"{flag} {target or folder}: cannot write there ({probe} is a file, not a folder)")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise InputError(f"{flag} {target or folder}: cannot write there ({probe} is not writable)")
+    try:  # os.access says yes to root on a read-only mount's files; a real probe does not
+        Path(tempfile.mkdtemp(prefix=".chipwar-probe.", dir=probe)).rmdir()
+    except OSError as exc:
+        raise InputError(f"{flag} {target or folder}: cannot write there ({probe}: {exc.strerror})") from None
 
 
 def replace_dir(tmp: Path, out: Path) -> None:
@@ -120,3 +127,21 @@ def staging_dir(out: Path) -> Path:
     """A fresh temporary folder beside ``out`` (same file system, so the final rename is atomic)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+
+
+def experiment_out(path: str | Path, *, overwrite: bool, script: str, holds_sweeps: bool = False,
+                   flag: str = "--out") -> Path:
+    """Check an experiment script's output folder before it runs (the policy of
+    :func:`prepare_out_dir`). A folder that holds several sweeps (``holds_sweeps``: scenarios,
+    sensitivity) is created now and carries chipwar's marker itself, so that ``--overwrite``
+    can later tell it from a folder that is not ours; one that holds only that marker (a run
+    stopped before its first sweep) counts as empty."""
+    out = Path(path)
+    only_marker = out.is_dir() and [p.name for p in out.iterdir()] == [MARKER] and is_ours(out)
+    out = prepare_out_dir(out, overwrite=overwrite or only_marker, flag=flag)
+    if holds_sweeps:
+        out.mkdir(parents=True, exist_ok=True)
+        if not is_ours(out):
+            (out / MARKER).write_text(json.dumps(marker("experiment", script=script), indent=2),
+                                      encoding="utf-8")
+    return out

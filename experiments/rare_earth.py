@@ -37,6 +37,7 @@ from experiments.analysis import (
     write_csv,
 )
 from experiments.common import parser
+from experiments.outdir import experiment_out
 from experiments.runner import read_tables
 from model.errors import InputError
 
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             if "rare_earth_shock_months" in params:
                 params["rare_earth_shock_months"] = params["rare_earth_shock_months"][-1:]
             args.seeds = min(args.seeds, 2)
-        out = Path(args.out)
+        out = experiment_out(args.out, overwrite=args.overwrite, script=NAME)
         design, res = run_spec(spec, args, out, origin=f"experiments.{NAME}")
         tables = read_tables(out)
         oc = outcomes(tables, month)

@@ -31,6 +31,7 @@ from experiments.analysis import (
     write_csv,
 )
 from experiments.common import parser
+from experiments.outdir import experiment_out
 from experiments.runner import read_tables
 from model.errors import InputError
 
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"shipped: {', '.join(shipped)}"
             )
         spec, month = prepare_spec(args, NAME, MONTH, QUICK_END)
-        out = Path(args.out)
+        out = experiment_out(args.out, overwrite=args.overwrite, script=NAME, holds_sweeps=True)
         frames, paths, failed = [], [], 0
         with shared_pool(args) as pool:
             for name in names:

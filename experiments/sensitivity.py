@@ -41,6 +41,7 @@ from experiments.analysis import (
     write_csv,
 )
 from experiments.common import parser
+from experiments.outdir import experiment_out
 from experiments.runner import Design, read_tables
 from model.errors import InputError
 
@@ -181,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             raise InputError(
                 f"--slices {args.slices} and --bootstrap {args.bootstrap}: expected >= 2"
             )
-        out = Path(args.out)
+        out = experiment_out(args.out, overwrite=args.overwrite, script=NAME, holds_sweeps=True)
         rng = np.random.default_rng(np.random.SeedSequence(int(p_spec.get("root_seed", 0))))
         rows, failed = [], 0
         with shared_pool(args) as pool:

@@ -13,13 +13,11 @@ accelerator; scale-out per accelerator, one direction), W, mm², USD.
 
 from __future__ import annotations
 
-import datetime as _dt
 import functools
 import math
 import os
 import re
 import tempfile
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +108,8 @@ def _read_raw(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
         raise CatalogError(f"{path}: file not found") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise CatalogError(f"{path}: not a readable CSV file ({exc})") from None
+    except OSError as exc:  # a folder, no permission
+        raise CatalogError(f"{path}: cannot read it as a CSV file ({exc.strerror})") from None
     header = [str(c) for c in raw.columns]
     if tuple(header) != columns:
         missing = [c for c in columns if c not in header]
@@ -285,246 +285,24 @@ def chips_to_csv(chips: pd.DataFrame, path: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- Epoch import
-
-EPOCH_SOURCE = "Epoch AI ML Hardware (CC-BY 4.0)"
-
-# Epoch column -> (our column, scale to our unit).
-EPOCH_NUMERIC: dict[str, tuple[str, float]] = {
-    "Tensor-FP16/BF16 performance (FLOP/s)": ("bf16_tflops", 1e-12),
-    "FP8 performance (FLOP/s)": ("fp8_tflops", 1e-12),
-    "INT8 performance (OP/s)": ("int8_tops", 1e-12),
-    "Memory (bytes)": ("hbm_gb", 1e-9),
-    "Memory bandwidth (byte/s)": ("hbm_tb_s", 1e-12),
-    "TDP (W)": ("tdp_w", 1.0),
-    "Die Size (mm^2)": ("die_area_mm2", 1.0),
-    "Release price (USD)": ("price_usd", 1.0),
-}
-EPOCH_REQUIRED: tuple[str, ...] = (
-    "Hardware name", "Manufacturer", "Release date", "Foundry", "Process size (nm)",
-    *EPOCH_NUMERIC,
+# The Epoch AI import lives in model/epoch.py; its names stay importable from here.
+from model.epoch import (  # noqa: E402
+    EPOCH_ALIASES,
+    EPOCH_CORRECTIONS,
+    EPOCH_FILL_ONLY,
+    EPOCH_KEEP,
+    EPOCH_NUMERIC,
+    EPOCH_REQUIRED,
+    EPOCH_SOURCE,
+    EPOCH_VENDORS,
+    VENDOR_STACK,
+    epoch_slug,
+    import_epoch,
 )
 
-# Epoch "Manufacturer" -> our vendor slug. Manufacturers outside the four stacks (Google,
-# Intel, Amazon, Hygon, ...) are skipped with one UserWarning: the model has no stack for them.
-EPOCH_VENDORS: dict[str, str] = {
-    "NVIDIA": "nvidia", "AMD": "amd", "Huawei": "huawei", "Cambricon": "cambricon",
-    "Alibaba": "alibaba-thead", "T-Head": "alibaba-thead", "Kunlunxin Baidu": "baidu-kunlunxin",
-    "Moore Threads (Tencent)": "moore-threads", "Moore Threads": "moore-threads",
-    "MetaX": "metax", "Biren": "biren", "Enflame": "enflame", "Iluvatar CoreX": "iluvatar",
-}
-VENDOR_STACK: dict[str, str] = {
-    "nvidia": "cuda", "amd": "rocm", "huawei": "cann", "cambricon": "other_cn",
-    "alibaba-thead": "other_cn", "baidu-kunlunxin": "other_cn", "moore-threads": "other_cn",
-    "metax": "other_cn", "biren": "other_cn", "enflame": "other_cn", "iluvatar": "other_cn",
-}
-
-# Epoch names whose slug differs from our id. None = never import this row (reason given).
-EPOCH_ALIASES: dict[str, str | None] = {
-    "NVIDIA A100 SXM4 80 GB": "a100-sxm",
-    "NVIDIA A800 SXM": "a800",
-    "NVIDIA H100 SXM5 80GB": "h100-sxm",
-    "NVIDIA H800 SXM5": "h800",
-    "NVIDIA HGX H20": "h20",
-    "NVIDIA H200 SXM": "h200",
-    "AMD Instinct MI300X": "mi300x",
-    "AMD Radeon Instinct MI308X": "mi308x",
-    "AMD Instinct MI355X": "mi355x",
-    "Huawei Ascend 910B": "ascend-910b",
-    "MetaX MXC500 (OAM)": "mxc500",
-    "Tianshu Zhixin Tiangai 100 (BI-V100)": "iluvatar-bi-v100",
-}
-# Brand words dropped from the front of an Epoch name to make our id ("NVIDIA B200" -> b200).
-_BRANDS = ("nvidia", "amd", "huawei", "cambricon", "biren", "metax", "baidu", "alibaba",
-           "t-head", "enflame", "iluvatar", "moore threads")
-
-# Known errors in the Epoch table: (Epoch name, our column) -> corrected value.
-EPOCH_CORRECTIONS: dict[tuple[str, str], float] = {
-    ("MetaX MXC500 (OAM)", "hbm_tb_s"): 1.8,  # Epoch 18 TB/s is a typo (docs/SOURCES.md#epoch-ai)
-    ("MetaX MXC500 (PCIe)", "hbm_tb_s"): 1.8,
-}
-# Values the shipped catalog deliberately takes from elsewhere; an import keeps ours.
-EPOCH_KEEP: dict[str, tuple[str, ...]] = {
-    # SemiAnalysis 780 reproduces CM384's ~300 PFLOPS; Epoch's 800 is a TrendForce figure.
-    "ascend-910c": ("bf16_tflops",),
-    # Epoch's 4,600 TFLOPS FP8 is the MI350X figure; AMD gives 5,033 for the MI355X.
-    "mi355x": ("fp8_tflops",),
-    # Epoch/TechPowerUp 10.3 TB/s exceeds any 8-stack HBM3 part; MI300X's 5.3 assumed.
-    "mi308x": ("hbm_tb_s",),
-    # Epoch's "Ascend 910B" row is the early 32 GB bin; ours is the 64 GB 910B2-class part.
-    "ascend-910b": ("hbm_gb", "hbm_tb_s"),
-}
-# Columns filled from Epoch only when ours is empty: our release is the month the part
-# became available to buyers (a model input), Epoch's is often the announcement date.
-EPOCH_FILL_ONLY: tuple[str, ...] = ("release", "fab", "node")
-
-
-def epoch_slug(name: str) -> str:
-    """Our id for an Epoch hardware name: drop the brand, lower-case, non-alphanumerics -> '-'."""
-    if name in EPOCH_ALIASES and EPOCH_ALIASES[name]:
-        return str(EPOCH_ALIASES[name])
-    low = name.strip().lower()
-    for brand in _BRANDS:
-        if low.startswith(brand + " "):
-            low = low[len(brand) + 1:]
-            break
-    return re.sub(r"[^a-z0-9]+", "-", low).strip("-")
-
-
-def _epoch_values(rec: pd.Series) -> dict[str, object]:
-    """Map one Epoch row to our columns (numbers in our units, NaN where Epoch is empty)."""
-    vals: dict[str, object] = {}
-    for ecol, (col, scale) in EPOCH_NUMERIC.items():
-        v = pd.to_numeric(rec[ecol], errors="coerce")
-        vals[col] = round(float(v) * scale, 4) if pd.notna(v) else math.nan
-    name = str(rec["Hardware name"])
-    for (ename, col), fixed in EPOCH_CORRECTIONS.items():
-        if ename == name and not math.isnan(vals[col]):  # type: ignore[arg-type]
-            vals[col] = fixed
-    date = str(rec["Release date"]) if pd.notna(rec["Release date"]) else ""
-    vals["release"] = date[:7] if _YYYY_MM.match(date[:7]) else ""
-    vals["fab"] = str(rec["Foundry"]) if pd.notna(rec["Foundry"]) else ""
-    size = pd.to_numeric(rec["Process size (nm)"], errors="coerce")
-    vals["node"] = f"{size:g}nm" if pd.notna(size) else ""
-    return vals
-
-
-def _is_empty(v: object) -> bool:
-    return v is None or v == "" or (isinstance(v, float) and math.isnan(v))
-
-
-def _same(a: object, b: object) -> bool:
-    if _is_empty(a) and _is_empty(b):
-        return True
-    if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, rel_tol=1e-9)
-    return a == b
-
-
-def _epoch_source(old: str, today: _dt.date) -> str:
-    kept = [p for p in old.split("; ") if p and not p.startswith(EPOCH_SOURCE)]
-    return "; ".join([f"{EPOCH_SOURCE}, imported {today.isoformat()}", *kept])
-
-
-def import_epoch(
-    epoch_csv: Path, chips_path: Path | None = None, *, write: bool = True,
-    today: _dt.date | None = None,
-) -> pd.DataFrame:
-    """Merge an Epoch AI hardware export into chips.csv and return the new chips table.
-
-    Rows are matched by id (``epoch_slug``). A matched row takes every non-empty Epoch value
-    except the deliberate ``EPOCH_KEEP`` choices (release/fab/node only fill empty cells);
-    if anything changed its source becomes "Epoch AI ML Hardware (CC-BY 4.0), imported
-    <today>" followed by its other sources. An unmatched row is appended when its vendor is
-    known and it has a dense BF16 or FP8 figure and a release date; otherwise it is skipped.
-    The result is validated before anything is written, then written atomically to
-    ``chips_path`` (default: the packaged chips.csv; a path that does not exist yet starts
-    from the packaged table). ``result.attrs["epoch_import"]`` lists added, updated,
-    unchanged and skipped rows.
-    """
-    epoch_csv = Path(epoch_csv)
-    out_path = Path(chips_path) if chips_path is not None else CHIPS_CSV
-    base_path = out_path if out_path.exists() else CHIPS_CSV
-    today = today or _dt.date.today()
-    try:
-        epoch = pd.read_csv(epoch_csv, dtype=str, keep_default_na=True)
-    except FileNotFoundError:
-        raise CatalogError(f"{epoch_csv}: file not found") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"{epoch_csv}: not a readable CSV file ({exc})") from None
-    missing = [c for c in EPOCH_REQUIRED if c not in epoch.columns]
-    if missing:
-        raise CatalogError(
-            f"{epoch_csv}: header: missing column(s) {', '.join(map(repr, missing))}: "
-            "expected an Epoch AI 'Machine Learning Hardware' CSV export"
-        )
-    chips = load_chips(base_path)
-    rows: dict[str, dict[str, object]] = {
-        cid: {"id": cid, **rec.to_dict()} for cid, rec in chips.iterrows()
-    }
-    added: list[str] = []
-    updated: dict[str, list[str]] = {}
-    unchanged: list[str] = []
-    skipped: dict[str, str] = {}
-    foreign: dict[str, int] = {}
-    touched: set[str] = set()
-    for i, rec in enumerate(epoch.itertuples(index=False), start=1):
-        rec = pd.Series(list(rec), index=epoch.columns)
-        name = str(rec["Hardware name"]).strip() if pd.notna(rec["Hardware name"]) else ""
-        if not name:
-            skipped[f"row {i}"] = "no hardware name"
-            continue
-        if name in EPOCH_ALIASES and EPOCH_ALIASES[name] is None:
-            skipped[name] = "excluded by the alias table"
-            continue
-        maker = str(rec["Manufacturer"]).strip() if pd.notna(rec["Manufacturer"]) else ""
-        vendor = EPOCH_VENDORS.get(maker)
-        if vendor is None:
-            skipped[name] = f"manufacturer {maker!r} has no stack in the model"
-            foreign[maker or "(empty)"] = foreign.get(maker or "(empty)", 0) + 1
-            continue
-        cid = epoch_slug(name)
-        if not _SLUG.match(cid):
-            skipped[name] = f"no usable id from the name ({cid!r})"
-            continue
-        if cid in touched:
-            skipped[name] = f"a second Epoch row for id {cid!r}"
-            continue
-        touched.add(cid)
-        vals = _epoch_values(rec)
-        if cid in rows:
-            row = rows[cid]
-            keep = EPOCH_KEEP.get(cid, ())
-            changed = []
-            for col, new in vals.items():
-                if _is_empty(new) or col in keep:
-                    continue
-                if col in EPOCH_FILL_ONLY and not _is_empty(row[col]):
-                    continue
-                if not _same(row[col], new):
-                    row[col] = new
-                    changed.append(col)
-            if changed:
-                row["source"] = _epoch_source(str(row["source"]), today)
-                updated[cid] = changed
-            else:
-                unchanged.append(cid)
-            continue
-        if _is_empty(vals["bf16_tflops"]) and _is_empty(vals["fp8_tflops"]):
-            skipped[name] = "no dense BF16 or FP8 figure"
-            continue
-        if not vals["release"]:
-            skipped[name] = "no release date"
-            continue
-        stack = VENDOR_STACK[vendor]
-        rows[cid] = {
-            "id": cid, "name": name, "vendor": vendor, "stack": stack,
-            "home_bloc": STACK_HOME[stack], "scaleup_gb_s": math.nan, "variant_of": "",
-            **vals, "source": f"{EPOCH_SOURCE}, imported {today.isoformat()}",
-            "note": "appended by import_epoch; scale-up bandwidth not in the Epoch table",
-        }
-        added.append(cid)
-    if foreign:
-        listed = ", ".join(f"{m} ({n})" for m, n in sorted(foreign.items()))
-        warnings.warn(
-            f"{epoch_csv}: skipped {sum(foreign.values())} row(s) from manufacturers outside "
-            f"the model's stacks: {listed}", UserWarning, stacklevel=2,
-        )
-    merged = pd.DataFrame(list(rows.values()), columns=list(CHIP_COLUMNS)).set_index("id")
-    # Validate exactly what would be written, through the same loader as everything else.
-    with tempfile.TemporaryDirectory() as tmpdir:
-        probe = Path(tmpdir) / out_path.name
-        chips_to_csv(merged, probe)
-        try:
-            result = load_chips(probe)
-        except CatalogError as exc:
-            raise CatalogError(
-                f"import of {epoch_csv} would make an invalid catalog, nothing written: "
-                f"{str(exc).replace(str(probe), out_path.name)}"
-            ) from None
-    if write:
-        chips_to_csv(result, out_path)
-    result.attrs["epoch_import"] = {
-        "added": added, "updated": updated, "unchanged": unchanged, "skipped": skipped,
-        "base": str(base_path), "written": str(out_path) if write else None,
-    }
-    return result
+__all__ = [
+    "Catalog", "load_catalog", "load_chips", "load_systems", "chips_to_csv", "CHIP_COLUMNS",
+    "SYSTEM_COLUMNS", "EPOCH_ALIASES", "EPOCH_CORRECTIONS", "EPOCH_FILL_ONLY", "EPOCH_KEEP",
+    "EPOCH_NUMERIC", "EPOCH_REQUIRED", "EPOCH_SOURCE", "EPOCH_VENDORS", "VENDOR_STACK",
+    "epoch_slug", "import_epoch",
+]

@@ -17,6 +17,7 @@ from mesa import DataCollector, Model
 
 from agents.regulator import CNRegulator, USRegulator
 from model.catalog import load_catalog
+from model.checks import check_run_inputs
 from model.components.arthur import ArthurDocking
 from model.components.base import MonthContext
 from model.components.buyers import build_population
@@ -67,10 +68,11 @@ class ChipMarketModel(Model):
         self.scenario_name = self.spec.name
         self.seed = int(rng) if isinstance(rng, (int, np.integer)) else None
         self.run_id = run_id or f"{self.scenario_name}-{self.seed}"
+        # every input path (CLI, designs, the dashboard, Python) is checked here, before set-up
+        where = {**self.spec.sources, **{k: f"parameter override {k}" for k in overrides}}
+        check_run_inputs(p, self.spec.events, self.spec.path.name if self.spec.path else "run", where)
         self.start_month = month_index(p["start"], "start")
         self.end_month = month_index(p["end"], "end")
-        if self.end_month < self.start_month:
-            raise ValueError(f"end {p['end']} is before start {p['start']}")
         self.dates = date_params(p)  # every date parameter must be a valid YYYY-MM
         self.month = self.start_month
         self.build_world(load_vendors())

@@ -6,6 +6,7 @@ this one table; docs/ODD.md documents each name.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,9 +48,9 @@ class Param:
                 value = int(float(value))
             else:
                 value = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ScenarioError(f"{origin}: {self.name} = {value!r}: expected {expected}") from None
-        if value != value or (self.low is not None and value < self.low) or (
+        if not math.isfinite(value) or (self.low is not None and value < self.low) or (
             self.high is not None and value > self.high
         ):
             raise ScenarioError(f"{origin}: {self.name} = {value!r}: expected {expected}")

@@ -8,6 +8,8 @@ before a run starts; errors name the file, the key, the value and what was expec
 
 from __future__ import annotations
 
+import calendar
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -80,15 +82,20 @@ class Scenario:
     description: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
+    #: parameter name -> where its value was set ("file, parameters.key")
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 def month_index(text: str, origin: str = "date") -> int:
-    """'YYYY-MM' or 'YYYY-MM-DD' -> absolute month index; ScenarioError if malformed."""
+    """'YYYY-MM' or 'YYYY-MM-DD' -> absolute month index; ScenarioError if malformed or not a
+    real calendar day (2022-02-30 is refused)."""
     m = _DATE.match(str(text).strip()) if isinstance(text, str) else None
-    if not m or not (1 <= int(m.group(2)) <= 12) or not (1990 <= int(m.group(1)) <= 2100) or (
-        m.group(3) is not None and not 1 <= int(m.group(3)) <= 31
-    ):
-        raise ScenarioError(f"{origin}: {text!r}: expected a date YYYY-MM (or YYYY-MM-DD) between 1990 and 2100")
+    ok = bool(m) and 1 <= int(m.group(2)) <= 12 and 1990 <= int(m.group(1)) <= 2100
+    if ok and m.group(3) is not None:
+        ok = 1 <= int(m.group(3)) <= calendar.monthrange(int(m.group(1)), int(m.group(2)))[1]
+    if not ok:
+        raise ScenarioError(f"{origin}: {text!r}: expected a real date YYYY-MM (or YYYY-MM-DD) "
+                            "between 1990 and 2100")
     return int(m.group(1)) * 12 + int(m.group(2)) - 1
 
 
@@ -121,10 +128,7 @@ def load_scenario(name_or_path: str | Path, *, known_chips: set[str] | None = No
     path = resolve(name_or_path).resolve()
     if path in _seen:
         raise ScenarioError(f"{path.name}: 'extends' forms a cycle through {', '.join(p.name for p in _seen)}")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path.name}: not valid TOML: {exc}") from None
+    data = _read_toml(path)
     fname = path.name
     unknown = set(data) - _TOP_KEYS
     if unknown:
@@ -138,11 +142,13 @@ def load_scenario(name_or_path: str | Path, *, known_chips: set[str] | None = No
     else:
         base = Scenario(name="", path=None)
     params = dict(base.params)
+    sources = dict(base.sources)
     raw_params = data.get("parameters", {})
     if not isinstance(raw_params, dict):
         raise ScenarioError(f"{fname}: [parameters] must be a table of name = value")
     for key, value in raw_params.items():
         params[key] = check_value(key, value, f"{fname}, parameters.{key}")
+        sources[key] = f"{fname}, parameters.{key}"
     drop = data.get("drop_events", [])
     if not isinstance(drop, list) or any(k not in EVENT_FIELDS for k in drop):
         raise ScenarioError(f"{fname}: drop_events = {drop!r}: expected a list of event kinds "
@@ -155,8 +161,28 @@ def load_scenario(name_or_path: str | Path, *, known_chips: set[str] | None = No
         events.append(_check_event(ev, f"{fname}, events[{i}]", known_chips, known_regions))
     events.sort(key=lambda e: e.month)  # stable: file order within a month
     name = data.get("name", path.stem)
-    return Scenario(name=str(name), path=path, description=str(data.get("description", base.description)),
-                    params=params, events=events)
+    if not isinstance(name, str) or not name.strip():
+        raise ScenarioError(f"{fname}: name = {name!r}: expected a non-empty string")
+    return Scenario(name=name, path=path, description=str(data.get("description", base.description)),
+                    params=params, events=events, sources=sources)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """A scenario file's TOML table; ScenarioError for unreadable, non-UTF-8 or invalid files."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position "
+                            f"{exc.start}); expected a TOML file saved as UTF-8") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read the scenario file ({exc.strerror})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path.name}: not valid TOML: {exc}") from None
+
+
+_THRESHOLDS = ("tpp", "io_gb_s", "tpp_pd", "density", "grey_tpp", "grey_density")
 
 
 def _check_event(ev: Any, origin: str, known_chips: set[str] | None,
@@ -170,41 +196,12 @@ def _check_event(ev: Any, origin: str, known_chips: set[str] | None,
         raise ScenarioError(f"{origin}: missing key 'date' (expected YYYY-MM)")
     month = month_index(ev["date"], f"{origin}, date")
     spec = EVENT_FIELDS[kind]
-    fields = {}
-    for key, value in ev.items():
-        if key in ("date", "kind", "note"):
-            continue
-        if key not in spec:
-            raise ScenarioError(f"{origin}: unknown key {key!r} for kind {kind!r}; expected "
-                                f"{', '.join(spec) or 'no other keys'}")
-        types, expected = spec[key]
-        if isinstance(value, bool) and bool not in types or not isinstance(value, types):
-            raise ScenarioError(f"{origin}, {key} = {value!r}: expected {expected}")
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            lo, hi = (0.0, 1.0) if key in _UNIT_RANGE else (0.0, 10.0) if key == "cann_penalty" else (0.0, None)
-            if value != value or value < lo or (hi is not None and value > hi) or (
-                key in ("tpp", "io_gb_s", "tpp_pd", "density", "grey_tpp", "grey_density") and value <= 0
-            ):
-                raise ScenarioError(f"{origin}, {key} = {value!r}: expected {expected}")
-        fields[key] = value
+    fields = {key: _check_field(kind, key, value, origin) for key, value in ev.items()
+              if key not in ("date", "kind", "note")}
     for key in _REQUIRED[kind]:
         if key not in fields:
             raise ScenarioError(f"{origin}: missing key {key!r} for kind {kind!r} ({spec[key][1]})")
-    if "tiers" in fields and (not fields["tiers"] or any(t not in (1, 2, 3) for t in fields["tiers"])):
-        raise ScenarioError(f"{origin}, tiers = {fields['tiers']!r}: expected a list of tiers 1, 2 or 3")
-    for key in ("match", "chips"):
-        if key in fields:
-            for chip in fields[key]:
-                if not isinstance(chip, str) or (known_chips is not None and chip not in CHIP_GROUPS
-                                                 and chip not in known_chips):
-                    raise ScenarioError(f"{origin}, {key}: unknown chip {chip!r}; expected a chip id from "
-                                        "model/data/chips.csv (see `chipwar catalog list`), 'compliance' "
-                                        "(US compliance variants) or 'us_all' (every US-vendor chip)")
-    if "regions" in fields:
-        for reg in fields["regions"]:
-            if not isinstance(reg, str) or (known_regions is not None and reg not in known_regions):
-                raise ScenarioError(f"{origin}, regions: unknown region {reg!r}; expected one of "
-                                    f"{', '.join(sorted(known_regions or []))}")
+    _check_lists(fields, origin, known_chips, known_regions)
     if kind == "set":
         fields["parameters"] = {k: check_value(k, v, f"{origin}, parameters.{k}")
                                 for k, v in fields["parameters"].items()}
@@ -216,6 +213,42 @@ def _check_event(ev: Any, origin: str, known_chips: set[str] | None,
                                 "set-up); set them in [parameters] or with --set instead")
     date = month_label(month)
     return Event(month=month, date=date, kind=kind, fields=fields, origin=origin)
+
+
+def _check_field(kind: str, key: str, value: Any, origin: str) -> Any:
+    """One event field: a known key of the right type; numbers finite and in their range."""
+    spec = EVENT_FIELDS[kind]
+    if key not in spec:
+        raise ScenarioError(f"{origin}: unknown key {key!r} for kind {kind!r}; expected "
+                            f"{', '.join(spec) or 'no other keys'}")
+    types, expected = spec[key]
+    if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+        raise ScenarioError(f"{origin}, {key} = {value!r}: expected {expected}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        lo, hi = (0.0, 1.0) if key in _UNIT_RANGE else (0.0, 10.0) if key == "cann_penalty" else (0.0, None)
+        if not math.isfinite(value) or value < lo or (hi is not None and value > hi) or (
+            key in _THRESHOLDS and value <= 0
+        ):
+            raise ScenarioError(f"{origin}, {key} = {value!r}: expected {expected} (finite)")
+    return value
+
+
+def _check_lists(fields: dict[str, Any], origin: str, known_chips: set[str] | None,
+                 known_regions: set[str] | None) -> None:
+    """Tiers are 1-3; chip ids and region ids are known ones."""
+    if "tiers" in fields and (not fields["tiers"] or any(t not in (1, 2, 3) for t in fields["tiers"])):
+        raise ScenarioError(f"{origin}, tiers = {fields['tiers']!r}: expected a list of tiers 1, 2 or 3")
+    for key in ("match", "chips"):
+        for chip in fields.get(key, ()):
+            if not isinstance(chip, str) or (known_chips is not None and chip not in CHIP_GROUPS
+                                             and chip not in known_chips):
+                raise ScenarioError(f"{origin}, {key}: unknown chip {chip!r}; expected a chip id from "
+                                    "model/data/chips.csv (see `chipwar catalog list`), 'compliance' "
+                                    "(US compliance variants) or 'us_all' (every US-vendor chip)")
+    for reg in fields.get("regions", ()):
+        if not isinstance(reg, str) or (known_regions is not None and reg not in known_regions):
+            raise ScenarioError(f"{origin}, regions: unknown region {reg!r}; expected one of "
+                                f"{', '.join(sorted(known_regions or []))}")
 
 
 def parse_overrides(pairs: list[str], origin: str = "--set") -> dict[str, Any]:

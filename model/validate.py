@@ -204,26 +204,35 @@ def _pool(workers: int) -> cf.ProcessPoolExecutor:
     return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 
 
-def _run_seeds(seeds: list[int], specs: list[tuple[str, list[str]]], workers: int) -> np.ndarray:
-    """(seeds, specs) array of market figures, in seed order."""
+def _run_seeds(seeds: list[int], specs: list[tuple[str, list[str]]], workers: int,
+               on_seed: Callable[[], None] | None = None) -> np.ndarray:
+    """(seeds, specs) array of market figures, in seed order; ``on_seed()`` after each replay."""
     if not specs:
         return np.empty((len(seeds), 0))
+    done = on_seed or (lambda: None)
+    rows = []
     # no pool inside a worker process (a sweep task, or a script re-imported by spawn/forkserver)
     in_worker = multiprocessing.parent_process() is not None
     if len(seeds) > 2 and workers > 1 and not in_worker:
         with _pool(min(workers, len(seeds))) as pool:
-            rows = list(pool.map(_seed_figures, seeds, [specs] * len(seeds)))
+            for row in pool.map(_seed_figures, seeds, [specs] * len(seeds)):
+                rows.append(row)
+                done()
     else:
-        rows = [_seed_figures(s, specs) for s in seeds]
+        for s in seeds:
+            rows.append(_seed_figures(s, specs))
+            done()
     return np.asarray(rows, dtype=np.float64).reshape(len(seeds), len(specs))
 
 
 # ------------------------------------------------------------------------------------ validate
 def validate(seeds: int = 5, root_seed: int = DEFAULT_ROOT_SEED,
-             observed_path: str | Path | None = None, workers: int | None = None) -> pd.DataFrame:
+             observed_path: str | Path | None = None, workers: int | None = None,
+             on_seed: Callable[[], None] | None = None) -> pd.DataFrame:
     """Replay the baseline's history over ``seeds`` seeds; one row per observed figure.
 
-    ``model_mean`` is the mean over seeds of the figure aggregated over its period;
+    ``on_seed()`` is called after each history replay (progress). ``model_mean`` is the mean
+    over seeds of the figure aggregated over its period;
     ``model_lo``/``model_hi`` the 5-95 % range over seeds; ``in_band`` = low <= mean <= high.
     A period only partly inside the run is aggregated over the months inside (``months``);
     one wholly outside, or a metric the model cannot produce, is refused (InputError).
@@ -260,7 +269,7 @@ def validate(seeds: int = 5, root_seed: int = DEFAULT_ROOT_SEED,
 
     run_seeds = seed_list(int(seeds), root_seed)
     n_workers = workers if workers is not None else min(os.cpu_count() or 1, len(run_seeds))
-    per_seed = _run_seeds(run_seeds, specs, n_workers)
+    per_seed = _run_seeds(run_seeds, specs, n_workers, on_seed)
     system = system_figures() if any(m in SYSTEM_FIGURES for m in obs["metric"]) else {}
 
     rows = []

@@ -2,7 +2,7 @@
 
     chipwar catalog list [--kind chips|systems] [--format table|csv|json]
     chipwar catalog check [--chips PATH] [--systems PATH]
-    chipwar catalog import-epoch PATH [--chips OUT] [--dry-run]
+    chipwar catalog import-epoch PATH (--chips OUT | --in-place | --dry-run) [--skip-bad-rows]
 
 Bad files raise CatalogError, which the dispatcher prints and turns into exit status 2.
 """
@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from model.catalog import import_epoch, load_catalog
+from model.errors import InputError
 
 # Columns shown by the table format (csv/json carry every column).
 _TABLE_CHIPS = ("name", "vendor", "stack", "release", "bf16_tflops", "fp8_tflops", "hbm_gb",
@@ -41,9 +42,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("import-epoch", help="merge an Epoch AI ML Hardware CSV into chips.csv")
     p.add_argument("epoch_csv", type=Path, metavar="PATH", help="Epoch AI hardware CSV export")
     p.add_argument("--chips", type=Path, default=None, metavar="OUT",
-                   help="chips file to update (default: the packaged model/data/chips.csv; "
-                        "a new path starts from the packaged table)")
+                   help="chips file to write (an existing chips CSV is updated; a new path starts "
+                        "from the packaged table)")
+    p.add_argument("--in-place", action="store_true",
+                   help="rewrite the packaged model/data/chips.csv (without --chips it is never rewritten "
+                        "unless this is given)")
     p.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
+    p.add_argument("--skip-bad-rows", action="store_true",
+                   help="skip (and report) rows whose numbers or dates do not parse instead of refusing")
     p.set_defaults(_catalog=_import)
 
 
@@ -98,10 +104,33 @@ def _plain(v: object) -> object:
     return v.item() if hasattr(v, "item") else v
 
 
+def _import_target(args: argparse.Namespace) -> Path | None:
+    """The chips file to write (None: the packaged one), checked before anything is read."""
+    from experiments.outdir import check_writable_dir
+
+    if args.chips is not None and args.in_place:
+        raise InputError("choose --chips OUT or --in-place, not both")
+    if args.chips is None:
+        if not (args.in_place or args.dry_run):
+            raise InputError("import-epoch: refusing to rewrite the packaged model/data/chips.csv without "
+                             "--in-place; pass --chips OUT to write another file, --in-place to update "
+                             "the packaged table or --dry-run to see what would change")
+        return None
+    if args.chips.is_dir():
+        raise InputError(f"--chips {args.chips}: is a folder; expected the path of a chips CSV file")
+    if not args.chips.absolute().parent.is_dir():
+        raise InputError(f"--chips {args.chips}: folder {args.chips.absolute().parent} does not exist")
+    if not args.dry_run:
+        check_writable_dir(args.chips.absolute().parent, flag="--chips", target=args.chips)
+    return args.chips
+
+
 def _import(args: argparse.Namespace) -> int:
+    target = _import_target(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
-        result = import_epoch(args.epoch_csv, args.chips, write=not args.dry_run)
+        result = import_epoch(args.epoch_csv, target, write=not args.dry_run,
+                              skip_bad_rows=args.skip_bad_rows)
     rep = result.attrs["epoch_import"]
     for w in caught:
         print(f"warning: {w.message}")
@@ -117,7 +146,11 @@ def _import(args: argparse.Namespace) -> int:
         key = "manufacturer outside the model's stacks" if why.startswith("manufacturer") else why
         reasons[key] = reasons.get(key, 0) + 1
     for why, n in sorted(reasons.items()):
-        print(f"  skipped {n}: {why}")
+        if not why.startswith("bad value"):
+            print(f"  skipped {n}: {why}")
+    for name, why in rep["skipped"].items():
+        if why.startswith("bad value"):
+            print(f"  skipped {name}: {why}")
     if rep["written"]:
         print(f"wrote {rep['written']} ({len(result)} chips; base {rep['base']})")
     else:

@@ -8,12 +8,15 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 
 import pandas as pd
 
 from model.errors import InputError
 
 OK, BAD = "✓", "✗"
+MAX_SEEDS = 10_000  # each replay is a 48-month run (about a second)
+MAX_WORKERS = 1024
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -107,14 +110,22 @@ def verdict(df: pd.DataFrame, seeds: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from experiments.progress import Progress
+    from model.checks import check_seed
     from model.validate import validate
 
-    if args.seeds < 1:
-        raise InputError(f"--seeds {args.seeds}: expected a positive integer")
-    if args.workers is not None and args.workers < 1:
-        raise InputError(f"--workers {args.workers}: expected a positive integer")
-    df = validate(seeds=args.seeds, root_seed=args.root_seed, observed_path=args.observed,
-                  workers=args.workers)
+    if not 1 <= args.seeds <= MAX_SEEDS:
+        raise InputError(f"--seeds {args.seeds}: expected an integer in [1, {MAX_SEEDS}]")
+    if args.workers is not None and not 1 <= args.workers <= MAX_WORKERS:
+        raise InputError(f"--workers {args.workers}: expected an integer in [1, {MAX_WORKERS}]")
+    check_seed(args.root_seed, "--root-seed")
+    if args.observed is not None and not Path(args.observed).is_file():
+        raise InputError(f"--observed {args.observed}: "
+                         f"{'is a folder' if Path(args.observed).is_dir() else 'file not found'}; "
+                         "expected an observed-figures CSV like model/data/observed.csv")
+    with Progress(args.seeds, "history replays") as progress:
+        df = validate(seeds=args.seeds, root_seed=args.root_seed, observed_path=args.observed,
+                      workers=args.workers, on_seed=progress.update)
     line = verdict(df, args.seeds)
     if args.format == "table":
         print(render_table(df, args.seeds))
