@@ -124,9 +124,11 @@ def system_figures() -> dict[str, tuple[float, str]]:
     """Published-figure counterparts from the catalog and the cluster core: name -> (value, basis).
 
     Same inputs as tests/test_cluster.py: NVL72 and CM384 at one system each (BF16 peak and
-    all-in power from ``evaluate`` on a BF16 workload); DeepSeek-R1 serving on one CM384 (384
-    NPUs), the 15 ms case being the decode workload with ``tpot_s`` = 0.015; Llama 3 405B on
-    8,192 and 16,384 HGX H100; Megatron 1T on 3,072 HGX A100.
+    all-in power from ``evaluate`` on a BF16 workload); the serving calibration cases of
+    SERVING_CASES (DeepSeek-R1 on CloudMatrix 384 with the core's deployment search, the 15 ms
+    case being the decode workload with ``tpot_s`` = 0.015; SGLang's 96 H100 at its published
+    deployments); Llama 3 405B on 8,192 and 16,384 HGX H100; Megatron 1T on 3,072 and MT-NLG
+    530B on 2,240 HGX A100; DeepSeek-V3 on 2,048 HGX H800 as a fraction of BF16 peak.
     """
     from model.catalog import load_catalog
     from model.cluster import Offerings, Workloads, evaluate
@@ -160,6 +162,14 @@ def system_figures() -> dict[str, tuple[float, str]]:
                                   ("megatron_1t_a100_frac_peak", "hgx-a100", "megatron-1t-train", 3072)):
         res = evaluate(off.take([idx(sid)]), Workloads.load(ids=[wid]), n_accel=n_acc)
         out[name] = (float(res.mfu[0, 0, 0]), f"core MFU, {wid} on {n_acc:,} {sid}")
+    res = evaluate(off.take([idx("hgx-a100")]), Workloads.load(ids=["mt-nlg-530b-train"]), n_accel=2240)
+    out["mtnlg_530b_a100_mfu"] = (float(res.mfu[0, 0, 0]), "core MFU, mt-nlg-530b-train on 2,240 hgx-a100")
+    h800 = off.take([idx("hgx-h800")])
+    v3 = Workloads.load(ids=["deepseek-v3-train"])
+    res = evaluate(h800, v3, n_accel=2048)
+    frac = res.tokens_per_s_per_accel[0, 0, 0] * 6.0 * v3.params_active[0] / (h800.bf16_tflops[0] * 1e12)
+    out["deepseek_v3_h800_bf16_frac"] = (float(frac), "core tokens/s x 6 x 37B / BF16 peak, deepseek-v3-train "
+                                                      "on 2,048 hgx-h800")
     return out
 
 
@@ -213,6 +223,7 @@ SYSTEM_FIGURES: tuple[str, ...] = (
     "cm384_decode_tok_s_per_npu", "cm384_decode_tok_s_per_npu_15ms", "cm384_prefill_tok_s_per_npu",
     "sglang_h100_decode_tok_s_per_gpu", "sglang_h100_prefill_tok_s_per_gpu",
     "llama3_405b_mfu_8k_h100", "llama3_405b_mfu_16k_h100", "megatron_1t_a100_frac_peak",
+    "mtnlg_530b_a100_mfu", "deepseek_v3_h800_bf16_frac",
 )
 
 
