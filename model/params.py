@@ -128,7 +128,7 @@ register(
        doc="rounds of the monthly market: capacity of a short vendor is released in this many tranches"),
     _p("demand_noise", 0.10, float, 0.0, 2.0, doc="log-normal sd of each buyer's monthly demand"),
     _p("gs_demand_catchup", 0.10, float, -1.0, 1.0, unit="1/yr", doc="extra yearly growth of Global-South demand weight"),
-    _p("cn_demand_trend", -0.25, float, -2.0, 2.0, unit="1/yr",
+    _p("cn_demand_trend", -0.32, float, -2.0, 2.0, unit="1/yr",
        doc="yearly log-drift of China's demand weight until cn_demand_trend_end (calibrated to 2022-24: "
            "US hyperscaler capex outgrew China's; China's weight 2022 is revenue-based)"),
     _p("cn_demand_trend_end", "2025-01", str, doc="month China's demand drift stops (end of the calibration window)"),

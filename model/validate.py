@@ -124,9 +124,11 @@ def system_figures() -> dict[str, tuple[float, str]]:
     """Published-figure counterparts from the catalog and the cluster core: name -> (value, basis).
 
     Same inputs as tests/test_cluster.py: NVL72 and CM384 at one system each (BF16 peak and
-    all-in power from ``evaluate`` on a BF16 workload); DeepSeek-R1 serving on one CM384 (384
-    NPUs), the 15 ms case being the decode workload with ``tpot_s`` = 0.015; Llama 3 405B on
-    8,192 and 16,384 HGX H100; Megatron 1T on 3,072 HGX A100.
+    all-in power from ``evaluate`` on a BF16 workload); the serving calibration cases of
+    SERVING_CASES (DeepSeek-R1 on CloudMatrix 384 with the core's deployment search, the 15 ms
+    case being the decode workload with ``tpot_s`` = 0.015; SGLang's 96 H100 at its published
+    deployments); Llama 3 405B on 8,192 and 16,384 HGX H100; Megatron 1T on 3,072 and MT-NLG
+    530B on 2,240 HGX A100; DeepSeek-V3 on 2,048 HGX H800 as a fraction of BF16 peak.
     """
     from model.catalog import load_catalog
     from model.cluster import Offerings, Workloads, evaluate
@@ -154,22 +156,64 @@ def system_figures() -> dict[str, tuple[float, str]]:
         out[f"{name}_power_kw"] = (power_kw, f"{basis}: core all-in power")
         out[f"{name}_w_per_tflop"] = (power_kw / peak_pflops, f"{basis}: all-in kW / BF16 PFLOPS")
 
-    cm = off.take([idx("cloudmatrix-384")])
-    serve = Workloads.load(ids=["deepseek-r1-decode", "deepseek-r1-prefill"])
-    dec15 = dataclasses.replace(serve.take([0]), tpot_s=np.array([0.015]))
-    r = evaluate(cm, serve, n_accel=384)
-    r15 = evaluate(cm, dec15, n_accel=384)
-    out["cm384_decode_tok_s_per_npu"] = (float(r.tokens_per_s_per_accel[0, 0, 0]),
-                                         "core, deepseek-r1-decode (TPOT 50 ms) on 384 NPUs")
-    out["cm384_decode_tok_s_per_npu_15ms"] = (float(r15.tokens_per_s_per_accel[0, 0, 0]),
-                                              "core, deepseek-r1-decode with TPOT 15 ms on 384 NPUs")
-    out["cm384_prefill_tok_s_per_npu"] = (float(r.tokens_per_s_per_accel[0, 1, 0]),
-                                          "core, deepseek-r1-prefill on 384 NPUs")
+    out.update(serving_figures(off, idx))
     for name, sid, wid, n_acc in (("llama3_405b_mfu_8k_h100", "hgx-h100", "llama3-405b-train", 8192),
                                   ("llama3_405b_mfu_16k_h100", "hgx-h100", "llama3-405b-train", 16384),
                                   ("megatron_1t_a100_frac_peak", "hgx-a100", "megatron-1t-train", 3072)):
         res = evaluate(off.take([idx(sid)]), Workloads.load(ids=[wid]), n_accel=n_acc)
         out[name] = (float(res.mfu[0, 0, 0]), f"core MFU, {wid} on {n_acc:,} {sid}")
+    res = evaluate(off.take([idx("hgx-a100")]), Workloads.load(ids=["mt-nlg-530b-train"]), n_accel=2240)
+    out["mtnlg_530b_a100_mfu"] = (float(res.mfu[0, 0, 0]), "core MFU, mt-nlg-530b-train on 2,240 hgx-a100")
+    h800 = off.take([idx("hgx-h800")])
+    v3 = Workloads.load(ids=["deepseek-v3-train"])
+    res = evaluate(h800, v3, n_accel=2048)
+    frac = res.tokens_per_s_per_accel[0, 0, 0] * 6.0 * v3.params_active[0] / (h800.bf16_tflops[0] * 1e12)
+    out["deepseek_v3_h800_bf16_frac"] = (float(frac), "core tokens/s x 6 x 37B / BF16 peak, deepseek-v3-train "
+                                                      "on 2,048 hgx-h800")
+    return out
+
+
+#: Serving calibration cases (issue 15; docs/ODD.md [C4f]): name -> (system, workload, changes to
+#: the shipped workload, fixed (ep, tp) or None for the core's own search, basis). CloudMatrix
+#: 384 runs the shipped workloads (they are its set-up: arXiv 2506.12708, INT8, 4K prompts);
+#: SGLang on 96 H100 (LMSYS 2025-05-05) ran 2,000-token prompts without MTP, BF16 KV, prefill on
+#: 4 nodes (EP 32) and decode on 9 (EP 72) with DP attention, at ~100 ms between tokens.
+SERVING_CASES: dict[str, tuple[str, str, dict[str, float], tuple[int, int] | None, str]] = {
+    "cm384_decode_tok_s_per_npu": ("cloudmatrix-384", "deepseek-r1-decode", {}, None,
+                                   "core search, deepseek-r1-decode (TPOT 50 ms) on CloudMatrix 384"),
+    "cm384_decode_tok_s_per_npu_15ms": ("cloudmatrix-384", "deepseek-r1-decode", {"tpot_s": 0.015}, None,
+                                        "core search, deepseek-r1-decode with TPOT 15 ms on CloudMatrix 384"),
+    "cm384_prefill_tok_s_per_npu": ("cloudmatrix-384", "deepseek-r1-prefill", {}, None,
+                                    "core search, deepseek-r1-prefill on CloudMatrix 384"),
+    "sglang_h100_decode_tok_s_per_gpu": (
+        "hgx-h100", "deepseek-r1-decode",
+        {"seq_len": 2000.0, "mtp_depth": 0.0, "attn_fp8": 0.0, "tpot_s": 0.1}, (72, 1),
+        "core, EP 72 / DP attention on HGX H100, 2K context, no MTP, BF16 KV, TPOT 100 ms"),
+    "sglang_h100_prefill_tok_s_per_gpu": (
+        "hgx-h100", "deepseek-r1-prefill", {"seq_len": 2000.0, "attn_fp8": 0.0}, (32, 1),
+        "core, EP 32 / DP attention on HGX H100, 2K prompts, BF16 attention"),
+}
+
+
+def serving_case(off, name: str, idx: Callable[[str], int]):
+    """The (offering, workload, deployment restriction) of one serving calibration case."""
+    from model.cluster import Workloads
+
+    sid, wid, changes, fixed, _ = SERVING_CASES[name]
+    wl = Workloads.load(ids=[wid])
+    wl = dataclasses.replace(wl, **{k: np.full(1, v) for k, v in changes.items()})
+    ep, tp = ([fixed[0]], [fixed[1]]) if fixed else (None, None)
+    return off.take([idx(sid)]), wl, ep, tp
+
+
+def serving_figures(off, idx: Callable[[str], int]) -> dict[str, tuple[float, str]]:
+    """Tokens/s per accelerator of every serving calibration case."""
+    from model.cluster import serving_deployments
+
+    out = {}
+    for name, case in SERVING_CASES.items():
+        o, wl, ep, tp = serving_case(off, name, idx)
+        out[name] = (float(serving_deployments(o, wl, ep, tp).tokens_per_s[0, 0]), case[4])
     return out
 
 
@@ -177,7 +221,9 @@ SYSTEM_FIGURES: tuple[str, ...] = (
     "nvl72_bf16_pflops", "nvl72_hbm_tb", "nvl72_hbm_bw_tb_s", "nvl72_power_kw", "nvl72_w_per_tflop",
     "cm384_bf16_pflops", "cm384_hbm_tb", "cm384_hbm_bw_tb_s", "cm384_power_kw", "cm384_w_per_tflop",
     "cm384_decode_tok_s_per_npu", "cm384_decode_tok_s_per_npu_15ms", "cm384_prefill_tok_s_per_npu",
+    "sglang_h100_decode_tok_s_per_gpu", "sglang_h100_prefill_tok_s_per_gpu",
     "llama3_405b_mfu_8k_h100", "llama3_405b_mfu_16k_h100", "megatron_1t_a100_frac_peak",
+    "mtnlg_530b_a100_mfu", "deepseek_v3_h800_bf16_frac",
 )
 
 

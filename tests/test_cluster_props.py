@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -101,3 +103,80 @@ def test_training_throughput_saturates():
     assert mfu < 0.1  # idle accelerators are still paid for
     # too few accelerators to hold the model: no throughput at all
     assert C.evaluate(off, wl, n_accel=8).effective_pflops[0, 0, 0] == 0.0
+
+
+# ------------------------------------------------------------------ serving physics (issue 15)
+DECODE_WL = C.Workloads.load(ids=["deepseek-r1-decode", "deepseek-r1-prefill"])
+
+
+def _serve(off: C.Offerings, wl: C.Workloads = DECODE_WL, **kw) -> C.Deployments:
+    return C.serving_deployments(off, wl, **kw)
+
+
+@SETTINGS
+@given(offerings(), st.floats(1.01, 10.0))
+def test_decode_non_decreasing_in_hbm_bandwidth_and_strictly_where_hbm_binds(off, factor):
+    before = _serve(off)
+    after = _serve(_replace(off, hbm_tb_s=off.hbm_tb_s * factor))
+    assert (after.tokens_per_s >= before.tokens_per_s * (1 - 1e-12)).all()
+    hbm = (before.bound == C.BOUNDS.index("hbm")) & (before.tokens_per_s > 0)
+    assert (after.tokens_per_s[hbm] > before.tokens_per_s[hbm]).all()
+
+
+@SETTINGS
+@given(offerings(), st.floats(1.0, 10.0))
+def test_more_hbm_capacity_never_lowers_throughput(off, factor):
+    before = _serve(off).tokens_per_s
+    after = _serve(_replace(off, hbm_gb=off.hbm_gb * factor)).tokens_per_s
+    assert (after >= before * (1 - 1e-12)).all()
+
+
+@SETTINGS
+@given(offerings(), st.floats(0.005, 0.2), st.floats(0.1, 1.0))
+def test_tighter_tpot_never_raises_throughput(off, tpot, tighter):
+    wl = DECODE_WL.take([0])
+    loose = _serve(off, dataclasses.replace(wl, tpot_s=np.array([tpot]))).tokens_per_s
+    tight = _serve(off, dataclasses.replace(wl, tpot_s=np.array([tpot * tighter]))).tokens_per_s
+    assert (tight <= loose * (1 + 1e-12)).all()
+
+
+@SETTINGS
+@given(offerings(), st.sampled_from(C.EP_GRID), st.sampled_from(C.TP_GRID))
+def test_chosen_deployment_never_worse_than_a_fixed_one(off, ep, tp):
+    best = _serve(off).tokens_per_s
+    fixed = _serve(off, ep=[ep], tp=[tp]).tokens_per_s
+    assert (best >= fixed * (1 - 1e-12)).all()
+    every = C.serving_deployments(off, DECODE_WL, best=False).tokens_per_s
+    np.testing.assert_allclose(best, every.max(axis=2))
+
+
+@SETTINGS
+@given(offerings())
+def test_serving_terms_add_up_and_stay_under_peak(off):
+    d = _serve(off)
+    ok = d.tokens_per_s > 0
+    t = d.terms
+    p = np.maximum(t["gemm_compute"], t["weights_hbm"]) + np.maximum(t["attn_compute"], t["kv_hbm"])
+    total = p + t["a2a_exposed"] + t["tp_allreduce"] + t["overhead"]
+    np.testing.assert_allclose(total[ok], t["step"][ok], rtol=1e-9)
+    r = C.evaluate(off, DECODE_WL, n_accel=1.0)
+    assert (r.effective_pflops <= r.peak_pflops * (1 + 1e-9)).all()
+
+
+def _h100_like(**kw) -> C.Offerings:
+    base = dict(
+        ids=np.array(["h"], dtype=object), chip=np.array(["h"], dtype=object),
+        stack=np.array(["cuda"], dtype=object), bf16_tflops=np.array([989.0]),
+        fp8_tflops=np.array([1979.0]), int8_tops=np.array([1979.0]), hbm_gb=np.array([80.0]),
+        hbm_tb_s=np.array([3.35]), scaleup_gb_s=np.array([900.0]), scaleout_gb_s=np.array([50.0]),
+        domain=np.array([8]), watts_allin=np.array([1275.0]), price_usd_per_accel=np.array([34000.0]),
+        n_per_system=np.array([8]))
+    base.update(kw)
+    return C.Offerings(**base)
+
+
+def test_h100_compute_with_twice_the_bandwidth_decodes_faster():
+    wl = DECODE_WL.take([0])
+    slow = _serve(_h100_like(), wl).tokens_per_s[0, 0]
+    fast = _serve(_h100_like(hbm_tb_s=np.array([6.7])), wl).tokens_per_s[0, 0]
+    assert fast > slow > 0

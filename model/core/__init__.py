@@ -1,0 +1,1 @@
+"""The cluster-performance core, split by concern; model.cluster is its facade."""
