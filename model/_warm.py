@@ -1,4 +1,4 @@
-"""Imported by the sweep runner's fork server (experiments/runner.py): loads the compiled
+"""Imported by the sweep runner's fork server (experiments/runner/executors.py): loads the compiled
 market kernels once, before workers are forked from it."""
 
 from model.kernels import warm_up

@@ -8,7 +8,7 @@ Calculon-style step-time accounting). Every equation and constant is listed in d
 
 This module is the facade of ``model.core`` (constants, data, training, serving, cost, choice,
 fab); the project calls it. Imports nothing of the project but ``model.types`` and
-``model.core``: it is the innermost room (DESIGN §1).
+``model.core``: it is the innermost room (CONTRIBUTING.md, "How the code is laid out").
 """
 
 from __future__ import annotations

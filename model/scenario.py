@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model.errors import ScenarioError
+from model.errors import ScenarioError, did_you_mean
 from model.params import PARAMETERS, check_value
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
@@ -116,7 +116,8 @@ def resolve(name_or_path: str | Path) -> Path:
     cand = SCENARIO_DIR / f"{name_or_path}.toml"
     if not cand.is_file():
         raise ScenarioError(
-            f"scenario {str(name_or_path)!r}: unknown; expected one of {', '.join(available_scenarios())} "
+            f"scenario {str(name_or_path)!r}: unknown{did_you_mean(str(name_or_path), available_scenarios())}; "
+            f"expected one of {', '.join(available_scenarios())} "
             "or a path to a .toml file"
         )
     return cand

@@ -89,7 +89,7 @@ def render_table(df: pd.DataFrame, seeds: int) -> str:
 
 
 def is_calibration(df: pd.DataFrame) -> pd.Series:
-    """Rows of the market calibration set (FACTS §4); the rest are published system figures."""
+    """Rows of the market calibration set (docs/SOURCES.md#market-history); the rest are published system figures."""
     from model.validate import MARKET_FIGURES
 
     return df["metric"].isin(list(MARKET_FIGURES))

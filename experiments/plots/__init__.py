@@ -1,6 +1,6 @@
 """Figures from written tables (issue 7): one run, several runs, or a sweep folder.
 
-Every figure is drawn from the DESIGN §7 tables (``model``, ``adoption``, ``vendors``), never
+Every figure is drawn from the output tables (model/outputs.py) (``model``, ``adoption``, ``vendors``), never
 from a live model, so a figure can be redrawn from disk at any time. Each figure has two
 functions: ``make_<name>(...) -> Figure`` builds it (tests inspect its axes) and
 ``fig_<name>(..., out_path) -> Path`` saves it as a PNG. ``plot_folder`` detects what a folder

@@ -51,7 +51,7 @@ METRIC_LABELS: dict[str, str] = {
 }
 #: Metrics bounded in [0, 1] (colour scales and y-limits are fixed to that range).
 UNIT_METRICS: frozenset[str] = frozenset(METRIC_LABELS) - {"us_cn_compute_ratio"}
-#: Columns of the DESIGN §7 tables that are not varied parameters.
+#: Columns of the output tables that are not varied parameters.
 CONTRACT_COLUMNS: frozenset[str] = frozenset(
     set(METRIC_LABELS) | {"run_id", "seed", "replication", "step", "date", "region", "bloc",
                           "stack",

@@ -3,7 +3,7 @@
 A *design* (``design``, ``points``) is a table of parameter sets built from a grid, a Latin
 hypercube, a Sobol or Morris sample (SALib) or a table file; each point is run ``replications``
 times with seeds from ``numpy.random.SeedSequence(root_seed).spawn(n_runs)``, every run calling
-the model's boundary ``run_one(params, seed) -> {"model", "adoption", "vendors"}`` (DESIGN §9).
+the model's boundary ``run_one(params, seed) -> {"model", "adoption", "vendors"}``.
 Chunks of runs (``chunks``) execute on an executor class (``executors``: serial, process pool,
 Dask; initialize / evaluate / finalize); the parent writes them to the sweep folder (``store``:
 Parquet parts, completion markers, resume) described by its ``manifest``; ``sweep`` ties these

@@ -12,7 +12,7 @@ from __future__ import annotations
 # ---------------------------------------------------------------------------------------------
 #: Sustained fraction of peak reached by training math (GEMMs + elementwise), before any
 #: communication or pipeline bubble. Calibrated to Megatron-LM 1T on 3,072 A100 = 52 % and
-#: Llama 3 405B on 16,384 H100 = 41 % MFU (FACTS §2).
+#: Llama 3 405B on 16,384 H100 = 41 % MFU (docs/SOURCES.md#measured-performance).
 ETA_COMPUTE_TRAIN: float = 0.60
 #: Achieved collective bus bandwidth / nominal link bandwidth (NCCL busbw on NVLink and
 #: 400G NICs is ~70-80 % of line rate; nccl-tests).

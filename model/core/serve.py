@@ -16,7 +16,7 @@ The deployment with the most tokens/s per accelerator wins. Terms per step and a
 * tensor-parallel all-reduce of activations (not overlapped) and a fixed per-step overhead.
 
 q = 1 + mtp_depth tokens are verified per sequence and step; 1 + sum(accept^i) are emitted.
-Imports nothing of the project outside model.core (DESIGN §1).
+Imports nothing of the project outside model.core (CONTRIBUTING.md, "How the code is laid out").
 """
 
 from __future__ import annotations
