@@ -1,4 +1,4 @@
-"""ChipMarketModel: the Mesa model of the AI-accelerator market (DESIGN §5 step order).
+"""ChipMarketModel: the Mesa model of the AI-accelerator market.
 
 One step is one month. The model builds the world - its components, each owning one mechanism
 and its state (``model/components/``) - creates the agents, and steps the month's plan:

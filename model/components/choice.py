@@ -76,8 +76,14 @@ class BuyersChoice(Component):
         # Outside option: doing without (or waiting) when what is on offer costs far more per useful
         # work than compute normally costs (Eq. M1b); doing without keeps the buyer on its estate,
         # with that estate's network value.
-        tot = b.fleet_eff.sum(axis=1, keepdims=True)
-        shares = np.divide(b.fleet_eff, tot, out=np.zeros_like(b.fleet_eff), where=tot > 0)
+        # Waiting keeps the network value of the estate only on stacks the buyer can still buy:
+        # an estate whose stack is cut off (controls, bans) cannot be extended by waiting.
+        onehot = np.zeros((stack.size, S))
+        onehot[np.arange(stack.size), stack] = 1.0
+        reach = (avail @ onehot) > 0  # (B, S) stacks with at least one offering for sale
+        est = b.fleet_eff * reach
+        tot = est.sum(axis=1, keepdims=True)
+        shares = np.divide(est, b.fleet_eff.sum(axis=1, keepdims=True), out=np.zeros_like(est), where=tot > 0)
         u0 = -b.beta * np.log(p["outside_cost_ratio"] * reference_cost(model, cost)) + shares @ nv
         # Mandated share of state-funded Chinese buyers: a second row restricted to domestic chips
         mand = pol.cn_mandate * b.state_funded * reg.is_cn[b.region]
