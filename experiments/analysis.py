@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model import months
 from model.errors import InputError
 
 LOCK_IN_SHARE = 0.9
@@ -65,12 +66,12 @@ def month_number(date: str) -> int:
     text = str(date)
     if not _MONTH.match(text):
         raise InputError(f"month {text!r}: expected YYYY-MM with a month 01-12")
-    return int(text[:4]) * 12 + int(text[5:7]) - 1
+    return months.month_index(text)
 
 
 def month_label(n: int) -> str:
     """Inverse of month_number."""
-    return f"{n // 12:04d}-{n % 12 + 1:02d}"
+    return months.month_label(n)
 
 
 def resolve_month(model: pd.DataFrame, month: str | None) -> str:

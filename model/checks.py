@@ -26,8 +26,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from model.errors import InputError, ScenarioError
+from model.months import month_index, month_label
 from model.params import PARAMETERS, defaults
-from model.scenario import Event, month_index, month_label
+from model.scenario import Event
 
 SEED_MAX = 2**63  # seeds are stored as int64 in the tables
 MIX_WEIGHTS = ("mix_train_dense", "mix_train_moe", "mix_prefill", "mix_decode")

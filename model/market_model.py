@@ -34,11 +34,12 @@ from model.components.supply import Supply
 from model.components.vendors import Vendors
 from model.errors import ScenarioError
 from model.events import ScriptedEvents
+from model.months import month_index
 from model.outputs import METRIC_NAMES
 from model.params import PARAMETERS, check_value, defaults
 from model.policy import PolicyState
 from model.population import load_regions, load_vendors
-from model.scenario import load_scenario, month_index
+from model.scenario import load_scenario
 
 COMPONENTS = ("events", "regions", "supply", "offerings", "vendors", "power", "ecosystems", "pricing", "choice",
               "deliveries", "recorder")

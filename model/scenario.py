@@ -8,19 +8,17 @@ before a run starts; errors name the file, the key, the value and what was expec
 
 from __future__ import annotations
 
-import calendar
 import math
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from model.errors import ScenarioError, did_you_mean
+from model.months import month_index, month_label  # noqa: F401 (re-exported: the scenario's dates)
 from model.params import PARAMETERS, check_value
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
-_DATE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
 
 # kind -> {field: (type(s), description)}; "note" and "date" are always allowed.
 _NUM = (int, float)
@@ -84,23 +82,6 @@ class Scenario:
     events: list[Event] = field(default_factory=list)
     #: parameter name -> where its value was set ("file, parameters.key")
     sources: dict[str, str] = field(default_factory=dict)
-
-
-def month_index(text: str, origin: str = "date") -> int:
-    """'YYYY-MM' or 'YYYY-MM-DD' -> absolute month index; ScenarioError if malformed or not a
-    real calendar day (2022-02-30 is refused)."""
-    m = _DATE.match(str(text).strip()) if isinstance(text, str) else None
-    ok = bool(m) and 1 <= int(m.group(2)) <= 12 and 1990 <= int(m.group(1)) <= 2100
-    if ok and m.group(3) is not None:
-        ok = 1 <= int(m.group(3)) <= calendar.monthrange(int(m.group(1)), int(m.group(2)))[1]
-    if not ok:
-        raise ScenarioError(f"{origin}: {text!r}: expected a real date YYYY-MM (or YYYY-MM-DD) "
-                            "between 1990 and 2100")
-    return int(m.group(1)) * 12 + int(m.group(2)) - 1
-
-
-def month_label(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def available_scenarios() -> list[str]:

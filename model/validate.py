@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from model.errors import InputError
+from model.months import month_label
 
 #: the replayed history (the baseline's first 48 months)
 HISTORY_START: str = "2022-01"
@@ -54,7 +55,7 @@ def _bounds(token: str) -> tuple[int, int]:
 
 
 def _month(k: int) -> str:
-    return f"{k // 12:04d}-{k % 12 + 1:02d}"
+    return month_label(k)
 
 
 def period_months(period: str) -> list[str]:

@@ -293,7 +293,7 @@ def _check_fixed(fixed: Any, origin: str) -> dict[str, Any]:
         raise DesignError(f"{origin}: fixed = {fixed!r}: expected {DESIGN_KEYS['fixed']}")
     out = {k: _check_param(k, v, f"{origin}, fixed.{k}") for k, v in fixed.items()}
     if "start" in out and "end" in out:
-        from model.scenario import month_index
+        from model.months import month_index
 
         if month_index(out["end"]) < month_index(out["start"]):
             raise DesignError(f"{origin}, fixed.end = {out['end']!r}: expected a month at or after "

@@ -28,7 +28,7 @@ def _check_param(name: str, value: Any, origin: str) -> Any:
         out = check_value(name, value, origin)
         p = PARAMETERS.get(name)
         if p is not None and p.kind is str and _MONTH.match(str(p.default)):
-            from model.scenario import month_index
+            from model.months import month_index
 
             month_index(out, origin)
         return out

@@ -14,8 +14,8 @@ import pandas as pd
 from model.cluster import Offerings, Workloads, performance
 from model.cluster import tpp as tpp_of
 from model.components.base import Component, MonthContext
+from model.months import month_index, month_label
 from model.policy import OfferingView, USRule
-from model.scenario import month_index, month_label
 from model.types import H100_BF16_TFLOPS, STACK_INDEX
 
 REFERENCE_SYSTEM = "hgx-h100"

@@ -12,8 +12,8 @@ import pyarrow.compute as pc
 
 from model import metrics
 from model.components.base import Component, MonthContext
+from model.months import month_label
 from model.outputs import ADOPTION_COLUMNS, METRIC_NAMES, MODEL_COLUMNS, VENDOR_COLUMNS
-from model.scenario import month_label
 from model.types import STACK_INDEX, STACKS
 
 S = len(STACKS)

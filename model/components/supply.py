@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from model.components.base import Component, MonthContext
-from model.scenario import month_index
+from model.months import month_index
 from model.supply import SupplyState, load_supply, packages_available, unit_cost_index
 
 

@@ -1,0 +1,128 @@
+"""Lock-in (docs/ODD.md "Lock-in: portability, switching and porting"): how much of a buyer's
+software runs on each stack, what switching costs, when buyers port, and Bass adoption timing,
+as pure vectorised functions over buyers x stacks (no loops over buyers, no randomness)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.types import STACK_INDEX
+
+if TYPE_CHECKING:  # annotations only: model.ecosystem re-exports this module
+    from model.ecosystem import EcosystemParams
+
+__all__ = ["portability", "switching_cost", "porting_decision", "bass_hazard"]
+
+
+def portability(
+    maturity: np.ndarray, porting: np.ndarray, codesign: np.ndarray, params: EcosystemParams
+) -> np.ndarray:
+    """Share of a buyer's software estate that runs on each stack without rewrite, (B, S) in [0, 1].
+
+    1 - P[b, s] = (1 - a_m * maturity[s]) * (1 - a_p * porting[b, s]) * (1 - a_c * codesign[s])
+    maturity (S,) and codesign (S,) in [0, 1]; porting (B, S) or (B, 1): buyers' porting levels
+    in [0, 1].
+    Each factor closes part of the gap independently, so P rises with every input.
+    """
+    m = np.asarray(maturity, dtype=float)
+    c = np.asarray(codesign, dtype=float)
+    pl = np.asarray(porting, dtype=float)
+    if m.ndim != 1 or c.shape != m.shape:
+        raise ValueError(f"portability: maturity {m.shape} and codesign {c.shape} must be (S,)")
+    if pl.ndim != 2 or pl.shape[1] not in (1, m.shape[0]):
+        raise ValueError(
+            f"portability: porting must be (B, {m.shape[0]}) or (B, 1), got {pl.shape}"
+        )
+    for name, a in (("maturity", m), ("codesign", c), ("porting", pl)):
+        if ((a < 0) | (a > 1)).any() or np.isnan(a).any():
+            raise ValueError(f"portability: {name} must be in [0, 1]")
+    p = params
+    stack_gap = (1.0 - p.maturity_effect * m) * (1.0 - p.codesign_bonus * c)  # (S,)
+    gap = stack_gap * (1.0 - p.porting_effect * pl)  # (B, S) or (B, S) via (B, 1)
+    return np.clip(1.0 - np.broadcast_to(gap, (pl.shape[0], m.shape[0])), 0.0, 1.0)
+
+
+def switching_cost(
+    estate: np.ndarray, fleet_shares: np.ndarray, portability: np.ndarray, kappa: float
+) -> np.ndarray:
+    """Cost for each buyer of moving onto each stack, (B, S), in the units of ``estate`` x kappa.
+
+    C[b, s] = kappa * estate[b] * (1 - share[b, s]) * (1 - portability[b, s]); rows of
+    ``fleet_shares`` are normalised inside; a buyer with no fleet pays nothing (nothing to port).
+    """
+    e = np.asarray(estate, dtype=float)
+    f = np.asarray(fleet_shares, dtype=float)
+    pt = np.asarray(portability, dtype=float)
+    if e.ndim != 1 or f.ndim != 2 or f.shape[0] != e.shape[0] or pt.shape != f.shape:
+        raise ValueError(
+            f"switching_cost: expected estate (B,), fleet_shares (B, S), portability (B, S); got "
+            f"{e.shape}, {f.shape}, {pt.shape}"
+        )
+    if kappa < 0 or (e < 0).any() or (f < 0).any():
+        raise ValueError("switching_cost: kappa, estate and fleet must be >= 0")
+    total = f.sum(axis=1, keepdims=True)
+    shares = np.divide(f, total, out=np.zeros_like(f), where=total > 0)
+    cost = kappa * e[:, None] * (1.0 - shares) * (1.0 - pt)
+    return np.where(total > 0, cost, 0.0)
+
+
+def porting_decision(
+    expected_saving: np.ndarray,
+    porting_cost: np.ndarray,
+    mandated: np.ndarray,
+    current: np.ndarray,
+    params: EcosystemParams | None = None,
+) -> np.ndarray:
+    """New porting level per buyer and stack, (B, S) in [0, 1].
+
+    A buyer raises its level on stack s by params.porting_step_per_month when the expected saving
+    from being able to use s exceeds this month's porting cost (same currency); mandated buyers
+    (B,) bool (Chinese state-funded centres under domestic mandates) also raise it on
+    params.mandated_porting_stacks regardless. Levels never fall (ported code stays ported).
+    """
+    if params is None:
+        from model.ecosystem import EcosystemParams  # noqa: F811 (the defaults)
+
+        params = EcosystemParams()
+    p = params
+    cur = np.asarray(current, dtype=float)
+    save = np.asarray(expected_saving, dtype=float)
+    cost = np.asarray(porting_cost, dtype=float)
+    mand = np.asarray(mandated, dtype=bool)
+    shapes_ok = save.shape == cur.shape and cost.shape == cur.shape and mand.shape == cur.shape[:1]
+    if cur.ndim != 2 or not shapes_ok:
+        raise ValueError(
+            f"porting_decision: expected (B, S) saving, cost, current and (B,) mandated; got "
+            f"{save.shape}, {cost.shape}, {cur.shape}, {mand.shape}"
+        )
+    if ((cur < 0) | (cur > 1)).any():
+        raise ValueError("porting_decision: current porting levels must be in [0, 1]")
+    invest = save > cost
+    if mand.any() and p.mandated_porting_stacks:
+        cols = np.zeros(cur.shape[1], dtype=bool)
+        cols[[STACK_INDEX[s] for s in p.mandated_porting_stacks]] = True
+        invest = invest | (mand[:, None] & cols[None, :])
+    return np.minimum(1.0, cur + p.porting_step_per_month * invest)
+
+
+def bass_hazard(
+    p: float | np.ndarray,
+    q: float | np.ndarray,
+    adopted_fraction: float | np.ndarray,
+    dt_years: float = 1.0 / 12.0,
+) -> np.ndarray:
+    """Chance a not-yet-adopting buyer starts within dt: 1 - exp(-(p + q F) dt), Bass (1969).
+
+    p (innovation) and q (imitation) are per year (typical p ~ 0.03, q ~ 0.38); F is the adopted
+    fraction of the buyer's reference population in [0, 1]. Broadcasts over its arguments.
+    """
+    pa = np.asarray(p, dtype=float)
+    qa = np.asarray(q, dtype=float)
+    fa = np.asarray(adopted_fraction, dtype=float)
+    if (pa < 0).any() or (qa < 0).any() or dt_years < 0:
+        raise ValueError("bass_hazard: p, q and dt_years must be >= 0")
+    if ((fa < 0) | (fa > 1)).any() or np.isnan(fa).any():
+        raise ValueError("bass_hazard: adopted_fraction must be in [0, 1]")
+    return -np.expm1(-(pa + qa * fa) * dt_years)
