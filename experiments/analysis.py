@@ -35,24 +35,12 @@ import pandas as pd
 
 from model import months
 from model.errors import InputError
+from model.outputs import METRIC_NAMES
 
 LOCK_IN_SHARE = 0.9
 LOCK_IN_MONTHS = 12
 LOCK_IN_BLOCS: tuple[str, ...] = ("us", "cn")
-METRICS: tuple[str, ...] = (
-    "bifurcation_index",
-    "bloc_jsd",
-    "hhi_world",
-    "top_stack_share_world",
-    "cn_domestic_share",
-    "nvidia_china_revenue_share",
-    "gs_cuda_share",
-    "gs_cann_share",
-    "gs_dual_stack_share",
-    "us_cn_compute_ratio",
-    "rare_earth_restriction",
-    "us_control_level",
-)
+METRICS: tuple[str, ...] = METRIC_NAMES  # the output schema's model metrics
 _BOOKKEEPING = ("run_id", "seed", "replication", "step", "date")
 DESIGN_DIR = Path(__file__).parent / "designs"
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")

@@ -105,7 +105,9 @@ def test_adoption_shares_sum_to_one(both):
 def test_adoption_figure(both, tmp_path):
     fig = plots.make_adoption(both["adoption"])
     axes = [a for a in fig.axes if a.get_title()]
-    assert [a.get_title() for a in axes] == ["US bloc", "China", "Global South"]
+    from model.outputs import BLOC_LABELS
+
+    assert [a.get_title() for a in axes] == [BLOC_LABELS[b] for b in ("us", "cn", "gs")]
     assert "installed H100e" in axes[0].get_ylabel() and axes[0].get_xlabel() == "month"
     text = _texts(fig)
     assert all(plots.STACK_LABELS[s] in text for s in STACKS)
@@ -170,7 +172,7 @@ def test_period_bounds(period, start, end):
 
 def test_china_figure_overlays_observed(both, tmp_path):
     obs = load_observed()
-    fig = plots.make_china(both["model"], obs)
+    fig = plots.make_china(both["model"], obs, both["adoption"])
     left, right = fig.axes[:2]
     assert "domestic" in left.get_title() and "Nvidia" in right.get_title()
     # every observed cn_domestic_share inside the run's range is drawn as an errorbar
@@ -178,7 +180,20 @@ def test_china_figure_overlays_observed(both, tmp_path):
                 if plots.period_bounds(p)[0] < pd.Timestamp("2025-01-01"))
     assert n_obs >= 3 and len(left.containers) == n_obs
     labels = [t.get_text() for t in left.get_legend().get_texts()]
-    assert "model, yearly mean" in labels and any(lab.startswith("observed") for lab in labels)
+    assert "model, quarterly" in labels and any(lab.startswith("observed") for lab in labels)
+    # the quarterly domestic share is weighted by China's purchases in each month
+    q = plots.quarterly(both["model"], "cn_domestic_share", both["adoption"])
+    md, ad = both["model"], both["adoption"]
+    run = md["run_id"].iloc[0]
+    months = ["2024-04", "2024-05", "2024-06"]
+    m = md[(md["run_id"] == run) & md["date"].isin(months)].set_index("date")["cn_domestic_share"]
+    w = ad[(ad["run_id"] == run) & (ad["region"] == "cn") & ad["date"].isin(months)
+           ].groupby("date")["purchased_h100e"].sum()
+    assert q.loc[pd.Timestamp("2024-05-15"), run] == pytest.approx((m * w).sum() / w.sum())
+    # the bold quarterly line is drawn at the quarters' middles, the monthly one faint
+    qline = next(ln for ln in left.get_lines() if ln.get_label() == "model, quarterly")
+    mline = next(ln for ln in left.get_lines() if ln.get_label() == "model, monthly")
+    assert len(qline.get_xdata()) == len(q) and mline.get_alpha() < 0.5 < qline.get_linewidth()
     _png_ok(plots.fig_china(both["model"], tmp_path / "c.png", obs))
 
 

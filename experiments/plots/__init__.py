@@ -1,7 +1,11 @@
 """Figures from written tables (issue 7): one run, several runs, or a sweep folder.
 
-Every figure is drawn from the output tables (model/outputs.py) (``model``, ``adoption``, ``vendors``), never
-from a live model, so a figure can be redrawn from disk at any time. Each figure has two
+Every figure is drawn from the written tables (``model``, ``adoption``, ``vendors``; their
+columns, the metrics' labels and bounds and the one palette shared with the dashboard come from
+``model/outputs.py``), never from a live model, so a figure can be redrawn from disk at any
+time. Runs that differ in scenario or swept parameters are different design points: figures
+split them (panels, colours, or one line per point) and average only over the replications of
+one point. Each figure has two
 functions: ``make_<name>(...) -> Figure`` builds it (tests inspect its axes) and
 ``fig_<name>(..., out_path) -> Path`` saves it as a PNG. ``plot_folder`` detects what a folder
 holds, draws every figure that applies and writes an ``index.html`` that shows them.
@@ -38,6 +42,7 @@ from experiments.plots.blocs import (
     make_china,
     make_gs_countries,
     period_bounds,
+    quarterly,
 )
 from experiments.plots.common import (
     BLOC_LABELS,
@@ -46,20 +51,31 @@ from experiments.plots.common import (
     DPI,
     EVENT_LABELS,
     INDEX_NAME,
+    MAX_FACETS,
+    MAX_GROUPS,
     MAX_RUN_LINES,
     METRIC_LABELS,
     PHASE_METRICS,
+    POINT_COLOURS,
     STACK_COLORS,
+    STACK_COLOURS,
     STACK_LABELS,
     UNIT_METRICS,
     month_time,
+    n_points,
+    param_name,
+    point_means,
     save_figure,
+    split_points,
+    year_step,
 )
 from experiments.plots.folder import (
     FolderTables,
     Planned,
+    aggregation,
     load_folder,
     plot_folder,
+    point_labels,
     scenario_events,
 )
 from experiments.plots.index import (
@@ -93,16 +109,21 @@ __all__ = [
     "EVENT_LABELS",
     "FolderTables",
     "INDEX_NAME",
+    "MAX_FACETS",
+    "MAX_GROUPS",
     "MAX_RUN_LINES",
     "METRIC_LABELS",
     "PHASE_METRICS",
+    "POINT_COLOURS",
     "Planned",
     "PriceFn",
     "SENSITIVITY_COLUMNS",
     "STACK_COLORS",
+    "STACK_COLOURS",
     "STACK_LABELS",
     "UNIT_METRICS",
     "adoption_shares",
+    "aggregation",
     "event_marks",
     "fig_adoption",
     "fig_bifurcation",
@@ -126,12 +147,19 @@ __all__ = [
     "make_phase_diagram",
     "make_sensitivity",
     "month_time",
+    "n_points",
     "offering_energy",
+    "param_name",
     "period_bounds",
     "plot_folder",
+    "point_labels",
+    "point_means",
     "price_table",
+    "quarterly",
     "save_figure",
     "scenario_events",
+    "split_points",
     "workload_is_training",
     "write_index",
+    "year_step",
 ]

@@ -12,17 +12,22 @@ from matplotlib.figure import Figure
 from experiments.plots.common import (
     _MODEL_BLUE,
     EVENT_LABELS,
+    MAX_GROUPS,
     METRIC_LABELS,
+    POINT_COLOURS,
     _date_axis,
     _draw_band,
     _n_runs,
     _new_figure,
     _require,
-    _runs_phrase,
     _style,
     _wide,
+    draw_point_lines,
     month_time,
+    n_points,
+    points_phrase,
     save_figure,
+    split_points,
 )
 
 
@@ -74,17 +79,27 @@ def _mark_events(axes: Sequence[Any], marks: list[tuple[str, str]], first: str, 
                 fontsize=7.5, family="monospace", transform=key_ax.transAxes)
 
 
+def _levers(model: pd.DataFrame, varied: Sequence[str]) -> list[str]:
+    """The monthly levers a model table holds. A lever named in ``varied`` without a
+    ``param_<lever>`` column is left out: in sweeps written before the runner stamped such
+    parameters as param_<name>, its column holds the swept value, not the monthly lever."""
+    cols = set(model.columns)
+    return [c for c in ("us_control_level", "rare_earth_restriction")
+            if c in cols and (c not in set(varied) or f"param_{c}" in cols)]
+
+
 def make_bifurcation(model: pd.DataFrame, events: Iterable[Any] = (),
-                     varied: Sequence[str] = ()) -> Figure:
+                     varied: Sequence[str] = (), points: pd.Series | None = None) -> Figure:
     """bifurcation_index and bloc_jsd over time (top) and the policy levers (bottom), events marked.
 
-    A lever named in ``varied`` is not drawn: in a sweep its column holds the swept parameter's
-    value (the runner stamps parameters over same-named columns), not the monthly lever.
+    ``points`` (run_id -> design point or scenario label) draws each point in its own colour
+    with the band of its own replications (up to MAX_GROUPS points), or one thin line per point
+    (more); runs of different points are never averaged together.
     """
     _require(model, ["run_id", "date", "bifurcation_index", "bloc_jsd"], "model table")
     n = _n_runs(model)
-    levers = [c for c in ("us_control_level", "rare_earth_restriction")
-              if c in model.columns and c not in set(varied)]
+    k = n_points(points)
+    levers = _levers(model, varied)
     marks = event_marks(events)
     with _style():
         fig = _new_figure(13, 6.2)
@@ -92,31 +107,55 @@ def make_bifurcation(model: pd.DataFrame, events: Iterable[Any] = (),
         ax = fig.add_subplot(gs[0, 0])
         ax2 = fig.add_subplot(gs[1, 0], sharex=ax)
         key = fig.add_subplot(gs[:, 1])
-        for col, color in (("bifurcation_index", _MODEL_BLUE), ("bloc_jsd", "#b8860b")):
-            _draw_band(ax, _wide(model, col), color, METRIC_LABELS[col])
+        if k <= 1:
+            for col, color in (("bifurcation_index", _MODEL_BLUE), ("bloc_jsd", "#b8860b")):
+                _draw_band(ax, _wide(model, col), color, METRIC_LABELS[col])
+            for col, color in zip(levers, ("#4c72b0", "#8c564b")):
+                _draw_band(ax2, _wide(model, col), color, METRIC_LABELS[col], lw=1.6)
+        elif k <= MAX_GROUPS:
+            for j, (label, part) in enumerate(split_points(model, points)):
+                color = POINT_COLOURS[j % len(POINT_COLOURS)]
+                _draw_band(ax, _wide(part, "bifurcation_index"), color, label, runs=False)
+                _draw_band(ax, _wide(part, "bloc_jsd"), color, None, runs=False, ls="--")
+                for col, ls in zip(levers, ("-", "--")):
+                    _draw_band(ax2, _wide(part, col), color, None, lw=1.4, runs=False, ls=ls)
+        else:
+            draw_point_lines(ax, model, "bifurcation_index", points, _MODEL_BLUE,
+                             METRIC_LABELS["bifurcation_index"])
+            draw_point_lines(ax, model, "bloc_jsd", points, "#b8860b", METRIC_LABELS["bloc_jsd"])
+            for col, color in zip(levers, ("#4c72b0", "#8c564b")):
+                draw_point_lines(ax2, model, col, points, color, METRIC_LABELS[col])
         ax.set_ylim(0, 1.02)
         ax.set_ylabel("index (0 = one world, 1 = split)")
-        ax.legend(loc="upper left", fontsize=8.5)
+        if 1 < k <= MAX_GROUPS:
+            from matplotlib.lines import Line2D
+
+            style = [Line2D([], [], color="#444444", lw=2, label="bifurcation index (solid)"),
+                     Line2D([], [], color="#444444", lw=2, ls="--", label="US-China JSD (dashed)")]
+            handles, _ = ax.get_legend_handles_labels()
+            ax.legend(handles=handles + style, loc="upper left", fontsize=7.5)
+            lever_key = [Line2D([], [], color="#444444", lw=1.4, ls=ls, label=METRIC_LABELS[c])
+                         for c, ls in zip(levers, ("-", "--"))]
+            if lever_key:
+                ax2.legend(handles=lever_key, loc="upper left", fontsize=7.5)
+        else:
+            ax.legend(loc="upper left", fontsize=8.5)
+            if levers:
+                ax2.legend(loc="upper left", fontsize=8)
         ax.tick_params(labelbottom=False)
-        for col, color in zip(levers, ("#4c72b0", "#8c564b")):
-            _draw_band(ax2, _wide(model, col), color, METRIC_LABELS[col], lw=1.6)
         ax2.set_ylim(-0.03, 1.05)
         ax2.set_ylabel("lever (0-1)")
         ax2.set_xlabel("month")
-        if levers:
-            ax2.legend(loc="upper left", fontsize=8)
         first, last = str(model["date"].min()), str(model["date"].max())
         t0, t1 = month_time([first, last])
         ax.set_xlim(t0, t1 + pd.DateOffset(months=1))
         _date_axis(ax2)
         _mark_events([ax, ax2], marks, first, last, key)
-        fig.suptitle(f"Ecosystem bifurcation and policy levers ({_runs_phrase(n)})")
+        fig.suptitle(f"Ecosystem bifurcation and policy levers ({points_phrase(points, n)})")
     return fig
 
 
 def fig_bifurcation(model: pd.DataFrame, out_path: str | Path, events: Iterable[Any] = (),
-                    varied: Sequence[str] = ()) -> Path:
+                    varied: Sequence[str] = (), points: pd.Series | None = None) -> Path:
     """PNG of make_bifurcation."""
-    return save_figure(make_bifurcation(model, events, varied), out_path)
-
-
+    return save_figure(make_bifurcation(model, events, varied, points), out_path)

@@ -14,19 +14,16 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from model.errors import InputError
+from model.outputs import BLOC_LABELS as BLOC_LABELS
+from model.outputs import CONTRACT_COLUMNS as CONTRACT_COLUMNS
+from model.outputs import METRIC_LABELS as METRIC_LABELS
+from model.outputs import STACK_COLOURS as STACK_COLOURS
+from model.outputs import STACK_LABELS as STACK_LABELS
+from model.outputs import UNIT_METRICS as UNIT_METRICS
 
-#: One colour per stack, used by every figure (vendor brand colours, made distinct).
-STACK_COLORS: dict[str, str] = {
-    "cuda": "#76b900",      # Nvidia green
-    "cann": "#c7000b",      # Huawei red
-    "rocm": "#f28e2b",      # AMD, shifted to orange so it never reads as Huawei's red
-    "other_cn": "#7b4ea3",  # other Chinese vendors: purple
-}
-STACK_LABELS: dict[str, str] = {
-    "cuda": "CUDA (Nvidia)", "cann": "CANN (Huawei Ascend)", "rocm": "ROCm (AMD)",
-    "other_cn": "other Chinese stacks",
-}
-BLOC_LABELS: dict[str, str] = {"us": "US bloc", "cn": "China", "gs": "Global South"}
+#: The output schema's palette and labels (model/outputs.py): one palette for figures and the
+#: dashboard. ``STACK_COLORS`` is the same dict under its older spelling.
+STACK_COLORS: dict[str, str] = STACK_COLOURS
 #: Short labels for scenario event kinds on time axes.
 EVENT_LABELS: dict[str, str] = {
     "us_rule": "US rule", "us_level": "US control level", "us_licence": "US licence",
@@ -35,29 +32,6 @@ EVENT_LABELS: dict[str, str] = {
     "cn_mandate": "China mandate", "cn_subsidy": "China subsidy", "rare_earth": "rare earths",
     "antitrust": "China antitrust", "set": "parameters set",
 }
-METRIC_LABELS: dict[str, str] = {
-    "bifurcation_index": "bifurcation index I(region; stack)/H(stack)",
-    "bloc_jsd": "US-bloc vs China JSD (base 2)",
-    "hhi_world": "world HHI of stacks",
-    "top_stack_share_world": "world share of the top stack",
-    "cn_domestic_share": "China's purchases on domestic chips (share of H100e)",
-    "nvidia_china_revenue_share": "Nvidia revenue from China (share of total)",
-    "gs_cuda_share": "Global South installed share on CUDA",
-    "gs_cann_share": "Global South installed share on CANN",
-    "gs_dual_stack_share": "share of Global-South buyers on two stacks",
-    "us_cn_compute_ratio": "installed effective compute, US bloc / China",
-    "rare_earth_restriction": "rare-earth restriction (0-1)",
-    "us_control_level": "US control level (0-1)",
-}
-#: Metrics bounded in [0, 1] (colour scales and y-limits are fixed to that range).
-UNIT_METRICS: frozenset[str] = frozenset(METRIC_LABELS) - {"us_cn_compute_ratio"}
-#: Columns of the output tables that are not varied parameters.
-CONTRACT_COLUMNS: frozenset[str] = frozenset(
-    set(METRIC_LABELS) | {"run_id", "seed", "replication", "step", "date", "region", "bloc",
-                          "stack",
-                          "installed_h100e", "purchased_h100e", "spend_usd", "vendor", "product",
-                          "units", "revenue_usd", "price_usd", "capacity_units"}
-)
 DPI = 110
 INDEX_NAME = "index.html"
 DEFAULT_WORKLOADS: tuple[str, ...] = ("deepseek-r1-decode", "llama3-405b-train")
@@ -89,11 +63,34 @@ def month_time(dates: pd.Series | Sequence[str]) -> pd.Series:
     return pd.to_datetime(pd.Series(dates, dtype="str"), format="%Y-%m")
 
 
-def _date_axis(ax: Any) -> None:
-    ax.xaxis.set_major_locator(mdates.YearLocator())
+def year_step(years: float) -> int:
+    """Years between labelled ticks on a time axis spanning ``years``: 1 up to 6 years, 2 up to
+    16 (the full 2022-2035 horizon is 14), then enough to keep about eight labels."""
+    if years <= 6:
+        return 1
+    if years <= 16:
+        return 2
+    return int(np.ceil(years / 8))
+
+
+def _date_axis(ax: Any, rotate: bool | None = None) -> None:
+    """Year ticks every ``year_step`` years (minor ticks every year) over the axis' current
+    limits, so labels never run together; ``rotate`` (None: when more than five labels share a
+    panel narrower than a third of the figure) tilts them 45 degrees."""
+    lo, hi = ax.get_xlim()
+    years = max((hi - lo) / 365.25, 0.0)
+    step = year_step(years)
+    ax.xaxis.set_major_locator(mdates.YearLocator(base=step))
+    ax.xaxis.set_minor_locator(mdates.YearLocator(base=1))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
-    for lab in ax.get_xticklabels():
-        lab.set_rotation(0)
+    if rotate is None:
+        width = ax.get_position().width  # figure fraction (before layout: the subplot's share)
+        n_labels = int(years // step) + 1
+        rotate = n_labels > 5 and width < 0.4
+    for lab in ax.get_xticklabels(which="major"):
+        lab.set_rotation(45 if rotate else 0)
+        lab.set_ha("right" if rotate else "center")
+    ax.tick_params(axis="x", which="major", labelrotation=45 if rotate else 0)
 
 
 def _n_runs(df: pd.DataFrame) -> int:
@@ -120,8 +117,8 @@ def _wide(df: pd.DataFrame, value: str) -> pd.DataFrame:
     return w.sort_index()
 
 
-def _draw_band(ax: Any, wide: pd.DataFrame, color: str, label: str, *, lw: float = 2.0,
-               runs: bool = True) -> None:
+def _draw_band(ax: Any, wide: pd.DataFrame, color: str, label: str | None, *, lw: float = 2.0,
+               runs: bool = True, ls: str = "-") -> None:
     """Mean line, middle-95 % band across runs and (optionally) thin single-run lines."""
     x = wide.index
     arr = wide.to_numpy(dtype=float)
@@ -139,22 +136,29 @@ def _draw_band(ax: Any, wide: pd.DataFrame, color: str, label: str, *, lw: float
     mean = np.full(len(x), np.nan)
     ok = ~np.all(np.isnan(arr), axis=1)
     mean[ok] = np.nanmean(arr[ok], axis=1)
-    ax.plot(x, mean, color=color, lw=lw, label=label, zorder=3)
+    ax.plot(x, mean, color=color, lw=lw, ls=ls, label=label, zorder=3)
 
 
 def _stack_legend(fig: Figure, stacks: Sequence[str], *, patches: bool = False, **kw: Any) -> None:
     if patches:
-        handles = [Patch(color=STACK_COLORS[s], label=STACK_LABELS[s]) for s in stacks]
+        handles = [Patch(color=STACK_COLOURS[s], label=STACK_LABELS[s]) for s in stacks]
     else:
         from matplotlib.lines import Line2D
 
-        handles = [Line2D([], [], color=STACK_COLORS[s], lw=2.5, label=STACK_LABELS[s])
+        handles = [Line2D([], [], color=STACK_COLOURS[s], lw=2.5, label=STACK_LABELS[s])
                    for s in stacks]
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False, **kw)
 
 
-def _param_label(name: str) -> str:
-    """A parameter name with its unit from the registry, when it has one."""
+def param_name(column: str) -> str:
+    """The parameter a sweep column holds: ``param_us_control_level`` -> ``us_control_level``
+    (the runner stamps a swept parameter that shares its name with a metric as param_<name>)."""
+    return column[len("param_"):] if column.startswith("param_") else column
+
+
+def _param_label(column: str) -> str:
+    """A parameter's name with its unit from the registry, when it has one."""
+    name = param_name(column)
     try:
         from model.params import PARAMETERS, defaults
 
@@ -165,3 +169,71 @@ def _param_label(name: str) -> str:
     return f"{name} ({unit})" if unit else name
 
 
+
+
+# --------------------------------------------------------------------------- design points
+
+#: Design points (or scenarios) drawn as panels of their own; with more, a figure draws one line
+#: (or dot) per point instead, never a mean across points.
+MAX_FACETS = 4
+#: Design points drawn as coloured series, each with its replications' band; with more, one thin
+#: line per point (the mean of its replications).
+MAX_GROUPS = 6
+#: Colours of design points / scenarios (none of them a stack's colour).
+POINT_COLOURS: tuple[str, ...] = ("#1f4e79", "#b8860b", "#7b4ea3", "#2a9d8f", "#8c564b", "#d4589c")
+UNLABELLED = "(runs without a design point)"
+
+
+def n_points(points: pd.Series | None) -> int:
+    """How many design points (or scenarios) ``points`` (run_id -> label) names; 1 for None."""
+    return int(points.nunique()) if points is not None and len(points) else 1
+
+
+def point_of(df: pd.DataFrame, points: pd.Series | None) -> pd.Series:
+    """Each row's design-point label (``points`` maps run_id -> label); one label for None."""
+    if points is None or not len(points):
+        return pd.Series("", index=df.index)
+    return df["run_id"].astype(str).map(points).fillna(UNLABELLED)
+
+
+def split_points(df: pd.DataFrame, points: pd.Series | None) -> list[tuple[str, pd.DataFrame]]:
+    """(label, rows) per design point or scenario in ``points``' order; [("", df)] for one."""
+    if n_points(points) <= 1:
+        return [("", df)]
+    lab = point_of(df, points).to_numpy()
+    order = list(dict.fromkeys([*points.tolist(), UNLABELLED]))
+    return [(g, df[lab == g]) for g in order if (lab == g).any()]
+
+
+def point_means(df: pd.DataFrame, value: str, points: pd.Series | None) -> pd.DataFrame:
+    """One column per design point (mean over that point's replications only), one row per month
+    (index = month timestamp), columns in ``points``' order."""
+    lab = point_of(df, points)
+    w = df.assign(_point=lab.to_numpy()).pivot_table(index="date", columns="_point", values=value,
+                                                     aggfunc="mean")
+    order = [g for g in dict.fromkeys([*(points.tolist() if points is not None else []),
+                                       *w.columns]) if g in w.columns]
+    w = w[order]
+    w.index = pd.DatetimeIndex(month_time(w.index))
+    return w.sort_index()
+
+
+def draw_point_lines(ax: Any, df: pd.DataFrame, value: str, points: pd.Series | None, color: str,
+                     label: str | None = None, *, lw: float = 0.9, alpha: float = 0.55) -> int:
+    """One thin line per design point (its replications' mean); returns the number drawn."""
+    w = point_means(df, value, points)
+    for j, col in enumerate(w.columns):
+        ax.plot(w.index, w[col].to_numpy(dtype=float), color=color, lw=lw, alpha=alpha,
+                label=label if j == 0 else None, zorder=2)
+    return w.shape[1]
+
+
+def points_phrase(points: pd.Series | None, n_runs: int) -> str:
+    """What a figure aggregates, for its title: runs, or design points and their replications."""
+    k = n_points(points)
+    if k <= 1:
+        return _runs_phrase(n_runs)
+    if k <= MAX_GROUPS:
+        return (f"{k} design points, {n_runs} runs: each point's mean and middle 95 % over its "
+                "own replications, never across points")
+    return f"{k} design points, {n_runs} runs: one line per point (mean of its replications)"

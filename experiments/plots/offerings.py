@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 import model
-from experiments.plots.common import STACK_COLORS, _new_figure, _require, _stack_legend, _style, save_figure
+from experiments.plots.common import STACK_COLOURS, _new_figure, _require, _stack_legend, _style, save_figure
 from model.errors import InputError
 from model.types import STACKS
 
@@ -74,7 +74,7 @@ def make_offerings(price_df: pd.DataFrame, train: bool | None = None) -> Figure:
                else "facility power per accelerator (kW)")
     avail = df["available"].astype(str) if "available" in df.columns else pd.Series([""] * len(df))
     labels = [f"{s}  ({a})" if a else str(s) for s, a in zip(df["system"], avail)]
-    colors = [STACK_COLORS.get(str(s), "#999999") for s in df["stack"]]
+    colors = [STACK_COLOURS.get(str(s), "#999999") for s in df["stack"]]
     y = np.arange(len(df))[::-1]
     with _style():
         fig = _new_figure(13, 0.3 * len(df) + 2.2)

@@ -36,7 +36,10 @@ def make_phase_diagram(df: pd.DataFrame, x: str, y: str, value: str,
     """Heatmap of the mean of ``value`` at ``month`` over two swept parameters.
 
     ``df``: a sweep's model table, one row per run x month with columns ``run_id``, ``date``
-    (YYYY-MM), ``x``, ``y`` and ``value``. ``month`` defaults to the last month every run reached.
+    (YYYY-MM), ``x``, ``y`` and ``value``. ``x`` and ``y`` are the columns holding the swept
+    parameters, ``param_<name>`` where the runner stamped it so (``us_control_level`` is also a
+    monthly metric, which the reaction function moves): the axes show the values swept, labelled
+    by the parameter's name and unit. ``month`` defaults to the last month every run reached.
     Continuous parameters (more than 10 distinct values, e.g. Latin hypercube) are binned into
     quantile bins labelled by their mid-point. Cells show the mean and, small, the run count.
     """
@@ -47,6 +50,7 @@ def make_phase_diagram(df: pd.DataFrame, x: str, y: str, value: str,
     if at.empty:
         raise InputError(f"phase diagram: no rows at month {month!r} "
                          f"(months {df['date'].min()}..{df['date'].max()})")
+    binned = at[x].nunique() > 10 or at[y].nunique() > 10
     at = at.assign(_x=_binned(at[x]), _y=_binned(at[y]))
     g = at.groupby(["_y", "_x"], observed=True)[value]
     mean = g.mean().unstack("_x").sort_index(ascending=False)
@@ -67,7 +71,9 @@ def make_phase_diagram(df: pd.DataFrame, x: str, y: str, value: str,
                             for t in ax.get_yticklabels()], rotation=0)
         ax.set_xlabel(_param_label(x))
         ax.set_ylabel(_param_label(y))
-        ax.set_title(f"{METRIC_LABELS.get(value, value)}\nat {month}, mean over runs per cell")
+        per = ("the runs in each bin of the swept values" if binned
+               else "the replications of each design point (cell)")
+        ax.set_title(f"{METRIC_LABELS.get(value, value)}\nat {month}, mean over {per}")
     return fig
 
 
