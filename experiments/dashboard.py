@@ -1,86 +1,58 @@
-"""The live dashboard: a Mesa SolaraViz page over the same ChipMarketModel the runs use.
+"""The live dashboard: a Solara page over the same ChipMarketModel the runs use.
 
-Served by ``chipwar dashboard`` (``experiments/commands/dashboard.py``). The page has the
-scenario picker and lever sliders (SolaraViz "Model Parameters"), step/play/reset, live plots
-of stack shares by bloc, the bifurcation index and China's domestic share, and a table of the
-offering prices the core set this month. Everything shown is read from the model (its tables,
-data collector and offering arrays); the page computes only shares and formats.
+Served by ``chipwar dashboard`` (``experiments/commands/dashboard.py``). The sidebar holds the
+scenario, the lever sliders (each showing its value), the seed and the buttons; three tabs show
+*This run* (headline tiles, the levers in force, stack shares by bloc, the bifurcation index,
+China's domestic share, the month's offering prices, CSV and PNG downloads), *Seeds* (a band
+over several seeds of the same settings) and *Compare* (two scenarios side by side).
 
-Why ``DashboardModel`` exists: on Reset, Mesa 3.5's SolaraViz rebuilds the model as
-``type(model)(**params)`` and, because every mesa.Model has a ``scenario`` property holding a
-``mesa.experimental.scenarios.Scenario``, it also passes ``scenario=Scenario(...)`` to any
-class whose ``__init__`` takes ``scenario`` or ``**kwargs``. ChipMarketModel takes
-``scenario`` as a scenario *name* (and ``**overrides``), so a plain Reset fails with
-``TypeError: argument should be a str or an os.PathLike object ..., not 'Scenario'`` and a
-"scenario" Select would be overwritten. DashboardModel only renames that keyword to
-``scenario_name`` and lists the levers explicitly; it adds no behaviour.
+How it runs (``experiments/dashboard_runs.py``): Reset builds the model with the sidebar's
+settings and steps it to its end in a background thread (about a second); Step and Play then
+move one cursor over the recorded months, so the page never steps a model past its end and
+every view shows the same month. Play advances at a set number of months per second and
+renders as often as it can. One rule for the settings: they apply on Reset, and the lever
+table says which are waiting. Errors are shown on the page, never as a traceback.
 """
 
 from __future__ import annotations
 
-from html import escape
+import threading
+import time
 from typing import Any
 
-import matplotlib
-import matplotlib.patches
-import numpy as np
-import pandas as pd
 import solara
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
-from mesa.visualization import SolaraViz
-from mesa.visualization.components.matplotlib_components import PlotMatplotlib
-from mesa.visualization.utils import update_counter
+import solara.lab
 
-from model.market_model import ChipMarketModel
-from model.params import PARAMETERS, defaults
-from model.scenario import available_scenarios, month_label
-from model.types import BLOCS, STACKS
-
-matplotlib.use("Agg")  # the server renders PNGs; never open a window
-
-# Levers shown as sliders: (parameter, label, step). Bounds and defaults come from the registry.
-LEVERS: tuple[tuple[str, str, float], ...] = (
-    ("us_control_level", "US control level", 0.01),
-    ("licence_levy", "Licence levy, US→China", 0.05),
-    ("rare_earth_base", "Rare-earth restriction", 0.05),
-    ("kappa", "Switching cost κ", 0.5),
-    ("cn_subsidy_after", "China domestic-chip subsidy", 0.05),
+from experiments.dashboard_runs import (
+    LEVERS,
+    Comparison,
+    RecordedRun,
+    SeedBand,
+    dashboard_scenarios,
+    scenario_settings,
+    stack_shares_by_bloc,
 )
-REACTION_START_DEFAULT = "2026-01"
-STACK_COLOURS: dict[str, str] = {"cuda": "#59a14f", "rocm": "#4e79a7", "cann": "#e15759",
-                                 "other_cn": "#f28e2b"}
-STACK_LABELS: dict[str, str] = {"cuda": "CUDA (Nvidia)", "rocm": "ROCm (AMD)",
-                                "cann": "CANN (Huawei Ascend)", "other_cn": "other Chinese"}
-BLOC_LABELS: dict[str, str] = {"us": "US & Tier-1 allies", "cn": "China", "gs": "Global South"}
+from experiments.dashboard_views import (
+    BIFURCATION_LINES,
+    CHINA_LINES,
+    band_figure,
+    compare_figure,
+    csv_bytes,
+    end_tiles_html,
+    metric_figure,
+    png_bytes,
+    price_html,
+    stack_share_figure,
+    status_html,
+)
+from model.params import PARAMETERS, defaults
+
+__all__ = ["LEVERS", "Page", "RecordedRun", "SeedBand", "Comparison", "State", "dashboard_scenarios",
+           "reaction_start_choices", "stack_share_figure", "stack_shares_by_bloc", "status_html", "price_html"]
+
 TITLE = "chipwar — AI-accelerator market"
-METRIC_LABELS: dict[str, str] = {
-    "bifurcation_index": "bifurcation index  I(region; stack) / H(stack)",
-    "bloc_jsd": "US-bloc vs China stack divergence (JSD)",
-    "cn_domestic_share": "China's purchases on Chinese chips",
-    "nvidia_china_revenue_share": "Nvidia revenue share from China",
-}
-
-
-class DashboardModel(ChipMarketModel):
-    """ChipMarketModel under a keyword signature that SolaraViz can rebuild on Reset.
-
-    The levers are explicit keywords (no ``**kwargs``, no ``scenario``) so Mesa passes exactly
-    the page's parameters; they override the scenario file's values, as ``--set`` does.
-    """
-
-    def __init__(self, scenario_name: str = "baseline", seed: int = 0,
-                 us_control_level: float = defaults()["us_control_level"],
-                 licence_levy: float = defaults()["licence_levy"],
-                 rare_earth_base: float = defaults()["rare_earth_base"],
-                 kappa: float = defaults()["kappa"],
-                 cn_subsidy_after: float = defaults()["cn_subsidy_after"],
-                 reaction_start: str = REACTION_START_DEFAULT) -> None:
-        super().__init__(scenario=scenario_name, rng=int(seed),
-                         run_id=f"dashboard-{scenario_name}-{int(seed)}",
-                         us_control_level=float(us_control_level), licence_levy=float(licence_levy),
-                         rare_earth_base=float(rare_earth_base), kappa=float(kappa),
-                         cn_subsidy_after=float(cn_subsidy_after), reaction_start=reaction_start)
+PLAY_SPEED_DEFAULT = 84  # months per second: 2022-01 to 2035-12 in 2 s once computed
+SEEDS_DEFAULT = 10
 
 
 def reaction_start_choices() -> list[str]:
@@ -89,239 +61,326 @@ def reaction_start_choices() -> list[str]:
     return [f"{y}-01" for y in range(first, 2031)]
 
 
-def model_params() -> dict[str, Any]:
-    """SolaraViz ``model_params``: scenario picker, seed, lever sliders and their start month."""
-    d = defaults()
-    params: dict[str, Any] = {
-        "scenario_name": {"type": "Select", "value": "baseline", "values": available_scenarios(),
-                          "label": "Scenario"},
-    }
-    for name, label, step in LEVERS:
-        p = PARAMETERS[name]
-        params[name] = {"type": "SliderFloat", "value": float(d[name]), "min": float(p.low),
-                        "max": float(p.high), "step": step, "label": label}
-    params["reaction_start"] = {"type": "Select", "value": REACTION_START_DEFAULT,
-                                "values": reaction_start_choices(), "label": "Levers act from"}
-    params["seed"] = {"type": "SliderInt", "value": 0, "min": 0, "max": 99, "step": 1,
-                      "label": "Random seed"}
-    return params
+class State:
+    """One browser session's state: the sidebar's settings, the run shown and the cursor."""
+
+    def __init__(self, scenario: str = "baseline", seed: int = 0) -> None:
+        self.scenario = solara.reactive(scenario)  # the sidebar (applied on Reset)
+        self.settings = solara.reactive(scenario_settings(scenario))
+        self.seed = solara.reactive(int(seed))
+        self.run = solara.reactive(RecordedRun(scenario, None, seed))  # the run shown
+        self.months = solara.reactive(0)  # months shown: the cursor over the recorded run
+        self.playing = solara.reactive(False)
+        self.speed = solara.reactive(PLAY_SPEED_DEFAULT)
+        self.message = solara.reactive(None)
+        self.tick = solara.reactive(0)  # bumped while background runs progress
+        self.band = solara.reactive(None)
+        self.band_n = solara.reactive(SEEDS_DEFAULT)
+        self.cmp = solara.reactive(None)
+        self.frame_drawn = threading.Event()  # set when the plots have drawn the month shown
+        scen = dashboard_scenarios()
+        self.cmp_a = solara.reactive("baseline" if "baseline" in scen else scen[0])
+        self.cmp_b = solara.reactive("h200_opening" if "h200_opening" in scen else scen[-1])
+
+    # ------------------------------------------------------------ actions (every one guarded)
+    def guarded(self, what: str, fn):
+        """fn wrapped so that anything it raises becomes the page's message, not a traceback."""
+        def call(*args: Any) -> None:
+            try:
+                self.message.set(None)
+                fn(*args)
+            except Exception as exc:  # noqa: BLE001 - the page shows it and stays up
+                self.playing.set(False)
+                self.message.set(f"{what}: {type(exc).__name__}: {exc}")
+        return call
+
+    def pick_scenario(self, name: str) -> None:
+        self.scenario.set(name)
+        self.settings.set(scenario_settings(name))
+
+    def set_setting(self, name: str, value: Any) -> None:
+        self.settings.set({**self.settings.value, name: value})
+
+    def reset(self) -> None:
+        new = RecordedRun(self.scenario.value, self.settings.value, self.seed.value)
+        self.run.value.stop()
+        self.playing.set(False)
+        self.months.set(0)
+        self.run.set(new)
+
+    def _ready_run(self) -> RecordedRun:
+        r = self.run.value
+        if not r.done.wait(60):
+            raise TimeoutError("the run is still computing after 60 s")
+        if r.error:
+            raise RuntimeError(r.error)
+        return r
+
+    def step(self) -> None:
+        r = self._ready_run()
+        self.months.set(min(self.months.value + 1, r.months))
+
+    def to_end(self) -> None:
+        self.playing.set(False)
+        self.months.set(self._ready_run().months)
+
+    def play_pause(self) -> None:
+        self.playing.set(not self.playing.value)
+
+    def run_seeds(self) -> None:
+        r = self.run.value
+        if self.band.value is not None:
+            self.band.value.stop()
+        self.band.set(SeedBand(r.scenario, r.settings, r.seed, self.band_n.value))
+
+    def compare(self) -> None:
+        if self.cmp.value is not None:
+            self.cmp.value.stop()
+        self.cmp.set(Comparison(self.cmp_a.value, self.cmp_b.value, self.seed.value))
+
+    # ------------------------------------------------------------ background loops
+    def play_loop(self) -> None:
+        """While playing: move the cursor at ``speed`` months per second, rendering as it goes;
+        stop at the run's last month."""
+        if not self.playing.value:
+            return
+        try:
+            r = self._ready_run()
+        except Exception as exc:  # noqa: BLE001
+            self.playing.set(False)
+            self.message.set(f"Play: {exc}")
+            return
+        if self.months.value >= r.months:
+            self.months.set(0)  # Play at the end starts again from the beginning
+        pos, last = self.months.value + 1.0, time.monotonic()  # the first month at once
+        while self.playing.value and self.run.value is r:
+            m = min(r.months, int(pos))
+            if m != self.months.value:
+                self.frame_drawn.clear()
+                self.months.set(m)
+                # pace Play to the page: a month is shown only once the previous frame is drawn
+                # (else renders queue up and the page lags the cursor); the clock keeps the pace
+                self.frame_drawn.wait(1.0)
+            if m >= r.months:
+                self.playing.set(False)
+                break
+            time.sleep(0.02)
+            now = time.monotonic()
+            pos, last = pos + (now - last) * self.speed.value, now
+
+    def poll_loop(self) -> None:
+        """While any background run computes, bump ``tick`` a few times a second."""
+        while True:
+            jobs = [self.run.value, self.band.value, self.cmp.value]
+            busy = [j for j in jobs if j is not None and not _done(j)]
+            self.tick.set(self.tick.value + 1)
+            if not busy:
+                return
+            time.sleep(0.25)
 
 
-# ---------------------------------------------------------------- data shown (no model logic)
-def current_label(model: ChipMarketModel) -> str:
-    """YYYY-MM of the last simulated month, or 'not started'."""
-    return month_label(model.month - 1) if model.month > model.start_month else "not started"
-
-
-def stack_shares_by_bloc(model: ChipMarketModel) -> pd.DataFrame:
-    """Installed H100e share of each stack within each bloc, one row per (step, bloc)."""
-    ad = model.tables()["adoption"]
-    if ad.empty:
-        return pd.DataFrame(columns=["step", "date", "bloc", *STACKS])
-    by = ad.pivot_table(index=["step", "date", "bloc"], columns="stack", values="installed_h100e",
-                        aggfunc="sum", observed=True).reindex(columns=list(STACKS)).fillna(0.0)
-    total = by.sum(axis=1).replace(0.0, np.nan)
-    return by.div(total, axis=0).fillna(0.0).reset_index()
-
-
-def price_table(model: ChipMarketModel) -> pd.DataFrame:
-    """Offerings on sale in the last priced month with the core's prices, cheapest per H100e first."""
-    pr, off = model.pricing, model.offerings
-    if model.month <= model.start_month or pr.last_price is None:
-        return pd.DataFrame()
-    n = len(pr.last_price)  # offerings priced this month (variants are added before pricing)
-    idx = np.flatnonzero(off.live[:n])  # the model's own "in production" rule (Eq. V8)
-    cn = model.regions.index("cn")
-    price = pr.last_price[idx]
-    value = off.value[idx]
-    df = pd.DataFrame({
-        "offering": off.ids[idx].astype(str),
-        "vendor": np.array(model.vendors.ids, dtype=object)[off.vendor[idx]].astype(str),
-        "stack": np.array(STACKS, dtype=object)[off.stack[idx]].astype(str),
-        "since": [month_label(int(a)) for a in off.available[idx]],
-        "price_usd": price,
-        "price_in_china_usd": pr.last_region_price[idx, cn],
-        "value_h100e": value,
-        "usd_per_h100e": price / value,
-    })
-    return df.sort_values("usd_per_h100e", ignore_index=True)
-
-
-def _year(model: ChipMarketModel, steps: np.ndarray) -> np.ndarray:
-    """Decimal calendar year of a step number (step 0 = the start month, as in the tables)."""
-    return (model.start_month + np.asarray(steps, dtype=float)) / 12.0
-
-
-def _run_years(model: ChipMarketModel) -> tuple[float, float]:
-    """First and last month of the run as decimal years (a fixed time axis)."""
-    return model.start_month / 12.0, model.end_month / 12.0
-
-
-def stack_share_figure(model: ChipMarketModel) -> Figure:
-    """One panel per bloc (stacked vertically) of installed-compute share by stack over time."""
-    shares = stack_shares_by_bloc(model)
-    fig = Figure(figsize=(6.0, 4.0))
-    fig.subplots_adjust(left=0.2, right=0.98, top=0.92, bottom=0.14, hspace=0.12)
-    axes = fig.subplots(len(BLOCS), 1, sharex=True)
-    for ax, bloc in zip(axes, BLOCS, strict=True):
-        part = shares[shares["bloc"] == bloc]
-        if len(part):
-            x = _year(model, part["step"].to_numpy())
-            ys = [part[s].to_numpy(dtype=float) for s in STACKS]
-            ax.stackplot(x, ys, colors=[STACK_COLOURS[s] for s in STACKS], alpha=0.9, linewidth=0)
-        else:
-            ax.text(0.5, 0.5, "press Step", ha="center", va="center", transform=ax.transAxes,
-                    color="0.5")
-        ax.set_ylabel(BLOC_LABELS[bloc].replace(" & ", " &\n"), fontsize=8, rotation=0,
-                      ha="right", va="center")
-        ax.set_xlim(*_run_years(model))
-        ax.set_ylim(0, 1)
-        ax.set_yticks([0, 0.5, 1])
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.tick_params(labelsize=8)
-    axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes[-1].xaxis.set_major_formatter(FuncFormatter(lambda y, _pos: f"{y:.0f}"))
-    handles = [matplotlib.patches.Patch(color=STACK_COLOURS[s], label=STACK_LABELS[s]) for s in STACKS]
-    fig.legend(handles=handles, loc="lower center", ncol=len(STACKS), fontsize=8, frameon=False)
-    fig.suptitle(f"Installed compute by stack, share within each bloc — {current_label(model)}",
-                 fontsize=10)
-    return fig
-
-
-def _years_axis(model: ChipMarketModel, title: str, ylabel: str):
-    """post_process for Mesa's PlotMatplotlib: title, [0, 1] y-range and a calendar-year top axis."""
-    def post(ax) -> None:
-        ax.set_title(f"{title} — {current_label(model)}", fontsize=11)
-        ax.set_ylim(-0.02, 1.02)
-        ax.set_ylabel(ylabel, fontsize=9)
-        ax.grid(alpha=0.3)
-        ax.figure.set_size_inches(6.0, 3.9)
-        ax.set_xlim(0, model.end_month - model.start_month)
-        top = ax.secondary_xaxis("top", functions=(lambda s: _year(model, s),
-                                                   lambda y: y * 12.0 - model.start_month))
-        top.xaxis.set_major_locator(MaxNLocator(integer=True))
-        top.xaxis.set_major_formatter(FuncFormatter(lambda y, _pos: f"{y:.0f}"))
-        top.tick_params(labelsize=8)
-        for line in ax.get_lines():
-            line.set_label(METRIC_LABELS.get(line.get_label(), line.get_label()))
-            line.set_linewidth(1.8)
-        ax.legend(loc="upper left", fontsize=8, frameon=False)
-    return post
+def _done(job: Any) -> bool:
+    d = job.done
+    return d if isinstance(d, bool) else d.is_set()
 
 
 # ---------------------------------------------------------------- components
-def _fmt(value: float | None, pct: bool = False) -> str:
-    """A metric for display: '–' when missing, else 3 decimals or a percentage."""
-    if value is None or value != value:
-        return "–"
-    return f"{value:.1%}" if pct else f"{value:.3f}"
-
-
-def status_html(model: ChipMarketModel) -> str:
-    """Current month, headline metrics and the levers in force (with the scenario's own values)."""
-    m = model.recorder.latest
-    tiles = [("Bifurcation index", _fmt(m.get("bifurcation_index"))),
-             ("Bloc JSD", _fmt(m.get("bloc_jsd"))),
-             ("China domestic share", _fmt(m.get("cn_domestic_share"), pct=True)),
-             ("US / China compute", _fmt(m.get("us_cn_compute_ratio"))),
-             ("Rare-earth restriction", _fmt(m.get("rare_earth_restriction")))]
-    tile_html = "".join(
-        f'<div style="flex:1 1 0;min-width:90px;padding:6px 8px;background:#f4f6fa;border-radius:6px">'
-        f'<div style="font-size:11px;color:#555">{escape(k)}</div>'
-        f'<div class="chipwar-metric" style="font-size:18px;font-weight:600">{escape(v)}</div></div>'
-        for k, v in tiles)
-    rows = "".join(
-        f"<tr><td>{escape(label)}</td><td style='text-align:right'>{float(model.p[name]):.2f}</td>"
-        f"<td style='text-align:right;color:#666'>{float(model.spec.params.get(name, defaults()[name])):.2f}</td></tr>"
-        for name, label, _step in LEVERS)
-    return (
-        f'<div style="font-size:13px;line-height:1.35">'
-        f'<div style="font-size:17px;font-weight:600;margin-bottom:6px">'
-        f'{escape(model.scenario_name)} · <span id="chipwar-month">{escape(current_label(model))}</span></div>'
-        f'<div style="display:flex;gap:6px;margin-bottom:8px">{tile_html}</div>'
-        f'<table id="chipwar-levers" style="border-collapse:collapse;width:100%;margin-bottom:6px">'
-        f'<tr style="border-bottom:1px solid #ccc"><th style="text-align:left">lever</th>'
-        f'<th style="text-align:right">in force</th><th style="text-align:right">scenario file</th></tr>'
-        f'{rows}</table>'
-        f'<div style="color:#444">Levers act from <b>{escape(str(model.p["reaction_start"]))}</b>, when '
-        f'the regulators\' reaction functions start. The default, 2026-01, first replays the '
-        f'2022–2025 history; an earlier month lets the levers act at once, but the scenario\'s '
-        f'dated events still fire on their dates and win in those months (pick <i>no_controls</i> '
-        f'to see the US levers alone). Sliders and the scenario apply when you press '
-        f'<b>Reset</b>.</div></div>')
+@solara.component
+def Background(st: State) -> None:
+    """The play and poll loops as Solara tasks (restarted when the run or play state changes)."""
+    solara.lab.use_task(st.play_loop, dependencies=[st.playing.value, st.run.value], raise_error=False)
+    solara.lab.use_task(st.poll_loop, dependencies=[st.run.value, st.band.value, st.cmp.value], raise_error=False)
 
 
 @solara.component
-def StatusCard(model: ChipMarketModel) -> None:
-    """Current month, headline metrics and levers in force, with how the page works."""
-    update_counter.get()
-    solara.HTML(tag="div", unsafe_innerHTML=status_html(model))
+def Controls(st: State) -> None:
+    """The sidebar: scenario, levers (values shown), seed, play speed and the buttons."""
+    s = st.settings.value
+    solara.Select("Scenario", value=st.scenario.value, values=dashboard_scenarios(),
+                  on_value=st.guarded("Scenario", st.pick_scenario))
+    for name, label, step in LEVERS:
+        p = PARAMETERS[name]
+        solara.SliderFloat(f"{label}: {float(s[name]):.2f}", value=float(s[name]), min=float(p.low),
+                           max=float(p.high), step=step,
+                           on_value=st.guarded(label, lambda v, n=name: st.set_setting(n, v)))
+    solara.Select("Levers act from", value=str(s["reaction_start"]), values=reaction_start_choices(),
+                  on_value=st.guarded("Levers act from", lambda v: st.set_setting("reaction_start", v)))
+    solara.SliderInt(f"Random seed: {st.seed.value}", value=st.seed.value, min=0, max=99,
+                     on_value=st.guarded("Random seed", st.seed.set))
+    playing, months, run = st.playing.value, st.months.value, st.run.value
+    st.tick.value  # noqa: B018 - re-render when the run finishes
+    with solara.Row(justify="space-between"):
+        solara.Button("Reset", color="primary", on_click=st.guarded("Reset", st.reset))
+        solara.Button("❚❚ Pause" if playing else "▶ Play", color="primary",
+                      on_click=st.guarded("Play", st.play_pause), disabled=bool(run.error))
+        solara.Button("Step", color="primary", on_click=st.guarded("Step", st.step),
+                      disabled=playing or bool(run.error) or (run.ready and months >= run.months))
+        solara.Button("End", color="primary", on_click=st.guarded("End", st.to_end),
+                      disabled=playing or bool(run.error) or (run.ready and months >= run.months))
+    solara.SliderInt(f"Play speed: {st.speed.value} months per second", value=st.speed.value, min=6, max=168,
+                     step=6, on_value=st.speed.set)
+    solara.Text("Scenario, levers and seed apply on Reset. Step moves one month; End jumps to the "
+                "last month.", style="font-size:12px;color:#555")
+    if st.message.value:
+        solara.Error(st.message.value)
+    elif run.error:
+        solara.Error(run.error)
 
 
 @solara.component
-def StackSharesPlot(model: ChipMarketModel) -> None:
-    """Installed-compute share by stack in each bloc over time."""
-    update_counter.get()
-    solara.FigureMatplotlib(stack_share_figure(model), format="png", bbox_inches="tight")
+def StatusCard(st: State) -> None:
+    """Month shown, headline tiles, and the levers in force and waiting for Reset."""
+    st.tick.value  # noqa: B018
+    html = status_html(st.run.value, st.months.value, st.settings.value, st.scenario.value)
+    solara.HTML(tag="div", unsafe_innerHTML=html)
 
 
-def BifurcationPlot(model: ChipMarketModel):
-    """Mesa's PlotMatplotlib of the bifurcation index and bloc JSD from the data collector."""
-    return PlotMatplotlib(model, {"bifurcation_index": "#7f3c8d", "bloc_jsd": "#3969ac"},
-                          post_process=_years_axis(model, "Bifurcation", "index (0 = one world, 1 = split)"))
+def _figure(fig_fn, deps: list, name: str) -> None:
+    """A figure rendered (memoised on deps) with a PNG download, or the error that stopped it."""
+    try:
+        fig = fig_fn()
+    except Exception as exc:  # noqa: BLE001 - shown, never a traceback
+        solara.Error(f"{name}: {type(exc).__name__}: {exc}")
+        return
+    solara.FigureMatplotlib(fig, dependencies=deps, format="png", dpi=90)
 
 
-def DomesticSharePlot(model: ChipMarketModel):
-    """Mesa's PlotMatplotlib of China's domestic share and Nvidia's China revenue share."""
-    return PlotMatplotlib(model, {"cn_domestic_share": "#e15759",
-                                  "nvidia_china_revenue_share": "#59a14f"},
-                          post_process=_years_axis(model, "China", "share"))
-
-
-def price_html(model: ChipMarketModel) -> str:
-    """The price table as HTML (escaped), or a hint before the first step."""
-    df = price_table(model)
-    if df.empty:
-        return ("<div style='font-size:15px;font-weight:600'>Offering prices</div>"
-                "<p>Press <b>Step</b>: the core prices the offerings every month.</p>")
-    right = "style='text-align:right'"
-    head = ("<tr style='border-bottom:1px solid #ccc'><th style='text-align:left'>offering</th>"
-            f"<th {right}>USD/H100e</th><th {right}>USD/unit</th><th {right}>in China</th>"
-            f"<th {right}>H100e</th><th>since</th><th style='text-align:left'>vendor</th></tr>")
-    body = "".join(
-        f"<tr><td><span title='{escape(r.stack)}' style='color:{STACK_COLOURS.get(r.stack, '#333')}'>"
-        f"&#9632;</span> {escape(r.offering)}</td>"
-        f"<td {right}><b>{r.usd_per_h100e:,.0f}</b></td><td {right}>{r.price_usd:,.0f}</td>"
-        f"<td {right}>{r.price_in_china_usd:,.0f}</td><td {right}>{r.value_h100e:.2f}</td>"
-        f"<td>{escape(r.since)}</td><td>{escape(r.vendor)}</td></tr>"
-        for r in df.itertuples(index=False))
-    return (f"<style>#chipwar-prices td, #chipwar-prices th {{padding:1px 5px}}</style>"
-            f"<div style='font-size:15px;font-weight:600;margin-bottom:4px'>Offering prices — "
-            f"{escape(current_label(model))}</div>"
-            f"<table id='chipwar-prices' style='border-collapse:collapse;width:100%;font-size:12px;"
-            f"white-space:nowrap'>"
-            f"{head}{body}</table>"
-            f"<div style='font-size:11px;color:#555;margin-top:4px'>Square: stack colour as in the "
-            f"plots. <i>USD/unit</i>: price per accelerator; <i>in China</i>: incl. the passed-on "
-            f"share of any licence levy; <i>H100e</i>: effective H100-equivalents per unit on the "
-            f"workload mix; cheapest per H100e first.</div>")
+def _png_or_error(fig_fn) -> bytes | str:
+    try:
+        return png_bytes(fig_fn(), tight=False)
+    except Exception as exc:  # noqa: BLE001 - shown, never a traceback
+        return f"{type(exc).__name__}: {exc}"
 
 
 @solara.component
-def PriceTable(model: ChipMarketModel) -> None:
-    """Offerings on sale this month with the core's prices (USD per accelerator)."""
-    update_counter.get()
-    solara.HTML(tag="div", unsafe_innerHTML=price_html(model),
-                style="overflow:auto;height:100%;padding-right:4px")
+def RunPlots(st: State) -> None:
+    """Stack shares, bifurcation and China's domestic share up to the month shown."""
+    st.tick.value  # noqa: B018
+    r, m = st.run.value, st.months.value
+    deps = [id(r), m, r.ready]
+    pngs = [solara.use_memo(lambda: _png_or_error(lambda: stack_share_figure(r, m)), deps),
+            solara.use_memo(lambda: _png_or_error(lambda: metric_figure(r, m, BIFURCATION_LINES, "Bifurcation")), deps),
+            solara.use_memo(lambda: _png_or_error(lambda: metric_figure(r, m, CHINA_LINES, "China")), deps)]
+    with solara.Column(classes=["chipwar-plots"]):
+        for name, png in zip(("stack shares", "bifurcation", "China"), pngs, strict=True):
+            if isinstance(png, bytes):
+                solara.Image(png, format="png")
+            else:
+                solara.Error(f"{name}: {png}")
+    st.frame_drawn.set()
 
 
-COMPONENTS = [(StatusCard, 0), (StackSharesPlot, 0), (BifurcationPlot, 0),
-              (DomesticSharePlot, 0), (PriceTable, 0)]
+@solara.component
+def PriceTable(st: State) -> None:
+    st.tick.value  # noqa: B018
+    solara.HTML(tag="div", unsafe_innerHTML=price_html(st.run.value, st.months.value),
+                style="overflow:auto;max-height:520px;padding-right:4px")
+
+
+@solara.component
+def Downloads(st: State) -> None:
+    """The tables up to the month shown as CSV, and the three plots as PNG."""
+    st.tick.value  # noqa: B018
+    r, m = st.run.value, st.months.value
+    if not r.ready:
+        solara.Text("Downloads appear when the run is computed.")
+        return
+    stem = f"chipwar-{r.scenario}-seed{r.seed}-to-{r.month_label(m) if m else 'start'}"
+    with solara.Row(style="flex-wrap:wrap"):
+        for name in ("model", "adoption", "vendors"):
+            solara.FileDownload(lambda name=name: csv_bytes(r.shown(m)[name]), filename=f"{stem}-{name}.csv",
+                                label=f"{name} table (CSV)", mime_type="text/csv")
+        figs = {"stack-shares": lambda: stack_share_figure(r, m),
+                "bifurcation": lambda: metric_figure(r, m, BIFURCATION_LINES, "Bifurcation"),
+                "china": lambda: metric_figure(r, m, CHINA_LINES, "China")}
+        for name, fn in figs.items():
+            solara.FileDownload(lambda fn=fn: png_bytes(fn()), filename=f"{stem}-{name}.png",
+                                label=f"{name} plot (PNG)", mime_type="image/png")
+
+
+@solara.component
+def RunView(st: State) -> None:
+    with solara.Columns([5, 6]):
+        with solara.Column():
+            StatusCard(st)
+            PriceTable(st)
+        with solara.Column():
+            RunPlots(st)
+            Downloads(st)
+
+
+@solara.component
+def SeedsView(st: State) -> None:
+    """Several seeds of the run shown (its settings), median and 10-90 % band."""
+    st.tick.value  # noqa: B018
+    band, r = st.band.value, st.run.value
+    with solara.Row():
+        solara.SliderInt(f"Seeds: {st.band_n.value}", value=st.band_n.value, min=2, max=30, on_value=st.band_n.set)
+        solara.Button(f"Run {st.band_n.value} seeds", color="primary", on_click=st.guarded("Seeds", st.run_seeds))
+    solara.Text(f"Runs the settings of the run shown ({r.scenario}, seeds {r.seed} to {r.seed + st.band_n.value - 1}) "
+                "one after another in the background; the band fills in as they finish.",
+                style="font-size:12px;color:#555")
+    if band is None:
+        return
+    if band.error:
+        solara.Error(band.error)
+    k = len(band.model_tables)
+    state = "done" if band.done.is_set() else "running"
+    solara.HTML(tag="div", unsafe_innerHTML=f"<span id='chipwar-seeds-state'>{k} of {band.n} seeds {state}"
+                + (f" in {band.seconds:.1f} s" if band.done.is_set() else "") + "</span>")
+    _figure(lambda: band_figure(band, r.start_month, r.end_month), [id(band), k], "seed band")
+    if k:
+        solara.FileDownload(lambda: csv_bytes(band.combined()), filename=f"chipwar-{band.scenario}-seeds-model.csv",
+                            label="model tables of all seeds (CSV)", mime_type="text/csv")
+        solara.FileDownload(lambda: png_bytes(band_figure(band, r.start_month, r.end_month)),
+                            filename=f"chipwar-{band.scenario}-seeds.png", label="band plot (PNG)",
+                            mime_type="image/png")
+
+
+@solara.component
+def CompareView(st: State) -> None:
+    """Two scenarios side by side, each as its file sets it, with the sidebar's seed."""
+    st.tick.value  # noqa: B018
+    scen = dashboard_scenarios()
+    with solara.Row():
+        solara.Select("Scenario A", value=st.cmp_a.value, values=scen, on_value=st.cmp_a.set)
+        solara.Select("Scenario B", value=st.cmp_b.value, values=scen, on_value=st.cmp_b.set)
+        solara.Button("Compare", color="primary", on_click=st.guarded("Compare", st.compare))
+    solara.Text("Each scenario runs as its file sets it (the sidebar's levers are not applied), with the "
+                f"sidebar's seed ({st.seed.value}), to its last month.", style="font-size:12px;color:#555")
+    cmp = st.cmp.value
+    if cmp is None:
+        return
+    if cmp.error:
+        solara.Error(cmp.error)
+    with solara.Columns([1, 1]):
+        for run in cmp.runs:
+            with solara.Column():
+                solara.HTML(tag="div", unsafe_innerHTML=end_tiles_html(run))
+                _figure(lambda run=run: stack_share_figure(run, run.months), [id(run), run.ready], run.scenario)
+    if cmp.done and not cmp.error:
+        _figure(lambda: compare_figure(cmp), [id(cmp)], "comparison")
+        solara.FileDownload(lambda: png_bytes(compare_figure(cmp)), label="comparison plot (PNG)",
+                            filename=f"chipwar-compare-{cmp.runs[0].scenario}-{cmp.runs[1].scenario}.png",
+                            mime_type="image/png")
 
 
 @solara.component
 def Page() -> None:
-    """The page: one DashboardModel per browser session under Mesa's SolaraViz."""
-    model = solara.use_memo(DashboardModel, dependencies=[])
-    SolaraViz(model, components=COMPONENTS, model_params=model_params(), name=TITLE,
-              play_interval=150)
+    """The page: one State per browser session."""
+    st = solara.use_memo(State, dependencies=[])
+    solara.Title(TITLE)
+    with solara.AppBar():
+        solara.AppBarTitle(TITLE)
+    with solara.Sidebar():
+        with solara.Card("Settings"):
+            Controls(st)
+    Background(st)
+    with solara.lab.Tabs(lazy=True):
+        with solara.lab.Tab("This run"):
+            RunView(st)
+        with solara.lab.Tab("Seeds"):
+            SeedsView(st)
+        with solara.lab.Tab("Compare"):
+            CompareView(st)
+

@@ -1,7 +1,8 @@
-"""`chipwar dashboard [--port N] [--host 127.0.0.1]`: serve the live SolaraViz page.
+"""`chipwar dashboard [--port N] [--host 127.0.0.1]`: serve the live Solara page.
 
 Runs the Solara server (uvicorn) in this process on the given address and prints the URL.
-The page itself is ``experiments/dashboard.py``. Solara's telemetry and its PyPI version check
+The page itself is ``experiments/dashboard.py``; the market kernels are loaded before the server
+starts, so the page's first run is as fast as the others. Solara's telemetry and its PyPI version check
 are off: the dashboard talks to nobody but the browser that opens it.
 """
 
@@ -64,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     warnings.filterwarnings("ignore", message="Cookies with samesite=none", category=UserWarning)
 
     importlib.import_module(APP)  # fail here, not on the first page load, if the page is broken
+    importlib.import_module("model._warm")  # compiled kernels loaded (or compiled) now
     problem = offline_assets_problem()
     if problem:
         print(f"chipwar dashboard: warning: {problem}", file=sys.stderr, flush=True)
