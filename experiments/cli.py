@@ -24,7 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sweep": ("experiments.commands.sweep", "a design x replications on an executor"),
     "plot": ("experiments.commands.plot", "figures from written tables"),
     "validate": ("experiments.commands.validate", "history replay against observed figures"),
-    "dashboard": ("experiments.commands.dashboard", "the live SolaraViz page"),
+    "dashboard": ("experiments.commands.dashboard", "the live dashboard (a Solara page in the browser)"),
     "catalog": ("experiments.commands.catalog", "list, check and import hardware data"),
     "summary": ("experiments.commands.summary", "yearly tables by vendor and region, headline metrics by year"),
     "params": ("experiments.commands.params", "list the model parameters (filter by a word)"),
