@@ -93,9 +93,9 @@ def parameters(word: str | None = None) -> pd.DataFrame:
     says where a default comes from (a docs/SOURCES.md section or the calibration) or
     ``assumed``."""
     from model.param_sources import BASIS
-    from model.params import PARAMETERS, _load_all
+    from model.params import PARAMETERS, defaults
 
-    _load_all()
+    defaults()  # imports the modules that register their own parameters
     rows = []
     for p in PARAMETERS.values():
         rng = ("one of " + ", ".join(p.choices)) if p.choices else None
