@@ -295,3 +295,30 @@ def test_docking_bad_flags(capsys, argv, fragment):
 def test_docking_reports_progress_off_a_terminal(capsys):
     df = docking.arthur(3, 0, arrivals=60, workers=1, progress=None)
     assert len(df) == 3 and "3/3 docking runs" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- damaged tables
+
+@pytest.mark.parametrize("table", ["model", "vendors"])
+def test_plot_of_a_run_with_a_damaged_table_is_one_line(tmp_path, work, capsys, table):
+    run = work / "run"
+    rc, _out, err = cli(["run", *SHORT, "--out", run], capsys)
+    assert rc == 0, err
+    (run / f"{table}.parquet").write_text("not parquet")
+    err = _refused(tmp_path, capsys, ["plot", run, "--out", work / "figs"],
+                   [f"{table}.parquet", "not a readable Parquet table"])
+    assert not (work / "figs").exists()
+
+
+def test_reading_a_sweep_with_a_damaged_part_names_the_part(tmp_path, work, capsys):
+    from experiments.runner import read_tables
+    from model.errors import InputError
+
+    sweep = work / "sweep"
+    rc, _out, err = cli(["sweep", REPO / "experiments" / "designs" / "smoke.toml", "--serial", "--out", sweep],
+                        capsys)
+    assert rc == 0, err
+    part = sorted((sweep / "model").glob("*.parquet"))[0]
+    part.write_bytes(b"PAR1 damaged")
+    with pytest.raises(InputError, match=rf"{part.name}: not a readable Parquet table"):
+        read_tables(sweep)

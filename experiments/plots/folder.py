@@ -32,6 +32,7 @@ from experiments.plots.sweeps import (
     fig_phase_diagram,
     fig_sensitivity,
 )
+from experiments.runner.base import read_parquet
 from model.errors import InputError
 
 
@@ -82,7 +83,7 @@ _NOT_A_POINT = frozenset({"seed", "run_id", "replication"})
 
 
 def _load_run(folder: Path) -> tuple[dict[str, pd.DataFrame], list[str], list[str], pd.DataFrame]:
-    tables = {t: (pd.read_parquet(folder / f"{t}.parquet") if (folder / f"{t}.parquet").is_file()
+    tables = {t: (read_parquet(folder / f"{t}.parquet") if (folder / f"{t}.parquet").is_file()
                   else pd.DataFrame()) for t in ("model", "adoption", "vendors")}
     man = _read_manifest(folder)
     scen = man.get("scenario_file") or man.get("scenario")

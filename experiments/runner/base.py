@@ -40,3 +40,27 @@ def _write_json(path: Path, obj: Any) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(json.dumps(obj, default=_py, indent=1), encoding="utf-8")
     os.replace(tmp, path)
+
+
+def read_parquet(files: str | Path | list[str]) -> pd.DataFrame:
+    """Written tables back from Parquet; a damaged or foreign file is one clear InputError
+    naming it (exit 2), never a pyarrow traceback."""
+    from model.errors import InputError
+
+    try:
+        return pd.read_parquet(files)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        names = [str(files)] if not isinstance(files, list) else files
+        bad = next((f for f in names if not _readable_parquet(f)), names[0])
+        raise InputError(f"{bad}: not a readable Parquet table ({str(exc).splitlines()[0]}); "
+                         "rewrite it with the command that made it") from None
+
+
+def _readable_parquet(path: str | Path) -> bool:
+    import pyarrow.parquet as pq
+
+    try:
+        pq.read_metadata(path)
+        return True
+    except (pa.ArrowException, OSError, ValueError):
+        return False

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from experiments import outdir
-from experiments.runner.base import TABLES, _canon, _now, _py, _write_json
+from experiments.runner.base import TABLES, _canon, _now, _py, _write_json, read_parquet
 from experiments.runner.chunks import ChunkResult, _write_parquet
 from experiments.runner.manifest import KIND, _without_source, code_version
 from model.errors import DesignError, InputError
@@ -244,7 +244,7 @@ def read_tables(out_dir: str | Path) -> dict[str, pd.DataFrame]:
         if not files:
             result[t] = pd.DataFrame()
             continue
-        df = pd.read_parquet(files)
+        df = read_parquet(files)
         keys = [k for k in ("run_id", "step") if k in df.columns]
         result[t] = df.sort_values(keys, kind="stable").reset_index(drop=True)
     return result
