@@ -87,7 +87,34 @@ class PriceSnapshot:
     value_h100e: np.ndarray
 
 
-class RecordedRun:
+class _Background:
+    """Work done in a daemon thread (``_run``), or in the caller's thread with ``run_here``."""
+
+    def _begin(self, name: str, start: bool) -> None:
+        self.error: str | None = None
+        self.seconds = float("nan")
+        self.done = threading.Event()
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        if start:
+            self._thread.start()
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def run_here(self):
+        """Run in the calling thread if the thread was not started (tests, scripts); else wait."""
+        if self._thread.ident is None:
+            self._run()
+        self.done.wait()
+        return self
+
+    def stop(self) -> None:
+        """Ask the thread to stop after the step it is in (the page replaced this work)."""
+        self._stop = True
+
+
+class RecordedRun(_Background):
     """One run stepped to its end in a background thread; months are shown from the record.
 
     Building the model (which validates every parameter) happens in the caller's thread, so a
@@ -110,13 +137,7 @@ class RecordedRun:
         self.prices: list[PriceSnapshot] = []
         self.tables: dict[str, pd.DataFrame] | None = None
         self.shares: pd.DataFrame | None = None
-        self.error: str | None = None
-        self.seconds = float("nan")
-        self.done = threading.Event()
-        self._stop = False
-        self._thread = threading.Thread(target=self._run, name=f"chipwar-run-{scenario}-{seed}", daemon=True)
-        if start:
-            self._thread.start()
+        self._begin(f"chipwar-run-{scenario}-{seed}", start)
 
     @property
     def months(self) -> int:
@@ -145,16 +166,6 @@ class RecordedRun:
             self.seconds = time.perf_counter() - t0
             self.done.set()
 
-    def run_here(self) -> RecordedRun:
-        """Run in the calling thread if the thread was not started (tests, scripts); else wait."""
-        if self._thread.ident is None:
-            self._run()
-        self.done.wait()
-        return self
-
-    def stop(self) -> None:
-        """Ask the thread to stop after the month it is in (the page replaced this run)."""
-        self._stop = True
 
     @property
     def ready(self) -> bool:
@@ -194,7 +205,7 @@ class RecordedRun:
         return tables_upto(self.tables, months) if self.ready else {}
 
 
-class SeedBand:
+class SeedBand(_Background):
     """The same settings over ``n`` seeds (seed, seed+1, ...), run one after another in a thread;
     ``model_tables`` grows as runs finish. The first seed is the page's own run."""
 
@@ -204,13 +215,7 @@ class SeedBand:
         self.params = run_params(scenario, self.settings)
         build_model(self.params, self.seeds[0])  # validate here, in the caller's thread
         self.model_tables: list[pd.DataFrame] = []
-        self.error: str | None = None
-        self.seconds = float("nan")
-        self.done = threading.Event()
-        self._stop = False
-        self._thread = threading.Thread(target=self._run, name="chipwar-seeds", daemon=True)
-        if start:
-            self._thread.start()
+        self._begin("chipwar-seeds", start)
 
     def _run(self) -> None:
         t0 = time.perf_counter()
@@ -227,14 +232,6 @@ class SeedBand:
             self.seconds = time.perf_counter() - t0
             self.done.set()
 
-    def run_here(self) -> SeedBand:
-        if self._thread.ident is None:
-            self._run()
-        self.done.wait()
-        return self
-
-    def stop(self) -> None:
-        self._stop = True
 
     def combined(self) -> pd.DataFrame:
         """The finished seeds' model tables, one under the other."""
