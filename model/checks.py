@@ -142,13 +142,13 @@ def _check_event_numbers(ev: Event) -> None:
 # ----------------------------------------------------------------------------- resources
 
 #: fitted to the peak resident memory measured for 15 to 1.5 million Global-South buyers and 3 to
-#: 168 months (README; tests/test_bad_inputs_resources.py re-measures two sizes): about 420 MB
-#: for the interpreter, libraries and catalog (306-360 MB measured for a 15-buyer run on an idle
-#: machine, once 509 MB on a busy one), 0.16 MB per simulated month of tables, and per buyer
-#: 1.0 KB at set-up plus 10 bytes per month as offerings multiply. With the 25 % margin the
-#: estimate is 1.4-1.8x the measured peak of the default population (about 3x for the small
-#: Arthur docking, whose months carry few rows).
-BASE_BYTES = 420e6
+#: 168 months (README; tests/test_bad_inputs_resources.py re-measures two sizes): about 480 MB
+#: for the interpreter, libraries and catalog - enough for the first run after installing, which
+#: also compiles the kernels and numba's own caches (a 15-country run peaked at 582-588 MB in a
+#: fresh clone's test suite; later runs of it 260-372 MB) - 0.16 MB per simulated month of tables,
+#: and per buyer 1.0 KB at set-up plus 10 bytes per month as offerings multiply. With the 25 %
+#: margin the estimate is 1.0-1.2x the first run's peak and 1.2-2.4x that of later runs.
+BASE_BYTES = 480e6
 PER_MONTH_BYTES = 0.16e6
 PER_BUYER_BYTES = 1.0e3
 PER_BUYER_MONTH_BYTES = 10.0

@@ -67,11 +67,11 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 
 @pytest.mark.parametrize("firms,end", [(1, "2023-06"), (4000, "2023-06")])
 def test_estimate_is_above_the_measured_peak_and_not_far_above(firms, end):
-    """The estimate (with its 25 % margin) is 1.4-1.8 times the peak resident memory measured for
-    15 to 750,000 Global-South buyers and 6 to 168 months (README), and still above the 509 MB a
-    small run once peaked at on a busy machine; here two small sizes, at most 2x."""
+    """The estimate (with its 25 % margin) covers the peak resident memory of a run, including the
+    first run after installing, which also compiles the kernels (582-588 MB for the small size in a
+    fresh clone's suite, model/checks.py); here two small sizes, and at most 2.5x a later run's."""
     res = subprocess.run([sys.executable, "-c", _PEAK, str(firms), end], cwd=REPO, capture_output=True,
                          text=True, check=True, timeout=300)
     peak = int(res.stdout.strip().splitlines()[-1])
     est = estimate_run_memory(_params(n_firms_per_country=firms, end=end))
-    assert peak <= est <= 2.0 * peak, (peak, est)
+    assert max(peak, 590e6 if firms == 1 else 0) <= est <= 2.5 * peak, (peak, est)

@@ -163,8 +163,14 @@ def test_dashboard_in_chromium(dashboard_url):
             page.get_by_role("button", name="▶ Play").click()
             expect(month).not_to_have_text("not started")
             page.wait_for_timeout(700)
-            page.get_by_role("button", name="❚❚ Pause").click()
-            expect(step).to_be_enabled()
+            pause = page.get_by_role("button", name="❚❚ Pause")
+            pause.click()
+            try:  # a click that lands while a frame is being drawn can be lost under load: once more
+                expect(step).to_be_enabled(timeout=3000)
+            except AssertionError:
+                if pause.count():
+                    pause.click()
+                expect(step).to_be_enabled()
             paused = month.inner_text()
             page.wait_for_timeout(600)
             assert month.inner_text() == paused and re.fullmatch(r"20\d\d-\d\d", paused), paused
