@@ -25,7 +25,7 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
+ARTIFACT_DIR = ROOT / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WAIT_MS = 30_000  # every browser wait is bounded by this
@@ -209,11 +209,11 @@ def test_dashboard_in_chromium(dashboard_url):
             lines = csv.strip().splitlines()
             assert lines[0].startswith("run_id,seed,step,date,bifurcation_index"), lines[0]
             assert len(lines) == 2 and ",2022-01," in lines[1], lines
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            ARTIFACT_DIR.mkdir(parents=True, exist_ok=True)
             page.get_by_role("button", name="End", exact=True).click()
             expect(month).to_have_text("2035-12")
             page.wait_for_timeout(800)
-            page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACT_DIR / "dashboard.png"), full_page=True)
 
             # several seeds in the background: the band fills in
             page.get_by_role("tab", name="Seeds").click()
@@ -233,9 +233,9 @@ def test_dashboard_in_chromium(dashboard_url):
             expect(cards.nth(1)).to_contain_text("h200_opening · 2035-12", timeout=60_000)
             expect(page.get_by_role("button", name="comparison plot (PNG)")).to_be_visible()
             page.wait_for_timeout(800)
-            page.screenshot(path=str(ARTIFACTS / "dashboard-compare.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACT_DIR / "dashboard-compare.png"), full_page=True)
         finally:
             browser.close()
-    assert (ARTIFACTS / "dashboard.png").stat().st_size > 10_000
+    assert (ARTIFACT_DIR / "dashboard.png").stat().st_size > 10_000
     assert not outside, f"page tried to leave the machine: {outside}"
     assert not console_errors, f"browser console errors: {console_errors}"

@@ -15,23 +15,22 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "docs" / "SOURCES.md"
 CITE = re.compile(r"SOURCES\.md#([A-Za-z0-9_-]+)")
 ODD_CITE = re.compile(r'docs/ODD\.md "([^"]+)"')
-FOREIGN = re.compile(r"\bFACTS\b|DESIGN §|DESIGN\.md")
-# Files other helpers own while this branch is open; their few FACTS/DESIGN comments are
-# rewritten at merge. Shrink this set, never grow it.
-NOT_YET: set[str] = set()  # every shipped file is rewritten
+# The team's design notes and fact sheet are not shipped, so nothing may cite them (the names
+# are spelled in pieces so that this file does not cite them either).
+_NOTES = ("FAC" + "TS", "DES" + "IGN")
+FOREIGN = re.compile(rf"\b{_NOTES[0]}\b|{_NOTES[1]} ?§|{_NOTES[1]}\.md")
 TEXT = (".py", ".md", ".toml", ".csv", ".txt", ".cfg", ".ipynb")
 
 
 def _tracked() -> list[Path]:
-    """Tracked text files, this one excepted (it names the patterns it looks for)."""
+    """Tracked text files (this one included: it spells the names it looks for in pieces)."""
     try:
         out = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True)
         names = out.stdout.split()
     except (OSError, subprocess.CalledProcessError):  # not a git checkout: every file on disk
         names = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*") if p.is_file()
                  and ".venv" not in p.parts and "outputs" not in p.parts]
-    return [ROOT / n for n in names if n.endswith(TEXT) and (ROOT / n).is_file()
-            and n != "tests/test_sources.py"]
+    return [ROOT / n for n in names if n.endswith(TEXT) and (ROOT / n).is_file()]
 
 
 def anchors() -> set[str]:
@@ -88,15 +87,11 @@ def test_odd_sections_cited_by_name_exist():
 
 
 def test_no_shipped_file_cites_the_design_notes():
+    """Every tracked text file, every cell of the data tables included (sources and notes)."""
     bad = []
     for path in _tracked():
         rel = str(path.relative_to(ROOT))
-        if rel in NOT_YET:
-            continue
-        if path.suffix == ".csv":  # only the source column is ours to rewrite (notes may say "per FACTS")
-            text = "\n".join(s for _, s in _csv_sources(path))
-        else:
-            text = path.read_text(encoding="utf-8", errors="replace")
+        text = path.read_text(encoding="utf-8", errors="replace")
         for m in FOREIGN.finditer(text):
             bad.append(f"{rel}: ...{text[max(0, m.start() - 30):m.end() + 10]!r}")
     assert not bad, "\n".join(bad)
