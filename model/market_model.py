@@ -17,7 +17,7 @@ from mesa import DataCollector, Model
 
 from agents.regulator import CNRegulator, USRegulator
 from model.catalog import load_catalog
-from model.checks import check_run_inputs
+from model.checks import check_run_inputs, date_parameters
 from model.components.arthur import ArthurDocking
 from model.components.base import MonthContext
 from model.components.buyers import build_population
@@ -36,7 +36,7 @@ from model.errors import ScenarioError
 from model.events import ScriptedEvents
 from model.months import month_index
 from model.outputs import METRIC_NAMES
-from model.params import PARAMETERS, check_value, defaults
+from model.params import check_value, defaults
 from model.policy import PolicyState
 from model.population import load_regions, load_vendors
 from model.scenario import load_scenario
@@ -47,8 +47,7 @@ COMPONENTS = ("events", "regions", "supply", "offerings", "vendors", "power", "e
 
 def date_params(p: dict[str, Any]) -> dict[str, int]:
     """Month indices of the date parameters (YYYY-MM strings), validated."""
-    return {name: month_index(p[name], f"parameter {name}") for name, prm in PARAMETERS.items()
-            if prm.kind is str and isinstance(prm.default, str) and prm.default[:2] in ("19", "20")}
+    return {name: month_index(p[name], f"parameter {name}") for name in date_parameters()}
 
 
 class ChipMarketModel(Model):

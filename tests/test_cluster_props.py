@@ -87,13 +87,7 @@ def test_adding_accelerators_never_lowers_total_throughput(off, n, factor):
 
 def test_training_throughput_saturates():
     """Beyond one sequence per micro-batch per replica, more accelerators add nothing."""
-    off = C.Offerings(
-        ids=np.array(["h"], dtype=object), chip=np.array(["h"], dtype=object),
-        stack=np.array(["cuda"], dtype=object), bf16_tflops=np.array([989.0]),
-        fp8_tflops=np.array([1979.0]), int8_tops=np.array([1979.0]), hbm_gb=np.array([80.0]),
-        hbm_tb_s=np.array([3.35]), scaleup_gb_s=np.array([900.0]), scaleout_gb_s=np.array([50.0]),
-        domain=np.array([8]), watts_allin=np.array([1275.0]), price_usd_per_accel=np.array([34000.0]),
-        n_per_system=np.array([8]))
+    off = _h100_like()
     wl = C.Workloads.load(ids=["llama3-405b-train"])
     eff = [C.evaluate(off, wl, n_accel=n).effective_pflops[0, 0, 0] for n in (4096, 16384, 1e6, 1e8, 1e9)]
     assert eff[0] < eff[1] < eff[2]

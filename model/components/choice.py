@@ -41,6 +41,8 @@ class BuyersChoice(Component):
         cols = np.flatnonzero(off.live)  # only offerings in production enter the market
         cols = cols[np.argsort(off.stack[cols], kind="stable")]  # grouped by stack
         stack = off.stack[cols]
+        onehot = np.zeros((stack.size, S))  # (C, S): each column's stack
+        onehot[np.arange(stack.size), stack] = 1.0
         # Utility terms (Eq. M1)
         eco = model.ecosystems
         world_inst = b.fleet_eff.sum(axis=0)
@@ -67,7 +69,7 @@ class BuyersChoice(Component):
             if pen:
                 util[:, block] -= (~reg.is_cn[b.region] * pen)[:, None]
         if (m - self.start_month) % int(p["porting_interval_months"]) == 0:
-            self._decide_porting(model, util, sw, avail, stack)
+            self._decide_porting(model, util, sw, avail, stack, onehot)
         # Diffusion-rule caps: a tier-2 country past its yearly cap of controlled US chips (Eq. P4)
         cap2 = pol.tier_caps_h100e.get(2)
         if cap2 is not None:
@@ -78,8 +80,6 @@ class BuyersChoice(Component):
         # with that estate's network value.
         # Waiting keeps the network value of the estate only on stacks the buyer can still buy:
         # an estate whose stack is cut off (controls, bans) cannot be extended by waiting.
-        onehot = np.zeros((stack.size, S))
-        onehot[np.arange(stack.size), stack] = 1.0
         reach = (avail @ onehot) > 0  # (B, S) stacks with at least one offering for sale
         est = b.fleet_eff * reach
         tot = est.sum(axis=1, keepdims=True)
@@ -112,14 +112,12 @@ class BuyersChoice(Component):
         ctx.clearing = cl
 
     def _decide_porting(self, model: Any, util: np.ndarray, sw: np.ndarray, avail: np.ndarray,
-                        stack: np.ndarray) -> None:
+                        stack: np.ndarray, onehot: np.ndarray) -> None:
         """Eq. E5: buyers port their software estate toward a stack when the switching cost it
         would remove, weighted by the demand they would put there if switching were free,
         beats the monthly porting cost; mandated Chinese buyers port to CANN regardless."""
         b, p = model.buyers, self.p
         free = logit_choice(util + sw[:, stack], avail, temperature=max(p["choice_temperature"], 1e-6))
-        onehot = np.zeros((len(stack), S))
-        onehot[np.arange(len(stack)), stack] = 1.0
         saving = sw * (free @ onehot)
         # porting is paying the switching cost ahead of time: it scales with kappa like the cost it removes
         cost = np.broadcast_to((p["porting_cost"] * p["kappa"] * b.estate)[:, None], saving.shape)
