@@ -56,7 +56,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
                 "variant_max_age_months", "variant_redesign_gain", "variant_margin",
                 "variant_price_floor", "variant_io_fraction", "variant_hbm_rule_gb", "variant_hbm_rule_tb_s",
                 "default_die_area_mm2"),
-    "levers": ("us_control_level", "licence_levy", "cn_mandate_after", "cn_subsidy_after",
+    "levers": ("us_control_level", "us_bloc_buys_cn_chips", "licence_levy", "cn_mandate_after", "cn_subsidy_after",
                "rare_earth_base", "entity_list_capacity_cut", "rare_earth_cost",
                "rare_earth_capacity_cut", "rare_earth_lag_months", "rare_earth_shock_level",
                "rare_earth_shock_start", "rare_earth_shock_months"),

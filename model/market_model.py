@@ -85,7 +85,7 @@ class ChipMarketModel(Model):
         results: Mesa's shuffle draws over it): vendors, buyers, then the two regulators."""
         p, d, start = self.p, self.dates, self.start_month
         self.events = ScriptedEvents(self.spec.events)
-        self.policy = PolicyState()
+        self.policy = PolicyState(us_bloc_buys_cn=bool(self.p["us_bloc_buys_cn_chips"]))
         self.ecosystems = Ecosystems(p, d)
         self.regions = Regions(load_regions(), p, d, start)
         self.supply = Supply(p, d, vendors_df, start, self.end_month)

@@ -28,6 +28,7 @@ BASIS: dict[str, str] = {
     "variant_lag_months": f"H20 timing ({S}policy-timeline)",
     "variant_io_lag_months": "A800: rule 2022-10, on sale 2022-11",
     "variant_io_fraction": f"A800/H800 400 of 600 GB/s ({S}chips)",
+    "us_bloc_buys_cn_chips": f"no Chinese accelerators in US or allied data centres 2022-25 ({S}policy-timeline)",
     "us_control_level": "derived: 2023 rule's 2,400-TPP limit (Eq. P1)",
     "licence_levy": f"2025-12 H200 deal ({S}policy-timeline)",
     "cn_subsidy_after": f"2025-11 mandate ({S}policy-timeline)",

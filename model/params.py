@@ -179,6 +179,8 @@ register(
        doc="a product leaves production this long after its next generation ships (model/data/lifecycle.csv "
            "successors, or the vendor's own next generation)"),
     _p("product_life_months", 72, int, 1, 240, unit="months", doc="months a product stays on sale"),
+    _p("us_bloc_buys_cn_chips", False, bool,
+       doc="the US and its Tier-1 allies may buy Chinese vendors' accelerators (off: they buy none, Eq. P2c)"),
     _p("compliance_variants", True, bool, doc="US vendors design compliance variants when a rule binds"),
     _p("own_designs_from", "2026-01", str,
        doc="first month vendors design products of their own (compliance variants, next generations): "

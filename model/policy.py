@@ -100,6 +100,8 @@ class PolicyState:
     # Diffusion-rule caps: tier -> H100e per country per year (None: no cap)
     tier_caps_h100e: dict[int, float] = field(default_factory=dict)
     us_guidance_cann_penalty: float = 0.0  # utility penalty for using Ascend outside China (2025-05 guidance)
+    # the US and its Tier-1 allies buy no Chinese-vendor accelerators (Eq. P2c; parameter us_bloc_buys_cn_chips)
+    us_bloc_buys_cn: bool = False
     # China
     cn_bans: set[str] = field(default_factory=set)  # chip ids / parent ids / "compliance"
     cn_mandate: float = 0.0  # required domestic share for state-funded buyers (0..1)
@@ -166,7 +168,8 @@ def availability(policy: PolicyState, off: OfferingView, region_tier: np.ndarray
 
     US rule: a controlled US-vendor chip is unavailable in the rule's destination tiers unless a
     licence covers it (then it carries the licence's levy and approval probability).
-    China: banned chips are unavailable in China. (docs/ODD.md Eq. P2-P3)
+    China: banned chips are unavailable in China. Tier 1 (the US and its allies) buys no
+    Chinese-vendor chip unless ``policy.us_bloc_buys_cn``. (docs/ODD.md Eq. P2-P3)
     """
     O, R = len(off.chip), len(region_ids)
     controlled = policy.us_rule.controlled(off.tpp, off.density, off.io_gb_s) & off.us_vendor
@@ -188,6 +191,8 @@ def availability(policy: PolicyState, off: OfferingView, region_tier: np.ndarray
     # controls their parent; elsewhere (or without such a rule) buyers get the uncut parent (Eq. V3b)
     parent_ctl = np.where(off.parent_idx >= 0, controlled[np.maximum(off.parent_idx, 0)], True)
     available &= ~((off.compliance & ~parent_ctl)[:, None] | (off.compliance[:, None] & ~dest[None, :]))
+    if not policy.us_bloc_buys_cn:  # Eq. P2c
+        available &= ~(off.cn_vendor[:, None] & (region_tier == 1)[None, :])
     if policy.cn_bans:
         banned = _matches(policy.cn_bans, off.chip, off.parent, off.compliance, ~off.cn_vendor, off.cache)
         available &= ~(banned[:, None] & region_is_cn[None, :])

@@ -293,8 +293,9 @@ def load_hyperscalers(path: str | Path | None = None,
 def load_vendors(path: str | Path | None = None) -> pd.DataFrame:
     """Chip vendors indexed by id, validated.
 
-    Capacity is accelerator packages per month: the 2022 and 2025 values anchor the history
-    (interpolate between them); capacity_growth_per_year is the fractional growth after 2025.
+    Capacity is accelerator packages per month: the 2022 value and the 2023-2025 values where
+    given anchor the history (interpolated between them); capacity_growth_per_year is the
+    fractional growth after the last anchor.
     Checks: bloc us/cn matching the stack's home bloc, stack in STACKS, capacities >= 0,
     markup >= 1 (price at or above unit cost), rd_share >= 0, capital >= 0, ipo and
     entity_listed YYYY-MM or empty, a source.
@@ -315,7 +316,7 @@ def load_vendors(path: str | Path | None = None) -> pd.DataFrame:
         "capacity_units_month_2024": t.number("capacity_units_month_2024", 0, None,
                                               unit="units/month", allow_empty=True),
         "capacity_units_month_2025": t.number("capacity_units_month_2025", 0, None,
-                                              unit="units/month"),
+                                              unit="units/month", allow_empty=True),
         "markup": t.number("markup", 1, 20, unit="price / unit cost"),
         "rd_share": t.number("rd_share", 0, 50, unit="R&D / revenue"),
         "capital_usd": t.number("capital_usd", 0, None, unit="USD"),

@@ -137,6 +137,22 @@ def _huawei_units_cn(tables: dict[str, pd.DataFrame], months: list[str]) -> floa
     return float(v.loc[sel, "units"].sum())
 
 
+def _nvidia_revenue_usd(tables: dict[str, pd.DataFrame], months: list[str]) -> float:
+    """Nvidia's accelerator revenue, every region, summed over the period (USD)."""
+    v = tables["vendors"]
+    return float(v.loc[(v["vendor"] == "nvidia") & v["date"].isin(months), "revenue_usd"].sum())
+
+
+def _nvidia_units(tables: dict[str, pd.DataFrame], months: list[str]) -> float:
+    """Nvidia accelerator packages delivered, every region, summed over the period."""
+    v = tables["vendors"]
+    return float(v.loc[(v["vendor"] == "nvidia") & v["date"].isin(months), "units"].sum())
+
+
+# The market was fitted to figures of 2022-2024 only; market figures whose period starts at or
+# after this month are out-of-sample checks (reported, never tuned to, never failing).
+FIT_BEFORE = "2025-01"
+
 MARKET_FIGURES: dict[str, tuple[Callable[[dict[str, pd.DataFrame], list[str]], float], str]] = {
     "nvidia_china_revenue_share": (_nvidia_china_revenue_share,
                                    "Nvidia revenue in cn / all Nvidia revenue, summed over the period"),
@@ -148,6 +164,8 @@ MARKET_FIGURES: dict[str, tuple[Callable[[dict[str, pd.DataFrame], list[str]], f
                                 "China's spending on Chinese vendors' chips / all China's spending, over the period"),
     "h20_units_cn": (_h20_units_cn, "hgx-h20 packages delivered in cn, summed"),
     "huawei_units_cn": (_huawei_units_cn, "Huawei packages delivered in cn, summed"),
+    "nvidia_dc_revenue_usd": (_nvidia_revenue_usd, "Nvidia accelerator revenue, all regions, summed over the period"),
+    "nvidia_units": (_nvidia_units, "Nvidia packages delivered, all regions, summed"),
 }
 
 

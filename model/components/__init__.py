@@ -4,7 +4,7 @@ the plans that order them into a month (``plans``)."""
 from __future__ import annotations
 
 #: Parameters the model itself reads once: the run's span and which population it builds.
-MODEL_STARTUP = ("start", "end", "population")
+MODEL_STARTUP = ("start", "end", "population", "us_bloc_buys_cn_chips")
 
 
 def startup_params() -> frozenset[str]:
