@@ -36,7 +36,7 @@ def test_excess_inertia_higher_kappa_keeps_cuda_longer_in_china():
     assert means[20.0][1] > means[1.0][1] + 0.05
 
 
-def test_stronger_network_effects_raise_lock_in_and_bifurcation():
+def _network_sweep() -> tuple[list[float], list[float]]:
     res = {}
     for weight in (0.3, 1.0, 3.0):
         bif, locked = [], []
@@ -45,9 +45,21 @@ def test_stronger_network_effects_raise_lock_in_and_bifurcation():
             bif.append(t["model"]["bifurcation_index"].iloc[-1])
             locked.append(bool(lock_in(t["adoption"], "2035-12")["locked_in"].iloc[0]))
         res[weight] = (np.mean(bif), np.mean(locked))
-    bif = [res[w][0] for w in (0.3, 1.0, 3.0)]
-    lock = [res[w][1] for w in (0.3, 1.0, 3.0)]
+    return [res[w][0] for w in (0.3, 1.0, 3.0)], [res[w][1] for w in (0.3, 1.0, 3.0)]
+
+
+def test_stronger_network_effects_raise_bifurcation():
+    bif, _ = _network_sweep()
     assert bif[0] < bif[1] < bif[2], bif
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 16 finding: with the 2022-24 calibration every run locks in by 2035 whatever the network "
+    "weight (lock-in share 1.0 at 0.3, 1 and 3; first locked month 2031-2033 in all), because China's "
+    "bans and the US controls, not network effects, split the blocs; the fact holds only where "
+    "lock-in is not forced. Strict: the mark must go if the model makes it hold again"))
+def test_stronger_network_effects_raise_lock_in():
+    _, lock = _network_sweep()
     assert lock[0] <= lock[1] <= lock[2] and lock[2] > lock[0], lock
 
 
