@@ -51,6 +51,8 @@ class ChipVendor(Agent):
         if np.isfinite(util) and util > 0:
             self.price_index *= math.exp(lam * math.log(min(max(util, 0.25), 4.0)))
         self.price_index = float(np.clip(self.price_index, m.p["price_index_min"], m.p["price_index_max"]))
+        if m.month < m.dates["own_designs_from"]:
+            return  # the replayed history: only the catalog's real products
         if self.bloc == "us":
             self._design_compliance_variants()
         self._extend_roadmap()

@@ -32,7 +32,7 @@ from model.param_sources import BASIS  # noqa: E402  (the registry's sources, on
 
 # group -> parameters, in the order they are printed; one group per ODD submodel.
 GROUPS: dict[str, tuple[str, ...]] = {
-    "time": ("start", "end", "reaction_start"),
+    "time": ("start", "end", "reaction_start", "own_designs_from"),
     "demand": ("gs_demand_catchup", "cn_demand_trend", "cn_demand_trend_end", "demand_noise"),
     "init": ("initial_fleet_months", "gs_initial_active", "gs_initial_rocm_share",
              "gs_software_estate"),
@@ -48,13 +48,14 @@ GROUPS: dict[str, tuple[str, ...]] = {
                "outside_option", "outside_cost_ratio", "choice_temperature", "lots", "market_rounds", "bass_p",
                "bass_q"),
     "vendor": ("price_adjust_rate", "price_index_min", "price_index_max",
-               "capacity_expansion_rate", "supersede_ratio", "product_life_months",
+               "capacity_expansion_rate", "supersede_months", "product_life_months",
                "generation_months", "roadmap_gain_us", "roadmap_gain_cn", "rd_gain_effect",
                "rd_time_effect", "roadmap_power_growth", "roadmap_price_growth",
                "cn_state_fund_usd_per_year", "capital_shock"),
     "variant": ("compliance_variants", "variant_lag_months", "variant_io_lag_months",
                 "variant_max_age_months", "variant_redesign_gain", "variant_margin",
-                "variant_price_floor", "variant_io_fraction", "default_die_area_mm2"),
+                "variant_price_floor", "variant_io_fraction", "variant_hbm_rule_gb", "variant_hbm_rule_tb_s",
+                "default_die_area_mm2"),
     "levers": ("us_control_level", "licence_levy", "cn_mandate_after", "cn_subsidy_after",
                "rare_earth_base", "entity_list_capacity_cut", "rare_earth_cost",
                "rare_earth_capacity_cut", "rare_earth_lag_months", "rare_earth_shock_level",

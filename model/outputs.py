@@ -29,6 +29,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("hhi_world", "world HHI of stacks", "index"),
     Metric("top_stack_share_world", "world share of the top stack"),
     Metric("cn_domestic_share", "China's purchases on domestic chips (share of H100e)"),
+    Metric("cn_domestic_unit_share", "China's purchases on domestic chips (share of units)"),
+    Metric("cn_domestic_value_share", "China's purchases on domestic chips (share of spending)"),
     Metric("nvidia_china_revenue_share", "Nvidia revenue from China (share of total)"),
     Metric("gs_cuda_share", "Global South installed share on CUDA"),
     Metric("gs_cann_share", "Global South installed share on CANN"),

@@ -184,9 +184,10 @@ def availability(policy: PolicyState, off: OfferingView, region_tier: np.ndarray
         approval = np.where(cover & blocked, np.minimum(approval, lic.approval), approval)
         blocked = blocked & ~cover
     available = ~blocked
-    # compliance variants are made for the destinations the rule covers; elsewhere buyers get the
-    # uncut parent (Eq. V3b)
-    available &= ~(off.compliance[:, None] & ~dest[None, :])
+    # compliance variants are made for the destinations the rule covers, and only while a rule
+    # controls their parent; elsewhere (or without such a rule) buyers get the uncut parent (Eq. V3b)
+    parent_ctl = np.where(off.parent_idx >= 0, controlled[np.maximum(off.parent_idx, 0)], True)
+    available &= ~((off.compliance & ~parent_ctl)[:, None] | (off.compliance[:, None] & ~dest[None, :]))
     if policy.cn_bans:
         banned = _matches(policy.cn_bans, off.chip, off.parent, off.compliance, ~off.cn_vendor, off.cache)
         available &= ~(banned[:, None] & region_is_cn[None, :])
@@ -205,6 +206,7 @@ class OfferingView:
     us_vendor: np.ndarray
     cn_vendor: np.ndarray
     compliance: np.ndarray
+    parent_idx: np.ndarray  # index of the parent offering of a compliance variant, -1 if none
     cache: dict = field(default_factory=dict)  # pattern masks; a new view when offerings change
 
 

@@ -95,11 +95,38 @@ def _cn_domestic_share(tables: dict[str, pd.DataFrame], months: list[str]) -> fl
     return float((share[ok] * w[ok]).sum() / w[ok].sum()) if ok.any() else np.nan
 
 
-def _h20_units_cn(tables: dict[str, pd.DataFrame], months: list[str]) -> float:
-    """Nvidia compliance-variant packages (product id with ``-cn``) delivered in China."""
+def _cn_vendor_sales(tables: dict[str, pd.DataFrame], months: list[str]) -> pd.DataFrame:
+    """China's purchases in the period: units and value (units x price paid), and whether the
+    vendor is Chinese (its chips' home bloc in the catalog)."""
+    from model.catalog import load_catalog
+
+    chips = load_catalog().chips
+    cn_vendors = set(chips.loc[chips["home_bloc"] == "cn", "vendor"])
     v = tables["vendors"]
-    sel = ((v["vendor"] == "nvidia") & (v["region"] == "cn") & v["date"].isin(months)
-           & v["product"].str.contains("-cn", regex=False))
+    v = v[(v["region"] == "cn") & v["date"].isin(months)]
+    return pd.DataFrame({"units": v["units"].to_numpy(float),
+                         "value": (v["units"] * v["price_usd"]).to_numpy(float),
+                         "domestic": v["vendor"].isin(cn_vendors).to_numpy()})
+
+
+def _cn_domestic_unit_share(tables: dict[str, pd.DataFrame], months: list[str]) -> float:
+    """Units on Chinese vendors' chips / all units China bought, summed over the period."""
+    s = _cn_vendor_sales(tables, months)
+    total = float(s["units"].sum())
+    return float(s.loc[s["domestic"], "units"].sum()) / total if total > 0 else np.nan
+
+
+def _cn_domestic_value_share(tables: dict[str, pd.DataFrame], months: list[str]) -> float:
+    """Spending on Chinese vendors' chips / all China's spending on accelerators, over the period."""
+    s = _cn_vendor_sales(tables, months)
+    total = float(s["value"].sum())
+    return float(s.loc[s["domestic"], "value"].sum()) / total if total > 0 else np.nan
+
+
+def _h20_units_cn(tables: dict[str, pd.DataFrame], months: list[str]) -> float:
+    """H20 packages (the catalog's HGX H20, product ``hgx-h20``) delivered in China."""
+    v = tables["vendors"]
+    sel = (v["product"] == "hgx-h20") & (v["region"] == "cn") & v["date"].isin(months)
     return float(v.loc[sel, "units"].sum())
 
 
@@ -115,7 +142,11 @@ MARKET_FIGURES: dict[str, tuple[Callable[[dict[str, pd.DataFrame], list[str]], f
                                    "Nvidia revenue in cn / all Nvidia revenue, summed over the period"),
     "cn_domestic_share": (_cn_domestic_share,
                           "China's purchases on domestic chips (H100e), purchases-weighted over the period"),
-    "h20_units_cn": (_h20_units_cn, "Nvidia '-cn' variant packages delivered in cn, summed"),
+    "cn_domestic_unit_share": (_cn_domestic_unit_share,
+                               "China's units on Chinese vendors' chips / all China's units, over the period"),
+    "cn_domestic_value_share": (_cn_domestic_value_share,
+                                "China's spending on Chinese vendors' chips / all China's spending, over the period"),
+    "h20_units_cn": (_h20_units_cn, "hgx-h20 packages delivered in cn, summed"),
     "huawei_units_cn": (_huawei_units_cn, "Huawei packages delivered in cn, summed"),
 }
 

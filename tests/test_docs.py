@@ -155,7 +155,11 @@ def sandbox(tmp_path_factory) -> Path:
 
 
 _README_COMMANDS = readme_commands(README.read_text(encoding="utf-8"))
-_CASES = [pytest.param(c, id=c[:60]) for c in _README_COMMANDS] or [
+# issue 16: `chipwar validate` exits 1 until the unit/value-basis bands are fitted (see
+# tests/test_validate.py CALIBRATION_PENDING); strict, so the mark must go once it passes
+_PENDING = pytest.mark.xfail(strict=True, reason="issue 16: calibration to the unit/value bands pending")
+_CASES = [pytest.param(c, id=c[:60], marks=[_PENDING] if c.startswith("chipwar validate") else [])
+          for c in _README_COMMANDS] or [
     pytest.param(None, marks=pytest.mark.skip(reason="README.md lists no chipwar / python -m "
                                                      "experiments. commands yet"), id="none")]
 

@@ -74,7 +74,7 @@ def test_h20_class_sales_collapse_after_chinas_ban():
     ratios = []
     for s in SEEDS:
         v = run_one({"end": "2025-12"}, s)["vendors"]
-        h20 = v[(v["vendor"] == "nvidia") & (v["region"] == "cn") & v["product"].str.contains("-cn2023")]
+        h20 = v[(v["vendor"] == "nvidia") & (v["region"] == "cn") & (v["product"] == "hgx-h20")]
         early = h20.loc[h20["date"].between("2025-01", "2025-03"), "units"].sum()
         late = h20.loc[h20["date"].between("2025-10", "2025-12"), "units"].sum()
         assert early > 0

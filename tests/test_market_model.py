@@ -96,7 +96,8 @@ def _check_invariants(m: ChipMarketModel) -> None:
         assert v.capacity_units >= 0 and v.revenue_usd_total >= 0 and v.price_index > 0
     row = m.recorder.latest
     for k, val in row.items():
-        assert np.isfinite(val) or (k in ("cn_domestic_share", "nvidia_china_revenue_share") and np.isnan(val)), k
+        assert np.isfinite(val) or (k in ("cn_domestic_share", "cn_domestic_unit_share", "cn_domestic_value_share",
+                                        "nvidia_china_revenue_share") and np.isnan(val)), k
     for k in ("bifurcation_index", "bloc_jsd", "hhi_world", "top_stack_share_world", "gs_cuda_share",
               "gs_cann_share", "gs_dual_stack_share", "rare_earth_restriction", "us_control_level"):
         assert 0.0 <= row[k] <= 1.0 + 1e-12, k
@@ -127,7 +128,8 @@ def test_invariants_every_step(kappa, level, beta, lots, seed):
     # units sold per vendor and month never exceed its capacity
     per = v.groupby(["step", "vendor"]).agg(units=("units", "sum"), cap=("capacity_units", "first"))
     assert (per["units"] <= per["cap"] * (1 + 1e-9)).all()
-    assert not t["model"].drop(columns=["cn_domestic_share", "nvidia_china_revenue_share"]).isna().any().any()
+    assert not t["model"].drop(columns=["cn_domestic_share", "cn_domestic_unit_share", "cn_domestic_value_share",
+                                 "nvidia_china_revenue_share"]).isna().any().any()
 
 
 def test_batch_run_over_two_values_and_two_seeds():

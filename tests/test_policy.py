@@ -79,13 +79,24 @@ def test_compliance_variant_under_2022_rule_keeps_compute_cuts_io():
     assert not rule.controlled(off.tpp[i:i + 1], off.density[i:i + 1], off.io[i:i + 1])[0]
 
 
-def test_history_produces_variants_on_its_own():
+def test_history_replays_the_real_compliance_parts():
     m = ChipMarketModel(rng=1, end="2024-12")
     m.run_model()
-    variants = [o for o, c in zip(m.offerings.ids, m.offerings.compliance) if c]
-    assert any(v.startswith("hgx-a100-cn2022") for v in variants)  # A800-class
-    assert any(v.startswith("hgx-h100-cn2023") for v in variants)  # H20-class
-    assert any(v.startswith("mi300x-8-cn") for v in variants)  # MI308X-class
+    variants = {o for o, c in zip(m.offerings.ids, m.offerings.compliance) if c}
+    assert variants == {"hgx-a800", "hgx-h800", "hgx-h20", "rtx-pro-6000d-8", "mi308x-8"}
+
+
+def test_vendors_design_variants_only_where_no_real_part_answers_the_rule():
+    """With designs of their own allowed from 2022, vendors answer the 2022-2024 rules with the
+    real parts (A800, H800, H20, MI308X) and design only what history has no part for."""
+    m = ChipMarketModel(rng=1, end="2024-12", own_designs_from="2022-01")
+    m.run_model()
+    off = m.offerings
+    designed = [o for o, c in zip(off.ids, off.compliance) if c and "-variant-" in o]
+    assert designed and all(o.startswith(("nvidia-variant-", "amd-variant-")) for o in designed)
+    # the A800/H800 answer the 2022 rule for the A100/H100, the H20 the 2023 rule for the H100
+    assert not [o for o in designed if o.endswith(("-of-hgx-a100", "-of-hgx-h100"))]
+    assert any(o.endswith("-of-hgx-h200") for o in designed)  # no real China H200 existed
 
 
 @pytest.mark.parametrize("level", [0.0, 0.2, 0.5, 0.76, 1.0])

@@ -82,11 +82,14 @@ def test_observed_has_the_calibration_targets() -> None:
     keys = set(zip(o["metric"], o["period"]))
     for fy in ("2021-02..2022-01", "2022-02..2023-01", "2023-02..2024-01", "2024-02..2025-01"):
         assert ("nvidia_china_revenue_share", fy) in keys
-    for period in ("2022", "2023-01..2023-06", "2023", "2024"):
-        assert ("cn_domestic_share", period) in keys
+    # China's domestic share on the sources' own basis (issue 16): units, or value
+    for metric, period in (("cn_domestic_unit_share", "2022"), ("cn_domestic_unit_share", "2023-01..2023-06"),
+                           ("cn_domestic_value_share", "2023"), ("cn_domestic_value_share", "2024")):
+        assert (metric, period) in keys
+    assert "cn_domestic_share" not in set(o["metric"])  # compute-weighted: no published figure
     assert {("h20_units_cn", "2024"), ("huawei_units_cn", "2024"),
             ("huawei_units_cn", "2025")} <= keys
-    dom = o[o["metric"] == "cn_domestic_share"].set_index("period")
+    dom = o[o["metric"] == "cn_domestic_value_share"].set_index("period")
     assert dom.loc["2024", "value"] == pytest.approx(0.34)
     decode = o[o["metric"] == "cm384_decode_tok_s_per_npu"].iloc[0]
     assert decode["value"] == 1943

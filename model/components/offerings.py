@@ -15,6 +15,7 @@ from model.cluster import Offerings, Workloads, performance
 from model.cluster import tpp as tpp_of
 from model.components.base import Component, MonthContext
 from model.months import month_index, month_label
+from model.lifecycle import load_lifecycle
 from model.policy import OfferingView, USRule
 from model.types import H100_BF16_TFLOPS, STACK_INDEX
 
@@ -24,7 +25,8 @@ WORKLOAD_IDS = ("llama3-405b-train", "deepseek-v3-train", "deepseek-r1-prefill",
 MIX_PARAMS = ("mix_train_dense", "mix_train_moe", "mix_prefill", "mix_decode")
 # Columns of the table (one entry per offering; derived offerings are appended).
 COLUMNS = ("ids", "chip", "parent", "parent_idx", "compliance", "vendor", "stack", "cn", "available",
-           "tpp", "density", "io", "list_price", "peak", "value", "launch_cost")
+           "tpp", "density", "io", "list_price", "peak", "value", "launch_cost", "ends", "successor")
+NEVER = 10**9  # ``ends`` of a product without an announced end of production
 
 
 def export_tpp(off: Offerings) -> np.ndarray:
@@ -35,11 +37,9 @@ def export_tpp(off: Offerings) -> np.ndarray:
 
 
 def catalog_systems(catalog: Any, p: dict[str, Any]) -> pd.DataFrame:
-    """The catalog systems on the market (compliance parts are designed at run time)."""
-    chips, systems = catalog.chips, catalog.systems
-    parent = chips["variant_of"].fillna("").astype(str)
-    keep = systems[parent.reindex(systems["chip"]).to_numpy() == ""]
-    keep = keep[keep["price_usd"].notna()]
+    """The catalog systems on the market: every priced system, the real compliance parts (A800,
+    H800, H20, RTX Pro 6000D, MI308X: chips with ``variant_of``) included on their real dates."""
+    keep = catalog.systems[catalog.systems["price_usd"].notna()]
     if p["population"] == "arthur":  # two technologies, A (cuda) and B (cann), from the start
         keep = keep.loc[[REFERENCE_SYSTEM, ARTHUR_B_SYSTEM]].copy()
         keep["available"] = p["start"]
@@ -70,9 +70,16 @@ class OfferingTable(Component):
         self.core = off
         self.ids = off.ids.copy()
         self.chip = off.chip.copy()
-        self.parent = np.full(len(off), "", dtype=object)
-        self.parent_idx = np.full(len(off), -1, dtype=int)
-        self.compliance = np.zeros(len(off), dtype=bool)
+        # a catalog compliance part (variant_of) answers the rule that controls its parent's system
+        self.parent = ch["variant_of"].fillna("").astype(str).to_numpy(dtype=object)
+        first_system = {c: i for i, c in reversed(list(enumerate(off.chip)))}
+        self.parent_idx = np.array([first_system.get(c, -1) if c else -1 for c in self.parent], dtype=int)
+        self.compliance = self.parent != ""
+        life = load_lifecycle(chips.index)
+        end_of = {c: month_index(e) for c, (e, _s) in life.items() if e}
+        self.ends = np.array([end_of.get(c, NEVER) for c in off.chip], dtype=int)
+        # the next generation's offering (its first system), -1 if none; designed ones added at launch
+        self.successor = np.array([first_system.get(life.get(c, ("", ""))[1], -1) for c in off.chip], dtype=int)
         self.vendor = np.array([vendor_ids.index(v) for v in ch["vendor"]], dtype=int)
         self.stack = np.array([STACK_INDEX[s] for s in ch["stack"]], dtype=int)
         self.cn = ch["home_bloc"].to_numpy(dtype=object) == "cn"
@@ -124,7 +131,7 @@ class OfferingTable(Component):
 
     def _sync_view(self) -> None:
         self.view = OfferingView(self.chip, self.parent, self.tpp, self.density, self.io, ~self.cn,
-                                 self.cn, self.compliance)
+                                 self.cn, self.compliance, self.parent_idx)
 
     # -- questions -----------------------------------------------------------------------------
     def of_vendor(self, vidx: int) -> np.ndarray:
@@ -139,16 +146,15 @@ class OfferingTable(Component):
         return rule.controlled(v.tpp, v.density, v.io_gb_s) & v.us_vendor
 
     def update_live(self, month: int) -> np.ndarray:
-        """(O,) offerings in production this month (Eq. V8): released, younger than
-        ``product_life_months``, and not superseded - a vendor stops making a product a year after
-        it ships one (of the same kind: compliance or not) with ``supersede_ratio`` x its value."""
+        """(O,) offerings in production this month (Eq. V8): released, before their end of
+        production (``ends``, model/data/lifecycle.csv), younger than ``product_life_months``, and
+        not superseded by generation: a vendor stops making a product ``supersede_months`` after
+        its next generation ships (the catalog's successor, or the one the vendor designed)."""
         m = month
-        out = (self.available <= m) & (m - self.available < self.p["product_life_months"])
-        full = ~self.compliance
-        shipped = (self.available <= m - 12) & full
-        same_vendor = self.vendor[:, None] == self.vendor[None, :]
-        better = self.value[None, :] >= self.p["supersede_ratio"] * self.value[:, None]
-        superseded = (same_vendor & better & shipped[None, :]).any(axis=1) & full
+        out = (self.available <= m) & (m < self.ends) & (m - self.available < self.p["product_life_months"])
+        shipped = self.available <= m - self.p["supersede_months"]
+        succ = self.successor
+        superseded = (succ >= 0) & shipped[np.maximum(succ, 0)] & ~self.compliance
         # a compliance variant is cut from its parent's die: it ends when the parent does
         parent = self.parent_idx
         superseded |= (parent >= 0) & superseded[np.maximum(parent, 0)]
@@ -161,7 +167,10 @@ class OfferingTable(Component):
 
         Compute is cut to the largest TPP (and density) the rule leaves uncontrolled, less a
         design margin; under an I/O rule (2022) the compute is kept and the chip-to-chip I/O cut
-        instead. Memory is kept. On sale ``variant_lag_months`` later, priced by Eq. V4.
+        instead. Memory follows the rule too: under the 2024-12 HBM rule (``hbm_to_china``) a variant
+        for China carries GDDR-class memory, at most ``variant_hbm_rule_gb`` GB and
+        ``variant_hbm_rule_tb_s`` TB/s (the RTX Pro 6000D's answer); otherwise the parent's. On sale
+        ``variant_lag_months`` later, priced by Eq. V4.
         """
         area = self.tpp[oidx] / self.density[oidx]
         tpp_max, io_max = rule.design_limits(area)
@@ -175,13 +184,17 @@ class OfferingTable(Component):
         if io_max is not None:
             io = min(io, io_max * (1.0 - margin) * self.p["variant_io_fraction"])
         floor = self.p["variant_price_floor"]
+        hbm_gb, hbm_tb_s = row.hbm_gb, row.hbm_tb_s
+        if rule.hbm_to_china:
+            hbm_gb = np.minimum(hbm_gb, self.p["variant_hbm_rule_gb"])
+            hbm_tb_s = np.minimum(hbm_tb_s, self.p["variant_hbm_rule_tb_s"])
         row = dataclasses.replace(
             row, bf16_tflops=row.bf16_tflops * scale, fp8_tflops=row.fp8_tflops * scale,
-            int8_tops=row.int8_tops * scale, scaleup_gb_s=np.array([io]),
+            int8_tops=row.int8_tops * scale, scaleup_gb_s=np.array([io]), hbm_gb=hbm_gb, hbm_tb_s=hbm_tb_s,
             price_usd_per_accel=row.price_usd_per_accel * (floor + (1.0 - floor) * scale))
         # Cutting I/O (2022) is a quick firmware/packaging change; cutting compute is a new SKU.
         lag = self.p["variant_io_lag_months"] if scale == 1.0 else self.p["variant_lag_months"]
-        return self._queue(oidx, row, "cn", month, month + int(lag), compliance=True, tpp_scale=scale)
+        return self._queue(oidx, row, "variant", month + int(lag), compliance=True, tpp_scale=scale)
 
     def design_successor(self, oidx: int, gain: float, month: int) -> int:
         """Queue the next generation of offering ``oidx`` past the catalog's roadmap, with compute,
@@ -193,13 +206,22 @@ class OfferingTable(Component):
             scaleup_gb_s=r.scaleup_gb_s * gain, scaleout_gb_s=r.scaleout_gb_s * gain ** 0.5,
             watts_allin=r.watts_allin * self.p["roadmap_power_growth"],
             price_usd_per_accel=r.price_usd_per_accel * self.p["roadmap_price_growth"])
-        return self._queue(oidx, row, "gen", month, month, compliance=False, tpp_scale=gain)
+        return self._queue(oidx, row, "next", month, compliance=False, tpp_scale=gain)
 
-    def _queue(self, oidx: int, row: Offerings, tag: str, month: int, available: int, *,
+    def designed_id(self, oidx: int, tag: str, available: int) -> tuple[str, str]:
+        """(system id, chip id) of a designed offering, saying what it is: ``nvidia-variant-2027-04-of-b300``
+        (a compliance variant on sale 2027-04, cut from the B300) or ``huawei-next-2028-01-of-ascend-970``
+        (a next generation past the catalog's roadmap, after the Ascend 970); never a real product's id."""
+        vendor = self.vendor_ids[int(self.vendor[oidx])]
+        head = f"{vendor}-{tag}-{month_label(available)}-of-"
+        sys_id, chip = str(self.ids[oidx]), str(self.chip[oidx])
+        if tag == "next":  # name a generation after the real product its line started from
+            sys_id, chip = sys_id.rsplit("-of-", 1)[-1], chip.rsplit("-of-", 1)[-1]
+        return head + sys_id, head + chip
+
+    def _queue(self, oidx: int, row: Offerings, tag: str, available: int, *,
                compliance: bool, tpp_scale: float) -> int:
-        suffix = f"-{tag}{month_label(month).replace('-', '')}"
-        chip = f"{str(self.chip[oidx]).split('-gen')[0]}{suffix}"
-        sys_id = f"{str(self.ids[oidx]).split('-gen')[0]}{suffix}"
+        sys_id, chip = self.designed_id(oidx, tag, available)
         row = dataclasses.replace(row, ids=np.array([sys_id], dtype=object), chip=np.array([chip], dtype=object))
         new = {
             "ids": sys_id, "chip": chip, "parent": self.chip[oidx] if compliance else "",
@@ -209,6 +231,8 @@ class OfferingTable(Component):
             "density": self.density[oidx] * tpp_scale, "io": row.scaleup_gb_s[0],
             "list_price": row.price_usd_per_accel[0], "peak": row.bf16_tflops[0] / H100_BF16_TFLOPS,
             "launch_cost": self.cost_index(available),
+            "ends": self.ends[oidx] if compliance else NEVER,  # a variant ends with its parent's die
+            "successor": -1, "_after": -1 if compliance else oidx,
         }
         self._pending.append((new, row))
         return len(self.ids) + len(self._pending) - 1
@@ -236,5 +260,8 @@ class OfferingTable(Component):
         self.core = Offerings(**{f.name: np.concatenate([getattr(self.core, f.name), getattr(rows, f.name)])
                                  for f in dataclasses.fields(Offerings)})
         self.decode_perf = type(self.decode_perf).concat([self.decode_perf, decode])
+        for i, n in enumerate(news):  # a designed next generation supersedes the product it follows
+            if n["_after"] >= 0:
+                self.successor[n["_after"]] = len(self.ids) - len(news) + i
         self._sync_view()
         self.live = np.append(self.live, np.zeros(len(news), bool))  # pricing sets it this month

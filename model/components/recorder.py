@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from model import metrics
 from model.components.base import Component, MonthContext
 from model.months import month_label
-from model.outputs import ADOPTION_COLUMNS, METRIC_NAMES, MODEL_COLUMNS, VENDOR_COLUMNS
+from model.outputs import ADOPTION_COLUMNS, METRIC_NAMES, MODEL_COLUMNS, UNIT_METRICS, VENDOR_COLUMNS
 from model.types import STACK_INDEX, STACKS
 
 S = len(STACKS)
@@ -22,6 +22,10 @@ S = len(STACKS)
 def _repeat_str(value: str, n: int) -> pa.Array:
     """A string column holding ``value`` n times (built in Arrow, not as n Python strings)."""
     return pc.take(pa.array([value], pa.string()), np.zeros(n, dtype=np.int64))
+
+
+def _share(part: float, total: float) -> float:
+    return float(part / total) if total > 0 else np.nan
 
 
 class Recorder(Component):
@@ -51,8 +55,10 @@ class Recorder(Component):
         us_sh = inst_eff_rs[us_bloc].sum(axis=0)
         cn_sh = inst_eff_rs[cn].sum(axis=0)
         world = inst_eff_rs.sum(axis=0)
-        cn_units_peak = (units_or[:, cn].sum(axis=1) * off.peak)
+        cn_units = units_or[:, cn].sum(axis=1)
+        cn_units_peak = cn_units * off.peak
         cn_total = cn_units_peak.sum()
+        cn_spend = gross_or[:, cn].sum(axis=1)
         nvidia = off.vendor == model.vendors.ids.index("nvidia")
         nv_total = net_or[nvidia].sum()
         gs_inst = inst_eff_rs[gs].sum(axis=0)
@@ -65,6 +71,8 @@ class Recorder(Component):
             "hhi_world": metrics.hhi(ws),
             "top_stack_share_world": metrics.top_share(ws),
             "cn_domestic_share": float(cn_units_peak[off.cn].sum() / cn_total) if cn_total > 0 else np.nan,
+            "cn_domestic_unit_share": _share(cn_units[off.cn].sum(), cn_units.sum()),
+            "cn_domestic_value_share": _share(cn_spend[off.cn].sum(), cn_spend.sum()),
             "nvidia_china_revenue_share": (float(net_or[np.ix_(nvidia, cn)].sum() / nv_total)
                                            if nv_total > 0 else np.nan),
             "gs_cuda_share": float(gs_inst[STACK_INDEX["cuda"]] / gs_total) if gs_total > 0 else 0.0,
@@ -76,6 +84,8 @@ class Recorder(Component):
             "rare_earth_restriction": float(pol.rare_earth),
             "us_control_level": float(pol.us_control_level),
         }
+        for k in UNIT_METRICS:  # shares and indices in [0, 1]: no float drift past the bounds
+            row[k] = float(np.clip(row[k], 0.0, 1.0)) if np.isfinite(row[k]) else row[k]
         self.latest = row
         self.records["model"].append((step, date, row))
         self.records["adoption"].append((step, date, inst_peak_rs, buy_peak_rs, spend_rs))
