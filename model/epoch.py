@@ -41,7 +41,8 @@ EPOCH_REQUIRED: tuple[str, ...] = (
 )
 
 # Epoch "Manufacturer" -> our vendor slug. Manufacturers outside the four stacks (Google,
-# Intel, Amazon, Hygon, ...) are skipped with one UserWarning: the model has no stack for them.
+# Intel, Amazon, ...) are skipped with one UserWarning: the model has no stack for them. Hygon's
+# DCU rows are curated by hand in chips.csv (issue 15: Epoch has only the Z100 as Shensuan-1).
 EPOCH_VENDORS: dict[str, str] = {
     "NVIDIA": "nvidia", "AMD": "amd", "Huawei": "huawei", "Cambricon": "cambricon",
     "Alibaba": "alibaba-thead", "T-Head": "alibaba-thead", "Kunlunxin Baidu": "baidu-kunlunxin",

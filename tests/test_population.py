@@ -14,7 +14,7 @@ from model.errors import InputError
 
 VENDOR_SLUGS = {
     "nvidia", "amd", "huawei", "cambricon", "alibaba-thead", "baidu-kunlunxin",
-    "moore-threads", "metax", "biren", "enflame", "iluvatar",
+    "moore-threads", "metax", "biren", "enflame", "iluvatar", "hygon",
 }
 GS_REQUIRED = {"in", "br", "id", "sa", "ae", "my", "vn", "tr", "mx", "za", "ng", "eg", "kz",
                "pk", "ru"}

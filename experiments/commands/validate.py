@@ -39,6 +39,8 @@ def _num(x: float, unit: str) -> str:
         return "n/a"
     if unit == "fraction":
         return f"{x:.3f}"
+    if unit == "USD" and abs(x) >= 1e9:
+        return f"{x / 1e9:,.1f}B"
     if abs(x) >= 1000:
         return f"{x:,.0f}"
     return f"{x:.4g}"

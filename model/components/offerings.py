@@ -14,8 +14,8 @@ import pandas as pd
 from model.cluster import Offerings, Workloads, performance
 from model.cluster import tpp as tpp_of
 from model.components.base import Component, MonthContext
-from model.months import month_index, month_label
 from model.lifecycle import load_lifecycle
+from model.months import month_index, month_label
 from model.policy import OfferingView, USRule
 from model.types import H100_BF16_TFLOPS, STACK_INDEX
 

@@ -11,18 +11,20 @@ from __future__ import annotations
 # Calibration constants (one set for every system; see docs/ODD.md for sources)
 # ---------------------------------------------------------------------------------------------
 #: Sustained fraction of peak reached by training math (GEMMs + elementwise), before any
-#: communication or pipeline bubble. Calibrated to Megatron-LM 1T on 3,072 A100 = 52 % and
-#: Llama 3 405B on 16,384 H100 = 41 % MFU (docs/SOURCES.md#measured-performance).
-ETA_COMPUTE_TRAIN: float = 0.60
+#: communication or pipeline bubble. Fitted (least squares in log, all in band) with
+#: PIPELINE_INTERLEAVE on the four training runs only: Llama 3 405B (8K and 16K H100), Megatron-LM
+#: 1T (3,072 A100), MT-NLG 530B (2,240-3,360 A100), DeepSeek-V3 (2,048 H800); docs/ODD.md [C2].
+ETA_COMPUTE_TRAIN: float = 0.54
 #: Achieved collective bus bandwidth / nominal link bandwidth (NCCL busbw on NVLink and
 #: 400G NICs is ~70-80 % of line rate; nccl-tests).
 ETA_LINK: float = 0.75
 #: Per-step latency (alpha) of one collective hop inside a scale-up domain and across NICs, s.
 ALPHA_SCALEUP_S: float = 5e-6
 ALPHA_SCALEOUT_S: float = 15e-6
-#: Virtual pipeline stages per device (interleaved 1F1B): bubble = (pp-1)/(v*m) of compute.
-#: Calibrated to Llama 3 405B at 16K GPUs (41 % MFU; Megatron uses v = 2..4).
-PIPELINE_INTERLEAVE: float = 3.0
+#: Virtual pipeline stages per device (interleaved 1F1B) of a workload that leaves its schedule
+#: open (workloads.csv ``interleave`` blank): bubble = (pp-1)/(v*m) of compute. Fitted with
+#: ETA_COMPUTE_TRAIN, restricted to Megatron's usual v = 2..4 (Llama 3 and DeepSeek-V3 leave it open).
+PIPELINE_INTERLEAVE: float = 4.0
 #: Fraction of backward compute that can hide the data-parallel gradient reduction.
 DP_OVERLAP: float = 0.8
 #: Fraction of training compute that can hide MoE all-to-all (DeepSeek DualPipe).

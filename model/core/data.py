@@ -114,6 +114,15 @@ _WL_NUMERIC: tuple[str, ...] = (
 )
 
 
+#: Training layout columns of workloads.csv (optional; blank = left open): column -> (default,
+#: lowest, highest). ``pp`` pipeline stages and ``interleave`` virtual stages per device (1 = plain
+#: 1F1B) as the published run used them, NaN where the core searches / uses its fitted value;
+#: ``microbatch`` sequences per micro-batch (docs/ODD.md [C2a], [C2e]).
+LAYOUT_COLUMNS: dict[str, tuple[float, float, float]] = {
+    "pp": (np.nan, 1.0, 1e4), "microbatch": (1.0, 1.0, 1e6), "interleave": (np.nan, 1.0, 64.0),
+}
+
+
 @dataclass(frozen=True)
 class Workloads:
     """Struct of arrays, one entry per workload (see model/data/workloads.csv for meanings).
@@ -149,10 +158,14 @@ class Workloads:
     kv_latent: np.ndarray = None  # type: ignore[assignment]
     n_experts: np.ndarray = None  # type: ignore[assignment]
     attn_fp8: np.ndarray = None  # type: ignore[assignment]  # attention + KV in FP8 where the chip has it
+    pp: np.ndarray = None  # type: ignore[assignment]  # training pipeline depth; NaN: the core searches
+    microbatch: np.ndarray = None  # type: ignore[assignment]  # sequences per pipeline micro-batch
+    interleave: np.ndarray = None  # type: ignore[assignment]  # virtual stages per device; NaN: fitted
 
     def __post_init__(self) -> None:
         n = len(self.ids)
-        for c, (default, _, _) in (*SERVING_COLUMNS.items(), ("attn_fp8", (0.0, 0.0, 1.0))):
+        for c, (default, _, _) in (*SERVING_COLUMNS.items(), ("attn_fp8", (0.0, 0.0, 1.0)),
+                                   *LAYOUT_COLUMNS.items()):
             if getattr(self, c) is None:
                 object.__setattr__(self, c, np.full(n, default))
 
@@ -189,7 +202,7 @@ class Workloads:
         return cls(ids=np.asarray(df["id"].astype(str), dtype=object),
                    kind=np.array([KINDS.index(k) for k in kinds], dtype=np.int64),
                    precision=np.asarray(prec, dtype=object), pref_rank=rank, **nums,
-                   **_serving_columns(df))
+                   **_serving_columns(df), **_layout_columns(df))
 
     @classmethod
     def load(cls, path: Path | str | None = None, ids: list[str] | None = None) -> Workloads:
@@ -215,10 +228,10 @@ class Workloads:
         return cls.from_frame(df)
 
 
-def _serving_columns(df: pd.DataFrame) -> dict[str, np.ndarray]:
-    """The serving parameters of a workloads frame, defaults where absent; ValueError out of range."""
+def _ranged_columns(df: pd.DataFrame, spec: dict[str, tuple[float, float, float]]) -> dict[str, np.ndarray]:
+    """Optional numeric columns of a workloads frame, defaults where blank; ValueError out of range."""
     out: dict[str, np.ndarray] = {}
-    for c, (default, lo, hi) in SERVING_COLUMNS.items():
+    for c, (default, lo, hi) in spec.items():
         x = (pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
              if c in df.columns else np.full(len(df), np.nan))
         bad = np.flatnonzero(np.isfinite(x) & ((x < lo) | (x > hi)))
@@ -226,6 +239,23 @@ def _serving_columns(df: pd.DataFrame) -> dict[str, np.ndarray]:
             raise ValueError(f"workload {df['id'].iloc[bad[0]]!r}: {c} = {x[bad[0]]}: expected "
                              f"a number from {lo:g} to {hi:g}")
         out[c] = np.where(np.isfinite(x), x, default)
+    return out
+
+
+def _layout_columns(df: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The training layout of a workloads frame; ValueError where a stage count is not whole."""
+    out = _ranged_columns(df, LAYOUT_COLUMNS)
+    for c in ("pp", "interleave"):
+        bad = np.flatnonzero(np.isfinite(out[c]) & (out[c] != np.round(out[c])))
+        if len(bad):
+            raise ValueError(f"workload {df['id'].iloc[bad[0]]!r}: {c} = {out[c][bad[0]]}: expected "
+                             f"a whole number of stages (or blank: left to the core)")
+    return out
+
+
+def _serving_columns(df: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The serving parameters of a workloads frame, defaults where absent; ValueError out of range."""
+    out = _ranged_columns(df, SERVING_COLUMNS)
     att = df["attn_precision"].fillna("bf16").astype(str) if "attn_precision" in df.columns \
         else pd.Series(["bf16"] * len(df))
     first = att.str.split("|").str[0].str.strip()

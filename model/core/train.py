@@ -42,17 +42,22 @@ def _train_time(n: np.ndarray, c: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def _train_layout(n: np.ndarray, pp: np.ndarray, *, t, ep, seq, batch, d, f_tok, pk, C, tp_per_n,
-                  a2a_per_n, p_shard1, g_max, bw_in, bw_out, alpha_dp) -> np.ndarray:
+                  a2a_per_n, p_shard1, g_max, bw_in, bw_out, alpha_dp, mb, v_wl, layers) -> np.ndarray:
     """[C2] Training tokens/s of the whole job for one pipeline depth ``pp`` (0 if it cannot run)."""
     m = t * pp
     n_min = pp * np.maximum(t, ep)
-    n_max = m * np.maximum(batch / seq, 1.0)        # one sequence per micro-batch per replica
+    n_max = m * np.maximum(batch / (seq * mb), 1.0)   # at least one micro-batch of mb sequences per replica
     n_used = np.minimum(n, n_max)
     ok = n_used >= n_min
-    # [C2c] pipeline point-to-point across domains (forward activations + backward gradients)
-    p2p_per_n = np.where(pp > 1, batch * pp * d * ACT_BYTES * 2.0 / bw_out, 0.0)
-    # [C2e] pipeline bubble, interleaved 1F1B, one sequence per micro-batch
-    bubble = (pp - 1.0) / pp * seq * f_tok / (PIPELINE_INTERLEAVE * t * pk * ETA_COMPUTE_TRAIN)
+    # [C2e] virtual stages per device: the workload's schedule, else the fitted value; each
+    # virtual stage holds at least one layer
+    v = np.minimum(np.where(np.isfinite(v_wl), v_wl, PIPELINE_INTERLEAVE), np.maximum(1.0, np.floor(layers / pp)))
+    # [C2c] pipeline point-to-point across domains (forward activations + backward gradients),
+    # split over the t tensor-parallel ranks (scatter/gather) and sent once per virtual stage
+    p2p_per_n = np.where(pp > 1, batch * pp * v * d * ACT_BYTES * 2.0 / bw_out, 0.0)
+    # [C2e] pipeline bubble of 1F1B: (pp - 1) / v passes of one micro-batch (mb sequences)
+    # through one stage, i.e. a fraction (pp - 1) / (v m) of the compute with m micro-batches
+    bubble = (pp - 1.0) / pp * mb * seq * f_tok / (v * t * pk * ETA_COMPUTE_TRAIN)
     # [C2f] data-parallel gradient reduction, hierarchical: inside the domain, then across NICs
     G = p_shard1 / pp * GRAD_BYTES
     c = dict(t=t, pp=pp, C=C, tp_per_n=tp_per_n, p2p_per_n=p2p_per_n, a2a_per_n=a2a_per_n,
@@ -105,12 +110,14 @@ def _train(off: Offerings, wl: Workloads, peak: np.ndarray, fmt: np.ndarray, n: 
     a2a_per_n = a2a_bytes * np.maximum((1.0 - f_out) / bw_in, f_out / bw_out)
     g_max = np.maximum(1.0, np.floor(domain / t))
     alpha_dp = 2.0 * ALPHA_SCALEUP_S * (g_max > 1) + 2.0 * ALPHA_SCALEOUT_S
+    # [C2a] a workload that states its pipeline depth runs at it (deeper only where memory needs)
+    pp_wl, mb, v_wl = g(wl.pp), g(wl.microbatch), g(wl.interleave)
     tokens_total = np.zeros(np.broadcast_shapes(n.shape, C.shape))
     for mult in PP_MULTIPLIERS:  # a few pipeline layouts; the operator keeps the fastest
-        pp = np.minimum(pp_min * mult, layers)
+        pp = np.minimum(np.where(np.isfinite(pp_wl), np.maximum(pp_wl, pp_min), pp_min * mult), layers)
         tokens_total = np.maximum(tokens_total, np.where(fits, _train_layout(
             n, pp, t=t, ep=ep, seq=seq, batch=batch, d=d, f_tok=f_tok, pk=pk, C=C,
             tp_per_n=tp_per_n, a2a_per_n=a2a_per_n, p_shard1=p_shard1, g_max=g_max,
-            bw_in=bw_in, bw_out=bw_out, alpha_dp=alpha_dp), 0.0))
+            bw_in=bw_in, bw_out=bw_out, alpha_dp=alpha_dp, mb=mb, v_wl=v_wl, layers=layers), 0.0))
     return _Perf(peak, tokens_total, np.broadcast_to(f_tok, peak.shape), n, fmt)
 
