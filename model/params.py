@@ -314,8 +314,9 @@ register(
     _p("software_ceiling_train", 1.6, float, 1.0, 10.0, doc="ceiling of a stack's training efficiency (assumed)"),
     _p("software_ceiling_serve", 3.0, float, 1.0, 20.0,
        doc="ceiling of a stack's serving efficiency (H100 GPT-J x2.9 in two MLPerf rounds; assumed)"),
-    _p("software_codesign_ceiling", 1.0, float, 0.0, 10.0,
-       doc="rise of a stack's ceilings per unit of model co-design (DeepSeek-style; assumed)"),
+    _p("software_codesign_ceiling", 0.0, float, 0.0, 10.0,
+       doc="rise of a stack's ceilings per unit of model co-design (0: co-design speeds the climb, not the "
+           "ceiling; assumed)"),
 )
 
 _REGISTRIES = ("model.ecosystem",)
