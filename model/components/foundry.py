@@ -37,7 +37,7 @@ class Foundry(Component):
         self.us = np.array([b == "us" for b in blocs])
         self.disruptions: list[Disruption] = []
         self.factor = np.ones(len(vendor_ids))
-        self.outside_share = float("nan")
+        self.outside_share = 0.0  # what the Arthur docking records: it has no vendors' capacity
 
     def disrupt(self, d: Disruption) -> None:
         """A scripted disruption from its start month (the event handler's call)."""
@@ -95,4 +95,4 @@ class Foundry(Component):
         after = model.vendors.capacities()
         total = after[self.us].sum()
         made_out = np.minimum(before * out, after)[self.us].sum()
-        self.outside_share = float(made_out / total) if total > 0 else float("nan")
+        self.outside_share = float(made_out / total) if total > 0 else 0.0
