@@ -75,6 +75,10 @@ GROUPS: dict[str, tuple[str, ...]] = {
                   "dev_decay_per_month", "maturity_growth_per_month", "maturity_invest_effect",
                   "maturity_decay_per_month", "invest_cuda", "invest_rocm", "invest_cann",
                   "invest_cann_open", "cann_open_source", "invest_other_cn"),
+    "foundry": ("foundry_layer", "foundry_headroom", "foundry_outside_ramp", "taiwan_disruption_depth",
+                "taiwan_disruption_start", "taiwan_disruption_months", "taiwan_disruption_recovery_months"),
+    "software": ("software_maturity", "software_start", "software_rate_train", "software_rate_serve",
+                 "software_ceiling_train", "software_ceiling_serve", "software_codesign_ceiling"),
     "lockin": ("kappa", "maturity_effect", "porting_effect", "codesign_bonus", "codesign_start",
                "codesign_level", "porting_cost", "porting_interval_months", "porting_step_per_month"),
 }

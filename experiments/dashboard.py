@@ -24,6 +24,7 @@ import solara
 import solara.lab
 
 from experiments.dashboard_runs import (
+    DISRUPTION_START,
     LEVERS,
     Comparison,
     RecordedRun,
@@ -53,6 +54,11 @@ __all__ = ["LEVERS", "Page", "RecordedRun", "SeedBand", "Comparison", "State", "
 TITLE = "chipwar — AI-accelerator market"
 PLAY_SPEED_DEFAULT = 84  # months per second: 2022-01 to 2035-12 in 2 s once computed
 SEEDS_DEFAULT = 10
+
+
+def disruption_start_choices() -> list[str]:
+    """January and July of each year from 2026 to 2032 (after the replayed history)."""
+    return [f"{y}-{m}" for y in range(2026, 2033) for m in ("01", "07")]
 
 
 def reaction_start_choices() -> list[str]:
@@ -203,6 +209,11 @@ def Controls(st: State) -> None:
         solara.SliderFloat(f"{label}: {float(s[name]):.2f}", value=float(s[name]), min=float(p.low),
                            max=float(p.high), step=step,
                            on_value=st.guarded(label, lambda v, n=name: st.set_setting(n, v)))
+    p = PARAMETERS
+    solara.Select(f"Taiwan disruption from ({p['taiwan_disruption_months'].default} months, "
+                  f"{p['taiwan_disruption_recovery_months'].default} to recover)",
+                  value=str(s[DISRUPTION_START]), values=disruption_start_choices(),
+                  on_value=st.guarded("Taiwan disruption from", lambda v: st.set_setting(DISRUPTION_START, v)))
     solara.Select("Levers act from", value=str(s["reaction_start"]), values=reaction_start_choices(),
                   on_value=st.guarded("Levers act from", lambda v: st.set_setting("reaction_start", v)))
     solara.SliderInt(f"Random seed: {st.seed.value}", value=st.seed.value, min=0, max=99,

@@ -34,8 +34,12 @@ LEVERS: tuple[tuple[str, str, float], ...] = (
     ("rare_earth_base", "Rare-earth restriction", 0.05),
     ("kappa", "Switching cost κ", 0.5),
     ("cn_subsidy_after", "China domestic-chip subsidy", 0.05),
+    # fires a Taiwan foundry disruption (every Taiwan site; Eq. F1) of this depth from DISRUPTION_START
+    ("taiwan_disruption_depth", "Taiwan disruption depth", 0.05),
 )
 LEVER_NAMES: tuple[str, ...] = tuple(n for n, _l, _s in LEVERS)
+#: the month the disruption fires (a select next to its slider; its length and recovery are the registry's)
+DISRUPTION_START = "taiwan_disruption_start"
 
 
 def dashboard_scenarios() -> list[str]:
@@ -47,7 +51,7 @@ def dashboard_scenarios() -> list[str]:
 def scenario_settings(scenario: str) -> dict[str, Any]:
     """The levers and ``reaction_start`` as the scenario file sets them (defaults elsewhere)."""
     d, spec = defaults(), load_scenario(scenario)
-    return {k: spec.params.get(k, d[k]) for k in (*LEVER_NAMES, "reaction_start")}
+    return {k: spec.params.get(k, d[k]) for k in (*LEVER_NAMES, DISRUPTION_START, "reaction_start")}
 
 
 def run_params(scenario: str, settings: dict[str, Any]) -> dict[str, Any]:

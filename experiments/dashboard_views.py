@@ -170,7 +170,7 @@ def tiles_html(metrics: dict[str, float]) -> str:
 
 
 def _value(name: str, value) -> str:
-    return escape(str(value)) if name == "reaction_start" else f"{float(value):.2f}"
+    return escape(str(value)) if name in ("reaction_start", "taiwan_disruption_start") else f"{float(value):.2f}"
 
 
 def status_html(run: RecordedRun, months: int, pending: dict | None = None, pending_scenario: str | None = None) -> str:
@@ -179,7 +179,8 @@ def status_html(run: RecordedRun, months: int, pending: dict | None = None, pend
     pending = pending if pending is not None else run.settings
     own = run.params  # scenario plus the settings that differ from its file
     rows = []
-    for name, label in [*((n, lab) for n, lab, _s in LEVERS), ("reaction_start", "Levers act from")]:
+    for name, label in [*((n, lab) for n, lab, _s in LEVERS), ("taiwan_disruption_start", "Taiwan disruption from"),
+                        ("reaction_start", "Levers act from")]:
         now, nxt = run.p[name], pending.get(name, run.p[name])
         changed = nxt != now
         style = " style='background:#fff3cd'" if changed else ""

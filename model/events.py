@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from model.components.base import Component, MonthContext
+from model.foundry import Disruption
 from model.policy import Licence, USRule, rule_for_level
 from model.scenario import EVENT_FIELDS, Event
 
@@ -45,6 +46,11 @@ def _set(m: Any, f: dict, month: int) -> None:
     m.set_params(f["parameters"])
 
 
+def _foundry_disruption(m: Any, f: dict, month: int) -> None:
+    m.supply.foundry.disrupt(Disruption(f["site"], float(f["depth"]), month, int(f["months"]),
+                                        int(f.get("recovery_months", 0))))
+
+
 HANDLERS: dict[str, Callable[[Any, dict, int], None]] = {
     "us_rule": _us_rule,
     "us_level": lambda m, f, month: m.policy.set_us_rule(rule_for_level(f["level"])),
@@ -59,6 +65,7 @@ HANDLERS: dict[str, Callable[[Any, dict, int], None]] = {
     "rare_earth": _setattr("rare_earth", "level"),
     "antitrust": _setattr("antitrust_fine", "fine"),
     "set": _set,
+    "foundry_disruption": _foundry_disruption,
 }
 assert set(HANDLERS) == set(EVENT_FIELDS), "every event kind of the schema needs a handler"
 

@@ -38,6 +38,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("us_cn_compute_ratio", "installed effective compute, US bloc / China", "ratio", 0.0, None),
     Metric("rare_earth_restriction", "rare-earth restriction (0-1)", "level"),
     Metric("us_control_level", "US control level (0-1)", "level"),
+    Metric("us_capacity_outside_taiwan_share", "US-bloc capacity its sites can make outside Taiwan (share)"),
 )
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
 METRIC_LABELS: dict[str, str] = {m.name: m.label for m in METRICS}
@@ -45,7 +46,7 @@ UNIT_METRICS: frozenset[str] = frozenset(m.name for m in METRICS if m.bounded)
 
 MODEL_COLUMNS: tuple[str, ...] = ("run_id", "seed", "step", "date") + METRIC_NAMES
 ADOPTION_COLUMNS: tuple[str, ...] = ("run_id", "step", "date", "region", "bloc", "stack", "installed_h100e",
-                                     "purchased_h100e", "spend_usd")
+                                     "purchased_h100e", "spend_usd", "software_efficiency")
 VENDOR_COLUMNS: tuple[str, ...] = ("run_id", "step", "date", "vendor", "product", "region", "units",
                                    "revenue_usd", "price_usd", "capacity_units")
 TABLES: dict[str, tuple[str, ...]] = {"model": MODEL_COLUMNS, "adoption": ADOPTION_COLUMNS,

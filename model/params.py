@@ -287,6 +287,38 @@ register(
     _p("invest_other_cn", 0.2, float, 0.0, 1.0, doc="other Chinese vendors' ecosystem effort"),
     _p("codesign_start", "2025-08", str, doc="month model co-design for domestic chips starts (DeepSeek V3.1 UE8M0 FP8)"),
     _p("codesign_level", 0.3, float, 0.0, 1.0, doc="co-design level for CANN after codesign_start"),
+    # foundries and packaging (model/components/foundry.py, Eq. F1-F4)
+    _p("foundry_layer", True, bool, doc="vendors' capacity bounded by what their fab and packaging sites can make"),
+    _p("foundry_headroom", 1.0, float, 0.5, 3.0,
+       doc="what a vendor's sites can make over its capacity path with every site up (1: no spare capacity "
+           "to re-route, CoWoS sold out 2023-25)"),
+    _p("foundry_outside_ramp", 1.0, float, 0.0, 5.0,
+       doc="pace of the ramp of wafers and packaging outside Taiwan against the announced one (time after "
+           "mid-2025 runs this fast along it; 0 holds the 2025 shares)"),
+    _p("taiwan_disruption_depth", 0.0, float, 0.0, 1.0,
+       doc="share of every Taiwan site's output (TSMC fabs, CoWoS) lost in a disruption (0 = none)"),
+    _p("taiwan_disruption_start", "2027-01", str, doc="month a Taiwan disruption starts"),
+    _p("taiwan_disruption_months", 12, int, 0, 240, unit="months", doc="months at full depth"),
+    _p("taiwan_disruption_recovery_months", 6, int, 0, 240, unit="months",
+       doc="months of linear recovery after the disruption"),
+    # software maturity (model/components/software.py, Eq. E6-E7)
+    _p("software_maturity", True, bool,
+       doc="stacks' software efficiency grows with maturity (off: frozen at 1, today's results)"),
+    _p("software_start", "2026-01", str,
+       doc="month the software clock starts: the end of the replayed history, whose demand is calibrated on "
+           "units sold with the software of their time"),
+    _p("software_rate_train", 0.0716, float, 0.0, 1.0, unit="1/month",
+       doc="training efficiency growth per unit of maturity (calibrated: H100 +27 % at 512 GPUs, MLPerf "
+           "Training 2023-06 to 2024-06)"),
+    _p("software_rate_serve", 0.2299, float, 0.0, 1.0, unit="1/month",
+       doc="serving efficiency growth per unit of maturity (calibrated: H100 LLM inference x2 with "
+           "TensorRT-LLM, 2023-09 to 2024-03)"),
+    _p("software_ceiling_train", 1.6, float, 1.0, 10.0, doc="ceiling of a stack's training efficiency (assumed)"),
+    _p("software_ceiling_serve", 3.0, float, 1.0, 20.0,
+       doc="ceiling of a stack's serving efficiency (H100 GPT-J x2.9 in two MLPerf rounds; assumed)"),
+    _p("software_codesign_ceiling", 0.0, float, 0.0, 10.0,
+       doc="rise of a stack's ceilings per unit of model co-design (0: co-design speeds the climb, not the "
+           "ceiling; assumed)"),
 )
 
 _REGISTRIES = ("model.ecosystem",)

@@ -52,15 +52,22 @@ EVENT_FIELDS: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
     "rare_earth": {"level": (_NUM, "a level in [0, 1]")},
     "antitrust": {"fine": (_NUM, "a share in [0, 1]")},
     "set": {"parameters": ((dict,), "a table of parameter = value")},
+    "foundry_disruption": {
+        "site": ((str,), "a site id of model/data/foundry_sites.csv or 'taiwan' (every Taiwan site)"),
+        "depth": (_NUM, "a share of the site's output lost, in [0, 1]"),
+        "months": ((int,), "a whole number of months >= 0 at full depth"),
+        "recovery_months": ((int,), "a whole number of months >= 0 of linear recovery"),
+    },
 }
 _REQUIRED = {
     "us_rule": (), "us_level": ("level",), "us_licence": ("match", "regions"),
     "us_revoke_licence": ("match",), "us_tier_caps": (), "us_guidance": ("cann_penalty",),
     "cn_ban": ("chips",), "cn_unban": ("chips",), "cn_mandate": ("share",), "cn_subsidy": ("share",),
     "rare_earth": ("level",), "antitrust": ("fine",), "set": ("parameters",),
+    "foundry_disruption": ("site", "depth", "months"),
 }
 CHIP_GROUPS = ("compliance", "us_all")
-_UNIT_RANGE = {"level", "levy", "approval", "share", "fine"}
+_UNIT_RANGE = {"level", "levy", "approval", "share", "fine", "depth"}
 _TOP_KEYS = {"name", "description", "extends", "parameters", "events", "drop_events"}
 
 
@@ -227,6 +234,13 @@ def _check_lists(fields: dict[str, Any], origin: str, known_chips: set[str] | No
                 raise ScenarioError(f"{origin}, {key}: unknown chip {chip!r}; expected a chip id from "
                                     "model/data/chips.csv (see `chipwar catalog list`), 'compliance' "
                                     "(US compliance variants) or 'us_all' (every US-vendor chip)")
+    if "site" in fields:
+        from model.foundry import ALL_TAIWAN, load_sites
+
+        sites = list(load_sites().index)
+        if fields["site"] not in sites and fields["site"] != ALL_TAIWAN:
+            raise ScenarioError(f"{origin}, site = {fields['site']!r}: unknown site; expected one of "
+                                f"{', '.join(sites)} or {ALL_TAIWAN!r} (every Taiwan site)")
     for reg in fields.get("regions", ()):
         if not isinstance(reg, str) or (known_regions is not None and reg not in known_regions):
             raise ScenarioError(f"{origin}, regions: unknown region {reg!r}; expected one of "

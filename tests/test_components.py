@@ -35,9 +35,9 @@ def test_plan_prints_the_month_in_order():
     text = str(m.plan)
     assert m.plan.names() == [
         "events.fire", "regulators.us", "regulators.cn", "supply.update", "power.update", "vendors.step",
-        "offerings.launch", "supply.share", "pricing.price", "choice.trade", "deliveries.deliver",
-        "ecosystems.update", "recorder.record"]
-    assert len(text.splitlines()) == 13 and text.splitlines()[0].startswith(" 1. events.fire")
+        "offerings.launch", "foundry.cap", "supply.share", "software.value", "pricing.price", "choice.trade",
+        "deliveries.deliver", "ecosystems.update", "software.mature", "recorder.record"]
+    assert len(text.splitlines()) == 16 and text.splitlines()[0].startswith(" 1. events.fire")
 
 
 def test_arthur_docking_is_a_second_plan():

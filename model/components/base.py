@@ -18,7 +18,8 @@ import numpy as np
 class MonthContext:
     """What one phase of a month hands the next (instead of values stashed on the model).
 
-    Filled in plan order: pricing sets ``cost``, ``available``, ``levy`` and the buyers' prices;
+    Filled in plan order: the software sets ``value`` (Eq. E7); pricing sets ``cost``,
+    ``available``, ``levy`` and the buyers' prices;
     the market sets ``clearing``; deliveries set the month's units and money by offering x region
     and the purchases by buyer x stack, which the ecosystems and the recorder read.
     """
@@ -35,6 +36,7 @@ class MonthContext:
     net: np.ndarray | None = None  # (O, R) vendors' revenue after levy and fines, USD
     purchases_eff: np.ndarray | None = None  # (B, S) effective H100e bought
     purchases_peak: np.ndarray | None = None  # (B, S) peak H100e bought
+    value: np.ndarray | None = None  # (O,) effective H100e per unit after software (Eq. E7)
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,8 @@ class BuyersChoice(Component):
             avail = np.vstack([avail, avail[rows] & off.cn[cols][None, :]])
             u0 = np.concatenate([u0, u0[rows]])
         cap = model.vendors.capacities()
-        cl = clear_market(demand, util, avail, off.value[cols], off.vendor[cols], cap,
+        value = off.value if ctx.value is None else ctx.value  # after software (Eq. E7)
+        cl = clear_market(demand, util, avail, value[cols], off.vendor[cols], cap,
                           model.rng, lots=int(p["lots"]), temperature=p["choice_temperature"],
                           rounds=int(p["market_rounds"]),
                           outside_utility=u0 if p["outside_option"] else None)

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from model.components.base import Component, MonthContext
+from model.components.software import Software
 from model.ecosystem import EcosystemParams, EcosystemState, update_ecosystem
 from model.types import STACK_INDEX, STACKS
 
@@ -24,6 +25,7 @@ class Ecosystems(Component):
         self.p, self.dates = p, dates
         self.params = EcosystemParams.from_params(p)
         self.state = EcosystemState.initial()
+        self.software = Software(p, dates)  # the software-efficiency multiplier (Eq. E6-E7)
 
     def on_set(self, model: Any, keys: set[str]) -> None:
         self.params = EcosystemParams.from_params(self.p)

@@ -28,11 +28,14 @@ def standard_plan(m: Any) -> Plan:
         Phase("power.update", m.power.update, "AI power capacity, use and scarcity (Eq. N1, N3)"),
         Phase("vendors.step", m.vendors.step, "capacity, price, variants, next generations (Eq. V1-V7)"),
         Phase("offerings.launch", m.offerings.launch, "new offerings priced by the core in one call (Eq. M5)"),
+        Phase("foundry.cap", m.supply.foundry.cap, "capacity = min(path, what its sites make) (Eq. F1-F4)"),
         Phase("supply.share", m.supply.share, "Chinese capacity cut to the package pool (Eq. S3b)"),
+        Phase("software.value", m.ecosystems.software.value, "value = launch value x software efficiency (Eq. E7)"),
         Phase("pricing.price", m.pricing.price, "cost per useful work, availability, levy (Eq. M5b, P2-P3)"),
         Phase("choice.trade", m.choice.trade, "buyers choose; market clears (Eq. M1-M4, E5, N2)"),
         Phase("deliveries.deliver", m.deliveries.deliver, "fleets, caps, supply draw, revenue (Eq. V5)"),
         Phase("ecosystems.update", m.ecosystems.update, "developers and maturity (Eq. E1-E2)"),
+        Phase("software.mature", m.ecosystems.software.mature, "software efficiency grows with maturity (Eq. E6)"),
         Phase("recorder.record", m.recorder.record, "metrics and table rows of the month"),
     ])
 

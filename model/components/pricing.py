@@ -52,7 +52,8 @@ class Pricing(Component):
                     life_years=p["hardware_life_years"], rate=p["capital_rate"])
         n_used = res.power_kw[:, 0, :1] * 1000.0 / core.watts_allin[:, None]
         cost = np.full((O, R), np.inf)
-        cost[idx] = res.usd_per_hour[:, 0, :] / n_used * HOURS_PER_MONTH / off.value[idx, None]  # Eq. M5b
+        value = off.value if ctx.value is None else ctx.value  # after software (Eq. E7)
+        cost[idx] = res.usd_per_hour[:, 0, :] / n_used * HOURS_PER_MONTH / value[idx, None]  # Eq. M5b
         if ctx.month >= self.dates["bundle_start"] and p["bundle_discount"] > 0:
             # Chinese full-stack bundles come with state financing: cheaper for Global-South buyers
             cost[np.ix_(off.stack == STACK_INDEX["cann"], reg.is_gs)] *= 1.0 - p["bundle_discount"]

@@ -83,12 +83,14 @@ class Recorder(Component):
             "us_cn_compute_ratio": metrics.compute_ratio(us_sh.sum(), cn_sh.sum()),
             "rare_earth_restriction": float(pol.rare_earth),
             "us_control_level": float(pol.us_control_level),
+            "us_capacity_outside_taiwan_share": model.supply.foundry.outside_share,
         }
         for k in UNIT_METRICS:  # shares and indices in [0, 1]: no float drift past the bounds
             row[k] = float(np.clip(row[k], 0.0, 1.0)) if np.isfinite(row[k]) else row[k]
         self.latest = row
         self.records["model"].append((step, date, row))
-        self.records["adoption"].append((step, date, inst_peak_rs, buy_peak_rs, spend_rs))
+        eff = np.broadcast_to(model.ecosystems.software.stack_efficiency(off.mix), spend_rs.shape)
+        self.records["adoption"].append((step, date, inst_peak_rs, buy_peak_rs, spend_rs, eff))
         nz = np.argwhere(units_or > 0)
         cap = model.vendors.capacities()
         # offerings are only ever appended: the index nz[:, 0] names the same product for the run
@@ -124,7 +126,7 @@ class Recorder(Component):
             "bloc": pc.take(pa.array(reg.bloc, pa.string()), rix),
             "stack": pc.take(pa.array(STACKS, pa.string()), np.tile(np.arange(S), R * n)),
         }
-        for i, name in enumerate(("installed_h100e", "purchased_h100e", "spend_usd"), start=2):
+        for i, name in enumerate(("installed_h100e", "purchased_h100e", "spend_usd", "software_efficiency"), start=2):
             adoption[name] = np.concatenate([a[i].ravel() for a in arec]) if n else np.zeros(0)
         recs = self.records["vendors"]  # one per model record: (step, date, nz, 4 value columns)
         counts = np.array([r[2].shape[0] for r in recs], dtype=np.int64)

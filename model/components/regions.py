@@ -15,7 +15,7 @@ from model.population import load_demand
 class Regions(Component):
     """The region table as arrays, the world demand path and its regional split."""
 
-    owns = ("ids", "bloc", "tier", "alignment", "elec", "pue", "weight", "is_cn", "is_gs")
+    owns = ("ids", "bloc", "tier", "alignment", "elec", "pue", "weight", "is_cn", "is_gs", "software_index")
     reads = ("params", "dates")
 
     def __init__(self, df: pd.DataFrame, p: dict[str, Any], dates: dict[str, int], start_month: int) -> None:
@@ -31,6 +31,7 @@ class Regions(Component):
         self.is_cn = self.ids == "cn"
         self.is_gs = self.bloc == "gs"
         self.demand_path = load_demand()
+        self.software_index = 1.0  # Eq. E8, set each month by the software component
         self._demand_arrays = (self.demand_path.index.to_numpy(float) + 0.5,
                                np.log(self.demand_path["world_h100e"].to_numpy(float) / 12.0))
 
@@ -41,9 +42,11 @@ class Regions(Component):
         return int(np.flatnonzero(self.ids == region_id)[0])
 
     def world_demand(self, month: int) -> float:
-        """World demand for useful compute (effective H100e per month), log-interpolated by year."""
+        """World demand for useful compute (effective H100e per month), log-interpolated by year,
+        times the world's software efficiency (Eq. E8: spending follows the demand path's dollars,
+        so a software gain raises the useful compute demanded by as much; 1 while maturity is frozen)."""
         years, logv = self._demand_arrays
-        return float(np.exp(np.interp(month / 12.0 + 0.5 / 12.0, years, logv)))
+        return float(np.exp(np.interp(month / 12.0 + 0.5 / 12.0, years, logv))) * self.software_index
 
     def demand(self, month: int) -> np.ndarray:
         """Eq. D1: world demand split by region weights; Global-South weights grow at

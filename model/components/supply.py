@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from model.components.base import Component, MonthContext
+from model.components.foundry import Foundry
 from model.months import month_index
 from model.supply import SupplyState, load_supply, packages_available, unit_cost_index
 
@@ -30,6 +31,8 @@ class Supply(Component):
         self.ai_share = float(p["smic_ai_share"])  # rises when Chinese vendors are short (Eq. S5)
         self._bank_dies = 0.0
         self.rare_earth_history: list[float] = []
+        # the foundry layer (Eq. F1-F4): sites, shares, disruptions; the SMIC term below reads it
+        self.foundry = Foundry(p, dates, list(vendors_df.index), list(vendors_df["bloc"]))
         self.entity_listed = {vid: (month_index(d) if isinstance(d, str) and d else None)
                               for vid, d in vendors_df["entity_listed"].items()}
         lo, hi = min(start_month, 2019 * 12), end_month + 240
@@ -80,9 +83,16 @@ class Supply(Component):
         domestic_hbm = (self.p["domestic_hbm_stacks_month"] * boost * (1.0 + self.p["domestic_hbm_growth"]) ** since
                         if since >= 0 else 0.0)
         self.state.hbm_stock += domestic_hbm if hbm_rule else 0.0
+        # China's exposure goes through the foundry layer: SMIC wafers follow the SMIC site's
+        # availability; the TSMC die bank is a stock made before 2025 and HBM imports come from
+        # Korea, so a Taiwan disruption touches neither (docs/ODD.md, Foundries and packaging).
+        shock = self.p["cn_supply_shock"]
+        smic = self.foundry.site_availability("smic", month)
+        if smic != 1.0:
+            shock = shock * smic
         pk, self._bank_dies, _ = packages_available(
             self.df, self.state, month, ai_share=self.ai_share,
-            shock=self.p["cn_supply_shock"], hbm_rule=hbm_rule, die_bank_open=month >= 2024 * 12,
+            shock=shock, hbm_rule=hbm_rule, die_bank_open=month >= 2024 * 12,
             domestic_hbm_stacks=0.0, stacks_per_package=self.p["hbm_stacks_per_package"])
         self.packages = pk
 
@@ -110,8 +120,9 @@ class Supply(Component):
         cn_v = [v for v in model.vendors if v.bloc == "cn"]
         cap_units = np.array([v.capacity_units for v in cn_v])
         best = np.zeros(len(cn_v))
+        value = model.ecosystems.software.effective_value(off)  # after software (Eq. E7)
         for i, v in enumerate(cn_v):  # the best product each vendor has in production
             sel = (off.vendor == v.vidx) & off.live
-            best[i] = off.value[sel].max() if sel.any() else 0.0
+            best[i] = value[sel].max() if sel.any() else 0.0
         demand = model.regions.demand(model.month)[model.regions.is_cn].sum()
         return float((cap_units * best).sum() / demand) if demand > 0 else 0.0

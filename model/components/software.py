@@ -1,0 +1,90 @@
+"""Software that makes the same silicon faster: each stack's software efficiency, by workload
+class (training, serving), grows month by month with the stack's maturity and its model
+co-design (Eq. E6), and an offering's effective value is its launch value from the core times
+its stack's efficiency on the workload mix (Eq. E7). The core stays a pure function of hardware
+and deployment; this multiplier lives with the ecosystems.
+
+With ``software_maturity`` off every efficiency stays 1 and the month is exactly today's
+(``ctx.value`` is the offering table's own ``value``; the fleets are not rescaled).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from model.components.base import Component, MonthContext
+from model.types import STACKS
+
+S = len(STACKS)
+CLASSES = ("train", "serve")
+#: which class each workload of the offering value's mix is (offerings.WORKLOAD_IDS order)
+WORKLOAD_CLASS = np.array([0, 0, 1, 1])
+
+
+def efficiency_step(eff: np.ndarray, maturity: np.ndarray, codesign: np.ndarray, rate: np.ndarray,
+                    ceiling: np.ndarray, codesign_ceiling: float) -> np.ndarray:
+    """Eq. E6, one month: (S, 2) efficiencies -> the next month's.
+
+    d ln e_{s,c} = r_c * (m_s + x_s) * max(1 - e_{s,c} / E_{s,c}, 0),  E_{s,c} = E_c * (1 + k_x * x_s)
+
+    with m the stack's maturity, x its co-design level, r_c the rate of class c (serving > training)
+    and E its ceiling. Efficiency never falls: the step is >= 0 whatever the inputs.
+    """
+    drive = (np.asarray(maturity, float) + np.asarray(codesign, float))[:, None] * rate[None, :]
+    cap = ceiling[None, :] * (1.0 + codesign_ceiling * np.asarray(codesign, float))[:, None]
+    room = np.maximum(1.0 - eff / cap, 0.0)
+    return eff * np.exp(drive * room)
+
+
+class Software(Component):
+    """Software efficiency by stack x workload class; effective offering values each month."""
+
+    owns = ("efficiency", "ctx.value", "regions.software_index")
+    reads = ("ecosystems.state.maturity", "ecosystems.codesign", "offerings.thr", "offerings.mix")
+
+    def __init__(self, p: dict[str, Any], dates: dict[str, int]) -> None:
+        self.p, self.dates = p, dates
+        self.efficiency = np.ones((S, len(CLASSES)))
+
+    @property
+    def on(self) -> bool:
+        return bool(self.p["software_maturity"])
+
+    def stack_efficiency(self, mix: np.ndarray) -> np.ndarray:
+        """(S,) each stack's efficiency on a workload mix (weights over the four workloads)."""
+        w = np.array([mix[WORKLOAD_CLASS == c].sum() for c in range(len(CLASSES))])
+        return self.efficiency @ (w / w.sum())
+
+    def effective_value(self, off: Any) -> np.ndarray:
+        """(O,) Eq. E7: sum_w mix_w * thr_{o,w} / thr_{ref,w} * e_{stack(o), class(w)}."""
+        if (self.efficiency == 1.0).all():
+            return off.value
+        mult = self.efficiency[off.stack][:, WORKLOAD_CLASS]  # (O, W)
+        return np.maximum((off.thr / off._ref_thr[None, :] * mult) @ off.mix, 1e-3)
+
+    def value(self, model: Any, ctx: MonthContext) -> None:
+        """Sets ``ctx.value``: what pricing and the market read as a unit's useful work."""
+        ctx.value = self.effective_value(model.offerings)
+
+    def mature(self, model: Any, ctx: MonthContext) -> None:
+        """Eq. E6 from ``software_start``, then the installed fleets follow their stack: the same
+        silicon does more work, so installed effective compute rises with the efficiency."""
+        if not self.on or ctx.month < self.dates["software_start"]:
+            return
+        eco = model.ecosystems
+        p = self.p
+        rate = np.array([p["software_rate_train"], p["software_rate_serve"]])
+        ceiling = np.array([p["software_ceiling_train"], p["software_ceiling_serve"]])
+        mix = model.offerings.mix
+        old = self.stack_efficiency(mix)
+        self.efficiency = efficiency_step(self.efficiency, eco.state.maturity, eco.codesign(ctx.month), rate,
+                                          ceiling, p["software_codesign_ceiling"])
+        ratio = self.stack_efficiency(mix) / old
+        if (ratio != 1.0).any():
+            model.buyers.fleet_eff = model.buyers.fleet_eff * ratio[None, :]
+        # Eq. E8: the world's software efficiency, weighted by the installed fleet's stacks
+        fleet = model.buyers.fleet_eff.sum(axis=0)
+        if fleet.sum() > 0:
+            model.regions.software_index = float((fleet * self.stack_efficiency(mix)).sum() / fleet.sum())
