@@ -132,12 +132,14 @@ def reference_cost(model: Any, cost: np.ndarray) -> float:
     """What useful compute normally costs this month (Eq. M1c): the capacity-weighted geometric
     mean, over vendors, of each vendor's cheapest live non-compliance offering in the US bloc."""
     off = model.offerings
-    live = off.live & ~off.compliance
+    live = np.flatnonzero(off.live & ~off.compliance)
     us = np.flatnonzero(model.regions.bloc == "us")[0]
-    logs, weights = [], []
-    for v in model.vendors:
-        sel = live & (off.vendor == v.vidx)
-        if sel.any() and v.capacity_units > 0:
-            logs.append(np.log(np.min(cost[sel, us])))
-            weights.append(v.capacity_units)
-    return float(np.exp(np.average(logs, weights=weights))) if weights else 1.0
+    V = len(model.vendors)
+    vend = off.vendor[live]
+    cheapest = np.full(V, np.inf)
+    np.minimum.at(cheapest, vend, cost[live, us])
+    cap = model.vendors.capacities()
+    ok = (np.bincount(vend, minlength=V) > 0) & (cap > 0)  # vendor order, as the weights below
+    if not ok.any():
+        return 1.0
+    return float(np.exp(np.average(np.log(cheapest[ok]), weights=cap[ok])))

@@ -11,11 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.cluster import Offerings, Workloads, performance
+from model.cluster import Offerings, Workloads, _Perf, performance
 from model.cluster import tpp as tpp_of
 from model.components.base import Component, MonthContext
-from model.months import month_index, month_label
 from model.lifecycle import load_lifecycle
+from model.months import month_index, month_label
 from model.policy import OfferingView, USRule
 from model.types import H100_BF16_TFLOPS, STACK_INDEX
 
@@ -27,6 +27,37 @@ MIX_PARAMS = ("mix_train_dense", "mix_train_moe", "mix_prefill", "mix_decode")
 COLUMNS = ("ids", "chip", "parent", "parent_idx", "compliance", "vendor", "stack", "cn", "available",
            "tpp", "density", "io", "list_price", "peak", "value", "launch_cost", "ends", "successor")
 NEVER = 10**9  # ``ends`` of a product without an announced end of production
+#: Offerings fields the performance core does not read (names and price): not part of a row's key
+_UNKEYED = ("ids", "chip", "price_usd_per_accel")
+_PERF_CACHE: dict[tuple, dict[bytes, tuple[np.ndarray, ...]]] = {}
+_PERF_CACHE_MAX = 20_000  # rows per (workloads, n_accel); cleared when full
+
+
+def cached_performance(off: Offerings, wl: Workloads, n_accel: float) -> Any:
+    """:func:`model.cluster.performance` through a per-process cache of its rows.
+
+    The core is a pure function and row-independent (an offering's result does not depend on
+    the other offerings in the call: tests/test_perf_cache.py checks it bit for bit), so each
+    offering's result is kept under the bytes of its spec (every field the core reads) and only
+    the rows never seen in this process are computed, in one call. Results are bit-identical
+    to one uncached call on the whole batch."""
+    fields = [f.name for f in dataclasses.fields(Offerings) if f.name not in _UNKEYED]
+    spec = np.column_stack([np.asarray(getattr(off, f), dtype=np.float64) for f in fields if f != "stack"])
+    keys = [row.tobytes() + str(s).encode() for row, s in zip(spec, off.stack)]
+    wl_key = (tuple(np.asarray(getattr(wl, f.name)).tobytes() for f in dataclasses.fields(wl)), float(n_accel))
+    cache = _PERF_CACHE.setdefault(wl_key, {})
+    miss = [i for i, k in enumerate(keys) if k not in cache]
+    if miss:
+        if len(cache) + len(miss) > _PERF_CACHE_MAX:
+            cache.clear()
+            miss = list(range(len(keys)))
+        new = performance(off.take(miss), wl, n_accel)
+        cols = [np.asarray(getattr(new, f.name)) for f in dataclasses.fields(new)]
+        for j, i in enumerate(miss):
+            cache[keys[i]] = tuple(c[j:j + 1] for c in cols)
+    rows = [cache[k] for k in keys]
+    names = [f.name for f in dataclasses.fields(_Perf)]
+    return _Perf(**{n: np.concatenate([r[j] for r in rows]) for j, n in enumerate(names)})
 
 
 def export_tpp(off: Offerings) -> np.ndarray:
@@ -115,7 +146,7 @@ class OfferingTable(Component):
         """One core call per batch of offerings (Eq. M5): throughput (O, W) - effective PFLOPS of
         the whole cluster (training) or tokens/s per accelerator (serving) - and the decode
         workload's performance, kept to re-price the offerings every month (``cluster.price``)."""
-        perf = performance(off, self.workloads, self.p["train_accelerators"])
+        perf = cached_performance(off, self.workloads, self.p["train_accelerators"])
         with np.errstate(divide="ignore", invalid="ignore"):
             train = perf.tokens_per_s_total * perf.useful_flops_per_token / 1e15
             serve = np.where(perf.n > 0, perf.tokens_per_s_total / perf.n, 0.0)
