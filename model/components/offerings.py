@@ -30,6 +30,7 @@ NEVER = 10**9  # ``ends`` of a product without an announced end of production
 #: Offerings fields the performance core does not read (names and price): not part of a row's key
 _UNKEYED = ("ids", "chip", "price_usd_per_accel")
 _PERF_CACHE: dict[tuple, dict[bytes, tuple[np.ndarray, ...]]] = {}
+_OFFERING_FIELDS = tuple(f.name for f in dataclasses.fields(Offerings))
 _PERF_CACHE_MAX = 20_000  # rows per (workloads, n_accel); cleared when full
 
 
@@ -58,6 +59,23 @@ def cached_performance(off: Offerings, wl: Workloads, n_accel: float) -> Any:
     rows = [cache[k] for k in keys]
     names = [f.name for f in dataclasses.fields(_Perf)]
     return _Perf(**{n: np.concatenate([r[j] for r in rows]) for j, n in enumerate(names)})
+
+
+def _row_of(core: Offerings, oidx: int, **changes: Any) -> Offerings:
+    """Offering ``oidx`` of ``core`` as a one-row Offerings with ``changes`` (1-element arrays),
+    built without ``take``/``replace`` (a designed row is validated when the queue launches)."""
+    row = object.__new__(Offerings)
+    for f in _OFFERING_FIELDS:
+        object.__setattr__(row, f, changes[f] if f in changes else getattr(core, f)[oidx:oidx + 1])
+    return row
+
+
+def _with(row: Offerings, **changes: Any) -> Offerings:
+    """``dataclasses.replace`` of a one-row Offerings without re-validating it."""
+    new = object.__new__(Offerings)
+    for f in _OFFERING_FIELDS:
+        object.__setattr__(new, f, changes[f] if f in changes else getattr(row, f))
+    return new
 
 
 def export_tpp(off: Offerings) -> np.ndarray:
@@ -210,7 +228,7 @@ class OfferingTable(Component):
         scale = 1.0
         if np.isfinite(tpp_cap) and self.tpp[oidx] > tpp_cap:
             scale = tpp_cap / self.tpp[oidx]
-        row = self.core.take([oidx])
+        row = _row_of(self.core, oidx)
         io = row.scaleup_gb_s[0]
         if io_max is not None:
             io = min(io, io_max * (1.0 - margin) * self.p["variant_io_fraction"])
@@ -219,7 +237,7 @@ class OfferingTable(Component):
         if rule.hbm_to_china:
             hbm_gb = np.minimum(hbm_gb, self.p["variant_hbm_rule_gb"])
             hbm_tb_s = np.minimum(hbm_tb_s, self.p["variant_hbm_rule_tb_s"])
-        row = dataclasses.replace(
+        row = _with(
             row, bf16_tflops=row.bf16_tflops * scale, fp8_tflops=row.fp8_tflops * scale,
             int8_tops=row.int8_tops * scale, scaleup_gb_s=np.array([io]), hbm_gb=hbm_gb, hbm_tb_s=hbm_tb_s,
             price_usd_per_accel=row.price_usd_per_accel * (floor + (1.0 - floor) * scale))
@@ -230,8 +248,8 @@ class OfferingTable(Component):
     def design_successor(self, oidx: int, gain: float, month: int) -> int:
         """Queue the next generation of offering ``oidx`` past the catalog's roadmap, with compute,
         memory bandwidth and interconnect x ``gain`` (Eq. V6); returns its index."""
-        r = self.core.take([oidx])
-        row = dataclasses.replace(
+        r = _row_of(self.core, oidx)
+        row = _with(
             r, bf16_tflops=r.bf16_tflops * gain, fp8_tflops=r.fp8_tflops * gain,
             int8_tops=r.int8_tops * gain, hbm_tb_s=r.hbm_tb_s * gain, hbm_gb=r.hbm_gb * gain ** 0.5,
             scaleup_gb_s=r.scaleup_gb_s * gain, scaleout_gb_s=r.scaleout_gb_s * gain ** 0.5,
@@ -253,7 +271,7 @@ class OfferingTable(Component):
     def _queue(self, oidx: int, row: Offerings, tag: str, available: int, *,
                compliance: bool, tpp_scale: float) -> int:
         sys_id, chip = self.designed_id(oidx, tag, available)
-        row = dataclasses.replace(row, ids=np.array([sys_id], dtype=object), chip=np.array([chip], dtype=object))
+        row = _with(row, ids=np.array([sys_id], dtype=object), chip=np.array([chip], dtype=object))
         new = {
             "ids": sys_id, "chip": chip, "parent": self.chip[oidx] if compliance else "",
             "parent_idx": oidx if compliance else -1, "compliance": compliance,
