@@ -61,6 +61,20 @@ def cached_performance(off: Offerings, wl: Workloads, n_accel: float) -> Any:
     return _Perf(**{n: np.concatenate([r[j] for r in rows]) for j, n in enumerate(names)})
 
 
+def prefetch_performance(tables: list[Any]) -> None:
+    """Fill the cache with the queued offerings of several tables (runs stepped together) in one
+    core call per (workloads, cluster size): their own launches then find every row cached."""
+    groups: dict[tuple[int, float], list[Any]] = {}
+    for t in tables:
+        if t._pending:
+            groups.setdefault((id(t.workloads), float(t.p["train_accelerators"])), []).append(t)
+    for (_w, n_accel), ts in groups.items():
+        rows = [r for t in ts for _n, r in t._pending]
+        if len(ts) > 1:
+            batch = Offerings(**{f: np.concatenate([getattr(r, f) for r in rows]) for f in _OFFERING_FIELDS})
+            cached_performance(batch, ts[0].workloads, n_accel)
+
+
 def _row_of(core: Offerings, oidx: int, **changes: Any) -> Offerings:
     """Offering ``oidx`` of ``core`` as a one-row Offerings with ``changes`` (1-element arrays),
     built without ``take``/``replace`` (a designed row is validated when the queue launches)."""
