@@ -104,3 +104,12 @@ def test_pricing_availability_memo_follows_policy():
     got = pr._availability(pol, off, reg, m.month)
     got[0][:] = ~got[0]  # callers modify what they get: the memo keeps its own copy
     check()
+
+
+def test_a_full_cache_starts_afresh_and_still_answers_exactly(table, monkeypatch):
+    off, n = table
+    monkeypatch.setattr(offerings_mod, "_PERF_CACHE_MAX", 10)
+    first = cached_performance(off.core.take(np.arange(8)), off.workloads, n)
+    _same(first, performance(off.core.take(np.arange(8)), off.workloads, n))
+    _same(cached_performance(off.core, off.workloads, n), performance(off.core, off.workloads, n))
+    assert all(len(c) <= len(off) for c in offerings_mod._PERF_CACHE.values())

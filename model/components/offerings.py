@@ -47,16 +47,17 @@ def cached_performance(off: Offerings, wl: Workloads, n_accel: float) -> Any:
     keys = [row.tobytes() + str(s).encode() for row, s in zip(spec, off.stack)]
     wl_key = (tuple(np.asarray(getattr(wl, f.name)).tobytes() for f in dataclasses.fields(wl)), float(n_accel))
     cache = _PERF_CACHE.setdefault(wl_key, {})
-    miss = [i for i, k in enumerate(keys) if k not in cache]
+    # rows are read once into ``rows`` and never back: safe when threads share the cache (the
+    # dashboard's runs); a full cache is replaced by a new dict, never cleared under a reader
+    rows = [cache.get(k) for k in keys]
+    miss = [i for i, r in enumerate(rows) if r is None]
     if miss:
         if len(cache) + len(miss) > _PERF_CACHE_MAX:
-            cache.clear()
-            miss = list(range(len(keys)))
+            cache = _PERF_CACHE[wl_key] = {}
         new = performance(off.take(miss), wl, n_accel)
         cols = [np.asarray(getattr(new, f.name)) for f in dataclasses.fields(new)]
         for j, i in enumerate(miss):
-            cache[keys[i]] = tuple(c[j:j + 1] for c in cols)
-    rows = [cache[k] for k in keys]
+            rows[i] = cache[keys[i]] = tuple(c[j:j + 1] for c in cols)
     names = [f.name for f in dataclasses.fields(_Perf)]
     return _Perf(**{n: np.concatenate([r[j] for r in rows]) for j, n in enumerate(names)})
 
