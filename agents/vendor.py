@@ -26,6 +26,7 @@ class ChipVendor(Agent):
             (y + 0.5, float(row[f"capacity_units_month_{y}"])) for y in (2023, 2024, 2025)
             if row[f"capacity_units_month_{y}"] == row[f"capacity_units_month_{y}"]]
         self.anchors = (np.array([p[0] for p in pts]), np.array([p[1] for p in pts]))
+        self._log_caps: np.ndarray | None = None
         self.capacity_growth = float(row["capacity_growth_per_year"])
         self.markup = float(row["markup"])
         self.rd_share = float(row["rd_share"])
@@ -50,7 +51,8 @@ class ChipVendor(Agent):
         lam = m.p["price_adjust_rate"]
         if np.isfinite(util) and util > 0:
             self.price_index *= math.exp(lam * math.log(min(max(util, 0.25), 4.0)))
-        self.price_index = float(np.clip(self.price_index, m.p["price_index_min"], m.p["price_index_max"]))
+        # min(max()) of Python floats: np.clip's value, bit for bit, without an array round trip
+        self.price_index = float(min(max(self.price_index, m.p["price_index_min"]), m.p["price_index_max"]))
         if m.month < m.dates["own_designs_from"]:
             return  # the replayed history: only the catalog's real products
         if self.bloc == "us":
@@ -62,14 +64,15 @@ class ChipVendor(Agent):
         ``generation_months``; the gain per generation rises with R&D spending (Eq. V6)."""
         m = self.model
         off = m.offerings
-        prods = [o for o in off.of_vendor(self.vidx) if not off.compliance[o]]
-        if not prods:
+        mine = (off.vendor == self.vidx) & ~off.compliance
+        if not mine.any():
             return
-        newest = max(off.available[o] for o in prods)
+        newest = off.available[mine].max()
         rd_decades = math.log10(1.0 + self.rd_budget_usd / 1e9)  # decades of R&D in USD bn
         months = m.p["generation_months"] * max(1.0 - m.p["rd_time_effect"] * rd_decades, 0.5)
         if m.month < newest + months:
             return
+        prods = np.flatnonzero(mine).tolist()
         flagship = max(prods, key=lambda o: (off.value[o], off.available[o]))
         base = m.p["roadmap_gain_us"] if self.bloc == "us" else m.p["roadmap_gain_cn"]
         gain = base * (1.0 + m.p["rd_gain_effect"] * rd_decades)
@@ -98,7 +101,9 @@ class ChipVendor(Agent):
         years, caps = self.anchors
         if t <= years[-1]:
             if caps[0] > 0:
-                return float(np.exp(np.interp(t, years, np.log(caps))))
+                if self._log_caps is None:  # the anchors are fixed: their logs once per vendor
+                    self._log_caps = np.log(caps)
+                return float(np.exp(np.interp(t, years, self._log_caps)))
             return float(np.interp(t, years, caps))
         if self.base_capacity <= 0:
             return caps[-1]
@@ -118,17 +123,16 @@ class ChipVendor(Agent):
         if 3 not in rule.tiers or not m.p["compliance_variants"]:
             return
         key = rule.key()
-        for oidx in off.of_vendor(self.vidx):
-            if off.compliance[oidx]:
-                continue
-            age = m.month - off.available[oidx]
-            if age < -m.p["variant_lag_months"] or age > m.p["variant_max_age_months"]:
-                continue
-            if age >= 0 and not off.live[oidx]:
-                continue
-            ctl = rule.controlled(off.tpp[oidx:oidx + 1], off.density[oidx:oidx + 1], off.io[oidx:oidx + 1])[0]
+        # the products in (or about to enter) production that the rule controls, in table order
+        age = m.month - off.available
+        cand = ((off.vendor == self.vidx) & ~off.compliance & (age >= -m.p["variant_lag_months"])
+                & (age <= m.p["variant_max_age_months"]) & ((age < 0) | off.live))
+        if not cand.any():
+            return
+        cand &= rule.controlled(off.tpp, off.density, off.io)
+        for oidx in np.flatnonzero(cand).tolist():
             chip = off.chip[oidx]
-            if not ctl or (chip, key) in self.variants_designed:
+            if (chip, key) in self.variants_designed:
                 continue
             if self._existing_variant_suffices(oidx, rule):
                 self.variants_designed[(chip, key)] = -1

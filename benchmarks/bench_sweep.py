@@ -1,18 +1,19 @@
-"""Sweep runner benchmark: parallel efficiency, overhead against mesa.batch_run, flat memory.
+"""Sweep runner benchmark: runs per second per core, runner overhead over bare runs, parallel
+efficiency, flat memory.
 
-1. N baseline runs (default 200: 4 design points x 50 replications) with ``chipwar sweep``
-   serial vs a pool of 2 workers -> parallel efficiency = t_serial / (2 * t_2workers).
-2. The same design points and run count through ``mesa.batch_run(ChipMarketModel, ...,
-   number_processes=2)`` -> ratio t_runner / t_batch_run (below 1: the runner is faster;
-   batch_run keeps every result in memory and writes nothing, the runner writes three Parquet
-   tables per run). Every leg is a fresh Python process timed whole, as a user's command or
-   script is: imports and worker start-up count for both. The runner and batch_run are timed
-   twice each, alternately (A B B A), and the means compared.
-3. Peak resident memory of the parent process (VmHWM, fresh subprocess each) for a
+1. N baseline runs (default 200: 4 design points x 50 replications), each leg a fresh Python
+   process timed whole (imports and worker start-up count, as for a user's command):
+   ``bare`` - the same runs (params and seeds of the design) called one after the other with
+   ``model.run.run_tables`` in one process, writing nothing; ``serial`` - ``chipwar sweep
+   --serial``; ``2 workers`` - ``chipwar sweep --workers 2``. Figures: runs per second per core
+   (serial runner), runner overhead over bare runs = serial / bare - 1 (the runner steps a
+   chunk's runs together, sharing each month's core call, so it can be below zero), parallel
+   efficiency = serial / (2 x 2 workers). ``--repeat 2`` times bare and serial twice, A B B A.
+2. Peak resident memory of the parent process (VmHWM, fresh subprocess each) for a
    sweep of 100 and of 1,000 runs of a cheap run function with model-sized tables
    (168 months): flat memory means the two peaks are about equal.
 
-Usage: python benchmarks/bench_sweep.py [--quick] [--runs N] [--skip-model]
+Usage: python benchmarks/bench_sweep.py [--quick] [--runs N] [--repeat K] [--skip-model]
 The last line prints the figures. ``--quick`` shrinks everything (20 runs, end 2023-12,
 memory at 50 vs 200 runs). ``--skip-model`` measures memory only (no model needed).
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -127,22 +129,15 @@ def _design_file(n_runs: int, end: str | None, tmp: Path) -> Path:
     return path
 
 
-def batch_child(n_runs: int, end: str | None) -> None:
-    """The same runs through ``mesa.batch_run(..., number_processes=2)`` in this process."""
-    from mesa import batch_run
-
-    from model.market_model import ChipMarketModel
-    from model.params import defaults
-    from model.scenario import month_index
+def bare_child(n_runs: int, end: str | None) -> None:
+    """The design's runs (same params and seeds as the runner's) one after the other, no runner."""
+    from model.run import run_tables
 
     design = design_for(n_runs, end)
-    p = defaults()
-    months = month_index(end or p["end"]) - month_index(p["start"]) + 1
-    seeds = [r.seed for r in design.runs()[: design.replications]]
-    params = {"scenario": "baseline", **({"end": end} if end else {}), **GRID}
-    rows = batch_run(ChipMarketModel, params, number_processes=2, rng=seeds, max_steps=months,
-                     data_collection_period=1, display_progress=False)
-    print(json.dumps({"runs": len({r["RunId"] for r in rows})}))
+    runs = design.runs()
+    for r in runs:
+        run_tables(dict(r.params), r.seed)
+    print(json.dumps({"runs": len(runs)}))
 
 
 def _timed(cmd: list[str]) -> tuple[float, str]:
@@ -153,37 +148,36 @@ def _timed(cmd: list[str]) -> tuple[float, str]:
     return time.perf_counter() - t0, res.stdout
 
 
-def time_model(n_runs: int, end: str | None, tmp: Path) -> dict:
+def time_model(n_runs: int, end: str | None, tmp: Path, repeat: int = 1) -> dict:
     design_path = _design_file(n_runs, end, tmp)
-    t = {}
-
     n = design_for(n_runs, end).n_runs
 
     def sweep(out: str, *how: str) -> float:
         return _timed([sys.executable, "-m", "experiments.cli", "sweep", str(design_path),
                        "--out", str(tmp / out), "--overwrite", *how])[0]
 
-    def batch() -> float:
-        seconds, out = _timed([sys.executable, __file__, "--_batch-child", str(n_runs), end or ""])
+    def bare() -> float:
+        seconds, out = _timed([sys.executable, __file__, "--_bare-child", str(n_runs), end or ""])
         done = json.loads(out.strip().splitlines()[-1])["runs"]
         if done != n:
-            raise RuntimeError(f"batch_run returned {done} runs, expected {n}")
+            raise RuntimeError(f"the bare runs did {done} runs, expected {n}")
         return seconds
 
-    t["serial_s"] = sweep("serial", "--serial")
-    # A B B A, each leg a fresh process: the two are timed alternately so that a drift in the
-    # machine's load over the benchmark falls on both alike
-    legs = [("runner", sweep("pool2_0", "--workers", "2")), ("batch_run", batch()),
-            ("batch_run", batch()), ("runner", sweep("pool2_1", "--workers", "2"))]
-    t["legs"] = legs
-    t["workers2_s"] = sum(x for k, x in legs if k == "runner") / 2
-    t["batch_run2_s"] = sum(x for k, x in legs if k == "batch_run") / 2
-    serial, pooled = read_tables(tmp / "serial"), read_tables(tmp / "pool2_0")
+    legs: list[tuple[str, float]] = []
+    for k in range(repeat):  # A B B A: a drift in the machine's load falls on both alike
+        pair = [("bare", bare), ("serial", lambda k=k: sweep(f"serial{k}", "--serial"))]
+        for name, fn in (pair if k % 2 == 0 else pair[::-1]):
+            legs.append((name, fn()))
+    t = {"legs": legs, "runs": n}
+    t["bare_s"] = statistics.mean(x for k, x in legs if k == "bare")
+    t["serial_s"] = statistics.mean(x for k, x in legs if k == "serial")
+    t["workers2_s"] = sweep("pool2", "--workers", "2")
+    serial, pooled = read_tables(tmp / "serial0"), read_tables(tmp / "pool2")
     t["serial_equals_parallel"] = all(serial[k].equals(pooled[k]) for k in ("model", "adoption", "vendors"))
-    t["failed"] = json.loads((tmp / "pool2_0" / "manifest.json").read_text())["counts"]["failed"]
-    t["runs"] = n
+    t["failed"] = json.loads((tmp / "pool2" / "manifest.json").read_text())["counts"]["failed"]
+    t["runs_per_s_per_core"] = n / t["serial_s"]
+    t["overhead"] = t["serial_s"] / t["bare_s"] - 1.0
     t["efficiency"] = t["serial_s"] / (2 * t["workers2_s"])
-    t["runner_over_batch_run"] = t["workers2_s"] / t["batch_run2_s"]
     return t
 
 
@@ -193,10 +187,11 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=None)
     ap.add_argument("--skip-model", action="store_true")
     ap.add_argument("--_memory-child", nargs=2, help=argparse.SUPPRESS)
-    ap.add_argument("--_batch-child", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--repeat", type=int, default=1, help="time bare and serial K times each (A B B A)")
+    ap.add_argument("--_bare-child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args._batch_child:
-        batch_child(int(args._batch_child[0]), args._batch_child[1] or None)
+    if args._bare_child:
+        bare_child(int(args._bare_child[0]), args._bare_child[1] or None)
         return
     if args._memory_child:
         memory_child(int(args._memory_child[0]), Path(args._memory_child[1]))
@@ -209,14 +204,13 @@ def main() -> None:
         tmp = Path(tmpdir)
         mem = {n: measure_memory(n, tmp) for n in (small, large)}
         if not args.skip_model:
-            t = time_model(n_runs, end, tmp)
-            print(f"model: {t['runs']} baseline runs{' to ' + end if end else ''}: serial "
-                  f"{t['serial_s']:.1f} s, 2 workers {t['workers2_s']:.1f} s, batch_run(2) "
-                  f"{t['batch_run2_s']:.1f} s (means of 2 legs timed A B B A: "
-                  + ", ".join(f"{k} {x:.1f}" for k, x in t["legs"]) + f"); failed {t['failed']}; "
-                  f"serial == 2 workers: {t['serial_equals_parallel']}")
-            figures += [f"efficiency_2w={t['efficiency']:.2f}",
-                        f"runner/batch_run={t['runner_over_batch_run']:.2f}"]
+            t = time_model(n_runs, end, tmp, max(args.repeat, 1))
+            print(f"model: {t['runs']} baseline runs{' to ' + end if end else ''}: bare "
+                  f"{t['bare_s']:.1f} s, runner serial {t['serial_s']:.1f} s, 2 workers "
+                  f"{t['workers2_s']:.1f} s (legs: " + ", ".join(f"{k} {x:.1f}" for k, x in t["legs"])
+                  + f"); failed {t['failed']}; serial == 2 workers: {t['serial_equals_parallel']}")
+            figures += [f"runs_per_s_per_core={t['runs_per_s_per_core']:.2f}",
+                        f"runner_overhead={t['overhead']:+.1%}", f"efficiency_2w={t['efficiency']:.2f}"]
         for m in mem.values():
             print(f"memory: {m['runs']} cheap runs ({m['adoption_rows']:,} adoption rows, "
                   f"{m['chunks']} chunks, {m['seconds']:.1f} s): parent peak RSS {m['maxrss_mb']:.0f} MB")

@@ -36,7 +36,8 @@ def _nonneg(x: np.ndarray | list | tuple, name: str, ndim: int | None = None) ->
     a = np.asarray(x, dtype=float)
     if ndim is not None and a.ndim != ndim:
         raise ValueError(f"{name}: expected a {ndim}-D array, got shape {a.shape}")
-    if a.size and not (np.isfinite(a).all() and (a >= 0).all()):
+    # min >= 0 and max finite: no NaN (min is NaN then), no negative, no infinity - two passes
+    if a.size and not (a.min() >= 0 and np.isfinite(a.max())):
         raise ValueError(f"{name}: entries must be finite and >= 0, got {a!r}")
     return a
 

@@ -87,11 +87,16 @@ def run_chunk(run_fn: str | RunFn, runs: list[Run], out_dir: str | None = None) 
         fn = resolve_run_fn(run_fn)
     except Exception:
         fn, tb = None, traceback.format_exc()
-    for run in runs:
+    together = _lockstep(fn, runs)
+    for j, run in enumerate(runs):
         try:
             if fn is None:
                 raise RuntimeError(f"cannot load run function {run_fn!r}:\n{tb}")
-            tables = fn(dict(run.params), run.seed)
+            if together is not None and isinstance(together[j], str):
+                failures.append({"run_id": run.run_id, "seed": run.seed, "replication": run.replication,
+                                 "params": _jsonable(run.params), "traceback": together[j]})
+                continue
+            tables = together[j] if together is not None else fn(dict(run.params), run.seed)
             stamped = {t: _stamp(_table(tables, t), run) for t in TABLES}
         except Exception:
             failures.append({"run_id": run.run_id, "seed": run.seed, "replication": run.replication,
@@ -112,6 +117,22 @@ def run_chunk(run_fn: str | RunFn, runs: list[Run], out_dir: str | None = None) 
         tables = {}
     return ChunkResult(run_ids=[r.run_id for r in runs], ok=ok, failures=failures, tables=tables,
                        compute_s=time.perf_counter() - t0, files=files, nbytes=nbytes)
+
+
+def _lockstep(fn: RunFn | None, runs: list[Run]) -> list | None:
+    """The chunk's runs stepped together (experiments/runner/lockstep.py) when they use the
+    default run function: the same tables as one call each, the month's core call shared."""
+    from model.run import run_tables
+
+    if fn is not run_tables or len(runs) < 2:
+        return None
+    from experiments.runner.lockstep import GROUP, run_lockstep
+
+    out: list = []
+    for k in range(0, len(runs), GROUP):
+        part = runs[k:k + GROUP]
+        out += run_lockstep([dict(r.params) for r in part], [r.seed for r in part])
+    return out
 
 
 def _write_parquet(tab: pa.Table, path: Path) -> None:

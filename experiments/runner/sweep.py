@@ -53,10 +53,12 @@ from experiments.runner.store import (
 )
 from model.errors import InputError
 
-# Chunking: ~4 chunks per worker over the sweep, each at most ~1 s of work and ~16 MB of
+# Chunking: ~4 chunks per worker over the sweep, each at most ~3 s of work and ~16 MB of
 # tables (so the parent's memory is bounded by the in-flight window, whatever the run count).
+# A chunk's runs are stepped together (runner/lockstep.py), sharing each month's core call:
+# a few seconds (~8 baseline runs) pays it once for several runs.
 _CHUNKS_PER_WORKER = 4
-_CHUNK_TARGET_S = 1.0
+_CHUNK_TARGET_S = 3.0
 _CHUNK_TARGET_BYTES = 16 * 2**20
 MAX_RETRIES = 3  # a chunk lost with a dead worker process is retried this many times
 
@@ -207,7 +209,7 @@ def _execute(handle: Backend, run_fn: str | RunFn, pending: list[Run],
     At most ~4 chunks per worker are in flight (one when serial), so finished tables never
     pile up in the parent. Automatic chunk size: a quarter per worker of the runs not yet
     submitted (guided self-scheduling: single runs at the end; one worker: a quarter of the
-    sweep), capped at ~1 s of work and ~16 MB of tables as measured on the chunks done so far
+    sweep), capped at ~3 s of work and ~16 MB of tables as measured on the chunks done so far
     (the first chunks hold one run each).
     """
     window = 1 if handle.serial else max(1, _CHUNKS_PER_WORKER * handle.workers)
@@ -276,7 +278,7 @@ def _auto_size(workers: int, n_pending: int, submitted: int, runs_done: int, com
                table_bytes: int) -> int:
     """The next chunk's size: one run until a run was timed, then guided (with several workers:
     a share of what is left, so chunks shrink to single runs at the end and the workers finish
-    together), capped at ~1 s of work and ~16 MB of tables."""
+    together), capped at ~3 s of work and ~16 MB of tables."""
     if runs_done == 0:
         return 1
     per_run_s = max(compute_s / runs_done, 1e-6)

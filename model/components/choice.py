@@ -26,6 +26,17 @@ class BuyersChoice(Component):
 
     def __init__(self, p: dict[str, Any], dates: dict[str, int], start_month: int) -> None:
         self.p, self.dates, self.start_month = p, dates, start_month
+        self._blocks: tuple | None = None  # (region_starts, B, rows per region, region of each block)
+        self._porting_params: tuple | None = None
+
+    def _region_blocks(self, b: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Rows per region block and each block's region (buyers are sorted by region); kept
+        while the population is the same (Arthur arrivals replace ``region_starts``)."""
+        memo = self._blocks
+        if memo is None or memo[0] is not b.region_starts or memo[1] != len(b.ids):
+            memo = self._blocks = (b.region_starts, len(b.ids), np.diff(np.r_[b.region_starts, len(b.ids)]),
+                                   b.region[b.region_starts])
+        return memo[2], memo[3]
 
     def trade(self, model: Any, ctx: MonthContext) -> None:
         """Sets ``ctx.clearing``: allocation over the offerings in production (``clearing.cols``)."""
@@ -51,8 +62,7 @@ class BuyersChoice(Component):
         sw = switching_cost(b.estate, b.fleet_eff, port, p["kappa"])  # (B, S)
         # Region-level terms are computed once per region and expanded over that region's buyers
         # (buyers are sorted by region): one contiguous copy instead of a gather per buyer.
-        counts = np.diff(np.r_[b.region_starts, len(b.ids)])
-        regs = b.region[b.region_starts]
+        counts, regs = self._region_blocks(b)
         log_cost = np.repeat(np.log(np.maximum(cost[np.ix_(cols, regs)].T, 1e-9)), counts, axis=0)
         avail = np.repeat(available[np.ix_(cols, regs)].T, counts, axis=0)
         china = np.where(off.cn[cols], 1.0, -1.0)
@@ -125,7 +135,14 @@ class BuyersChoice(Component):
         mandated = b.state_funded & model.regions.is_cn[b.region] & (model.policy.cn_mandate > 0)
         k = int(p["porting_interval_months"])  # decisions every k months, k months of porting each
         eco = model.ecosystems.params
-        params = eco if k == 1 else dataclasses.replace(eco, porting_step_per_month=eco.porting_step_per_month * k)
+        if k == 1:
+            params = eco
+        else:  # the k-month parameters, rebuilt only when the ecosystem's parameters change
+            memo = self._porting_params
+            if memo is None or memo[0] is not eco or memo[1] != k or memo[2] != eco.porting_step_per_month:
+                memo = self._porting_params = (eco, k, eco.porting_step_per_month, dataclasses.replace(
+                    eco, porting_step_per_month=eco.porting_step_per_month * k))
+            params = memo[3]
         b.porting = porting_decision(saving, cost * k, mandated, b.porting, params)
 
 
@@ -133,12 +150,14 @@ def reference_cost(model: Any, cost: np.ndarray) -> float:
     """What useful compute normally costs this month (Eq. M1c): the capacity-weighted geometric
     mean, over vendors, of each vendor's cheapest live non-compliance offering in the US bloc."""
     off = model.offerings
-    live = off.live & ~off.compliance
+    live = np.flatnonzero(off.live & ~off.compliance)
     us = np.flatnonzero(model.regions.bloc == "us")[0]
-    logs, weights = [], []
-    for v in model.vendors:
-        sel = live & (off.vendor == v.vidx)
-        if sel.any() and v.capacity_units > 0:
-            logs.append(np.log(np.min(cost[sel, us])))
-            weights.append(v.capacity_units)
-    return float(np.exp(np.average(logs, weights=weights))) if weights else 1.0
+    V = len(model.vendors)
+    vend = off.vendor[live]
+    cheapest = np.full(V, np.inf)
+    np.minimum.at(cheapest, vend, cost[live, us])
+    cap = model.vendors.capacities()
+    ok = (np.bincount(vend, minlength=V) > 0) & (cap > 0)  # vendor order, as the weights below
+    if not ok.any():
+        return 1.0
+    return float(np.exp(np.average(np.log(cheapest[ok]), weights=cap[ok])))

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.cluster import Offerings, Workloads, performance
+from model.cluster import Offerings, Workloads, _Perf, performance
 from model.cluster import tpp as tpp_of
 from model.components.base import Component, MonthContext
 from model.lifecycle import load_lifecycle
@@ -27,6 +27,70 @@ MIX_PARAMS = ("mix_train_dense", "mix_train_moe", "mix_prefill", "mix_decode")
 COLUMNS = ("ids", "chip", "parent", "parent_idx", "compliance", "vendor", "stack", "cn", "available",
            "tpp", "density", "io", "list_price", "peak", "value", "launch_cost", "ends", "successor")
 NEVER = 10**9  # ``ends`` of a product without an announced end of production
+#: Offerings fields the performance core does not read (names and price): not part of a row's key
+_UNKEYED = ("ids", "chip", "price_usd_per_accel")
+_PERF_CACHE: dict[tuple, dict[bytes, tuple[np.ndarray, ...]]] = {}
+_OFFERING_FIELDS = tuple(f.name for f in dataclasses.fields(Offerings))
+_PERF_CACHE_MAX = 20_000  # rows per (workloads, n_accel); cleared when full
+
+
+def cached_performance(off: Offerings, wl: Workloads, n_accel: float) -> Any:
+    """:func:`model.cluster.performance` through a per-process cache of its rows.
+
+    The core is a pure function and row-independent (an offering's result does not depend on
+    the other offerings in the call: tests/test_perf_cache.py checks it bit for bit), so each
+    offering's result is kept under the bytes of its spec (every field the core reads) and only
+    the rows never seen in this process are computed, in one call. Results are bit-identical
+    to one uncached call on the whole batch."""
+    fields = [f.name for f in dataclasses.fields(Offerings) if f.name not in _UNKEYED]
+    spec = np.column_stack([np.asarray(getattr(off, f), dtype=np.float64) for f in fields if f != "stack"])
+    keys = [row.tobytes() + str(s).encode() for row, s in zip(spec, off.stack)]
+    wl_key = (tuple(np.asarray(getattr(wl, f.name)).tobytes() for f in dataclasses.fields(wl)), float(n_accel))
+    cache = _PERF_CACHE.setdefault(wl_key, {})
+    # rows are read once into ``rows`` and never back: safe when threads share the cache (the
+    # dashboard's runs); a full cache is replaced by a new dict, never cleared under a reader
+    rows = [cache.get(k) for k in keys]
+    miss = [i for i, r in enumerate(rows) if r is None]
+    if miss:
+        if len(cache) + len(miss) > _PERF_CACHE_MAX:
+            cache = _PERF_CACHE[wl_key] = {}
+        new = performance(off.take(miss), wl, n_accel)
+        cols = [np.asarray(getattr(new, f.name)) for f in dataclasses.fields(new)]
+        for j, i in enumerate(miss):
+            rows[i] = cache[keys[i]] = tuple(c[j:j + 1] for c in cols)
+    names = [f.name for f in dataclasses.fields(_Perf)]
+    return _Perf(**{n: np.concatenate([r[j] for r in rows]) for j, n in enumerate(names)})
+
+
+def prefetch_performance(tables: list[Any]) -> None:
+    """Fill the cache with the queued offerings of several tables (runs stepped together) in one
+    core call per (workloads, cluster size): their own launches then find every row cached."""
+    groups: dict[tuple[int, float], list[Any]] = {}
+    for t in tables:
+        if t._pending:
+            groups.setdefault((id(t.workloads), float(t.p["train_accelerators"])), []).append(t)
+    for (_w, n_accel), ts in groups.items():
+        rows = [r for t in ts for _n, r in t._pending]
+        if len(ts) > 1:
+            batch = Offerings(**{f: np.concatenate([getattr(r, f) for r in rows]) for f in _OFFERING_FIELDS})
+            cached_performance(batch, ts[0].workloads, n_accel)
+
+
+def _row_of(core: Offerings, oidx: int, **changes: Any) -> Offerings:
+    """Offering ``oidx`` of ``core`` as a one-row Offerings with ``changes`` (1-element arrays),
+    built without ``take``/``replace`` (a designed row is validated when the queue launches)."""
+    row = object.__new__(Offerings)
+    for f in _OFFERING_FIELDS:
+        object.__setattr__(row, f, changes[f] if f in changes else getattr(core, f)[oidx:oidx + 1])
+    return row
+
+
+def _with(row: Offerings, **changes: Any) -> Offerings:
+    """``dataclasses.replace`` of a one-row Offerings without re-validating it."""
+    new = object.__new__(Offerings)
+    for f in _OFFERING_FIELDS:
+        object.__setattr__(new, f, changes[f] if f in changes else getattr(row, f))
+    return new
 
 
 def export_tpp(off: Offerings) -> np.ndarray:
@@ -115,7 +179,7 @@ class OfferingTable(Component):
         """One core call per batch of offerings (Eq. M5): throughput (O, W) - effective PFLOPS of
         the whole cluster (training) or tokens/s per accelerator (serving) - and the decode
         workload's performance, kept to re-price the offerings every month (``cluster.price``)."""
-        perf = performance(off, self.workloads, self.p["train_accelerators"])
+        perf = cached_performance(off, self.workloads, self.p["train_accelerators"])
         with np.errstate(divide="ignore", invalid="ignore"):
             train = perf.tokens_per_s_total * perf.useful_flops_per_token / 1e15
             serve = np.where(perf.n > 0, perf.tokens_per_s_total / perf.n, 0.0)
@@ -179,7 +243,7 @@ class OfferingTable(Component):
         scale = 1.0
         if np.isfinite(tpp_cap) and self.tpp[oidx] > tpp_cap:
             scale = tpp_cap / self.tpp[oidx]
-        row = self.core.take([oidx])
+        row = _row_of(self.core, oidx)
         io = row.scaleup_gb_s[0]
         if io_max is not None:
             io = min(io, io_max * (1.0 - margin) * self.p["variant_io_fraction"])
@@ -188,7 +252,7 @@ class OfferingTable(Component):
         if rule.hbm_to_china:
             hbm_gb = np.minimum(hbm_gb, self.p["variant_hbm_rule_gb"])
             hbm_tb_s = np.minimum(hbm_tb_s, self.p["variant_hbm_rule_tb_s"])
-        row = dataclasses.replace(
+        row = _with(
             row, bf16_tflops=row.bf16_tflops * scale, fp8_tflops=row.fp8_tflops * scale,
             int8_tops=row.int8_tops * scale, scaleup_gb_s=np.array([io]), hbm_gb=hbm_gb, hbm_tb_s=hbm_tb_s,
             price_usd_per_accel=row.price_usd_per_accel * (floor + (1.0 - floor) * scale))
@@ -199,8 +263,8 @@ class OfferingTable(Component):
     def design_successor(self, oidx: int, gain: float, month: int) -> int:
         """Queue the next generation of offering ``oidx`` past the catalog's roadmap, with compute,
         memory bandwidth and interconnect x ``gain`` (Eq. V6); returns its index."""
-        r = self.core.take([oidx])
-        row = dataclasses.replace(
+        r = _row_of(self.core, oidx)
+        row = _with(
             r, bf16_tflops=r.bf16_tflops * gain, fp8_tflops=r.fp8_tflops * gain,
             int8_tops=r.int8_tops * gain, hbm_tb_s=r.hbm_tb_s * gain, hbm_gb=r.hbm_gb * gain ** 0.5,
             scaleup_gb_s=r.scaleup_gb_s * gain, scaleout_gb_s=r.scaleout_gb_s * gain ** 0.5,
@@ -222,7 +286,7 @@ class OfferingTable(Component):
     def _queue(self, oidx: int, row: Offerings, tag: str, available: int, *,
                compliance: bool, tpp_scale: float) -> int:
         sys_id, chip = self.designed_id(oidx, tag, available)
-        row = dataclasses.replace(row, ids=np.array([sys_id], dtype=object), chip=np.array([chip], dtype=object))
+        row = _with(row, ids=np.array([sys_id], dtype=object), chip=np.array([chip], dtype=object))
         new = {
             "ids": sys_id, "chip": chip, "parent": self.chip[oidx] if compliance else "",
             "parent_idx": oidx if compliance else -1, "compliance": compliance,

@@ -24,6 +24,34 @@ class Pricing(Component):
         self.p, self.dates = p, dates
         self.last_price: np.ndarray | None = None  # (O,) for inspection (dashboard)
         self.last_region_price: np.ndarray | None = None  # (O, R)
+        self._avail_memo: tuple | None = None  # (key, available, levy, approval) of the last month
+        self._live_memo: tuple | None = None  # (key, core rows, decode rows) of the live offerings
+
+    @staticmethod
+    def _policy_key(pol: Any, off: Any, month: int) -> tuple:
+        """Everything :func:`model.policy.availability` reads: the offering view (a new object
+        whenever offerings are added), the US rule, the licences in force and China's bans."""
+        r = pol.us_rule
+        lic = tuple((lc.match, lc.regions, lc.levy, lc.approval) for lc in pol.licences if lc.start <= month)
+        return (id(off.view), len(off), r.key(), r.tiers, lic, frozenset(pol.cn_bans))
+
+    def _availability(self, pol: Any, off: Any, reg: Any, month: int):
+        """``availability`` for this month, reused while nothing it reads has changed (copies:
+        callers modify them)."""
+        key = self._policy_key(pol, off, month)
+        memo = self._avail_memo
+        if memo is None or memo[0] != key or memo[1] is not off.view:
+            out = availability(pol, off.view, reg.tier, reg.ids, reg.is_cn, month)
+            memo = self._avail_memo = (key, off.view, *out)
+        return memo[2].copy(), memo[3].copy(), memo[4].copy()
+
+    def _live_rows(self, off: Any, idx: np.ndarray):
+        """The core's inputs and decode performance of the offerings ``idx`` (cached while the
+        table and the set of offerings in production are unchanged)."""
+        memo = self._live_memo
+        if memo is None or memo[0] is not off.core or memo[1] != idx.tobytes():
+            memo = self._live_memo = (off.core, idx.tobytes(), off.core.take(idx), off.decode_perf.take(idx))
+        return memo[2], memo[3]
 
     def price(self, model: Any, ctx: MonthContext) -> None:
         """Sets ``ctx.cost`` (O, R) in USD per effective H100e-month, ``ctx.available``,
@@ -31,7 +59,7 @@ class Pricing(Component):
         off, reg, pol, p = model.offerings, model.regions, model.policy, self.p
         O, R = len(off), len(reg)
         live = off.update_live(ctx.month)
-        available, levy, approval = availability(pol, off.view, reg.tier, reg.ids, reg.is_cn, ctx.month)
+        available, levy, approval = self._availability(pol, off, reg, ctx.month)
         available &= live[:, None]
         if (approval < 1.0).any():  # licence approvals drawn per (offering, region) this month
             available &= model.rng.random(approval.shape) < approval
@@ -46,8 +74,9 @@ class Pricing(Component):
         idx = np.flatnonzero(live)
         sub = np.zeros((idx.size, R))
         sub[np.ix_(off.cn[idx], reg.is_cn)] = pol.cn_subsidy
-        core = dataclasses.replace(off.core.take(idx), price_usd_per_accel=offer_price[idx])
-        res = price(core, off.decode_perf.take(idx), elec_usd_kwh=reg.elec * model.power.scarcity,
+        core, decode = self._live_rows(off, idx)
+        core = dataclasses.replace(core, price_usd_per_accel=offer_price[idx])
+        res = price(core, decode, elec_usd_kwh=reg.elec * model.power.scarcity,
                     pue=reg.pue, levy=levy[idx] * p["levy_passthrough"], energy_subsidy=sub,
                     life_years=p["hardware_life_years"], rate=p["capital_rate"])
         n_used = res.power_kw[:, 0, :1] * 1000.0 / core.watts_allin[:, None]

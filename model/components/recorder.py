@@ -3,6 +3,7 @@ kept as arrays per month and turned into Arrow/pandas tables on request."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -86,7 +87,9 @@ class Recorder(Component):
             "us_capacity_outside_taiwan_share": model.supply.foundry.outside_share,
         }
         for k in UNIT_METRICS:  # shares and indices in [0, 1]: no float drift past the bounds
-            row[k] = float(np.clip(row[k], 0.0, 1.0)) if np.isfinite(row[k]) else row[k]
+            v = row[k]
+            if math.isfinite(v):  # min(max()) on a float is np.clip's value, bit for bit
+                row[k] = float(min(max(v, 0.0), 1.0))
         self.latest = row
         self.records["model"].append((step, date, row))
         eff = np.broadcast_to(model.ecosystems.software.stack_efficiency(off.mix), spend_rs.shape)
