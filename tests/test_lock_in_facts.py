@@ -19,21 +19,33 @@ def _cn_cuda_share(adoption, year: int) -> float:
     return float(g.get("cuda", 0.0) / g.sum())
 
 
-def test_excess_inertia_higher_kappa_keeps_cuda_longer_in_china():
-    """Raising the switching cost keeps CUDA's share of China's installed base higher for longer
-    after the controls: monotone over three levels in 2025 and 2026 and on average over 2025-2027
-    (in 2027 alone kappa 1 and 5 tie within seed noise since waiting keeps only the network value
-    of stacks a buyer can still buy, docs/ODD.md Eq. M1b)."""
+def _kappa_sweep() -> dict[float, list[float]]:
+    """China's CUDA share of its installed base in 2025, 2026 and 2027, mean over seeds, by kappa."""
     means = {}
     for kappa in (1.0, 5.0, 20.0):
         runs = [run_one({"end": "2027-12", "kappa": kappa}, s)["adoption"] for s in SEEDS]
         means[kappa] = [np.mean([_cn_cuda_share(a, y) for a in runs]) for y in (2025, 2026, 2027)]
-    for i in range(2):
-        col = [means[k][i] for k in (1.0, 5.0, 20.0)]
-        assert col[0] <= col[1] <= col[2], (2025 + i, col)
-    avg = [np.mean(means[k]) for k in (1.0, 5.0, 20.0)]
-    assert avg[0] <= avg[1] <= avg[2], avg
-    assert means[20.0][1] > means[1.0][1] + 0.05
+    return means
+
+
+def test_excess_inertia_higher_kappa_keeps_cuda_longer_in_china():
+    """Raising the switching cost keeps CUDA's share of China's installed base higher right after
+    the controls: monotone over three levels in 2025, and kappa 20 still well above kappa 1 in 2026
+    (kappa 1 and 5 tie in 2026 within a point)."""
+    means = _kappa_sweep()
+    col = [means[k][0] for k in (1.0, 5.0, 20.0)]
+    assert col[0] < col[1] < col[2], (2025, col)
+    assert means[20.0][1] > means[1.0][1] + 0.05, [means[k][1] for k in (1.0, 5.0, 20.0)]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 16 finding: after the 2022-24 calibration the inertia reverses by 2027 - China's CUDA "
+    "share in 2027 is 0.43 at kappa 1, 0.34 at 5 and 0.22 at 20 (seeds 0-4), so higher switching "
+    "costs delay the move off CUDA but not for long. Strict: the mark must go if it holds again"))
+def test_excess_inertia_lasts_through_2027():
+    means = _kappa_sweep()
+    col = [means[k][2] for k in (1.0, 5.0, 20.0)]
+    assert col[0] <= col[1] <= col[2], (2027, col)
 
 
 def _network_sweep() -> tuple[list[float], list[float]]:
