@@ -107,6 +107,10 @@ class Disruption:
         return 1.0
 
 
+_AT_CACHE: dict[tuple, np.ndarray] = {}
+_AT_CACHE_MAX = 20_000
+
+
 class ShareTable:
     """Each vendor's shares over sites as arrays: ``at(month, pace)`` -> (V, N) per kind."""
 
@@ -129,10 +133,25 @@ class ShareTable:
                 if not ((shares["vendor"] == vid) & (shares["kind"] == k)).any():
                     raise InputError(f"foundry_shares.csv: vendor {vid!r} has no {k} shares")
         self.n_vendors = len(vendor_ids)
+        # what ``at`` depends on besides (month, pace): the curves themselves (issue 19: a
+        # per-process cache of a pure function, shared by every model built on the same tables)
+        self._key = (tuple(vendor_ids), tuple(self.sites),
+                     int(pd.util.hash_pandas_object(shares, index=False).sum()))
 
     def at(self, month: int, pace: float = 1.0) -> np.ndarray:
         """(V, N) shares of each vendor at each site this month; after mid-2025 time runs ``pace``
-        times as fast along the announced ramps (0: held at 2025)."""
+        times as fast along the announced ramps (0: held at 2025). Read-only: cached per process."""
+        key = (self._key, int(month), float(pace))
+        hit = _AT_CACHE.get(key)
+        if hit is None:
+            hit = self._at(month, pace)
+            hit.flags.writeable = False
+            if len(_AT_CACHE) >= _AT_CACHE_MAX:
+                _AT_CACHE.clear()
+            _AT_CACHE[key] = hit
+        return hit
+
+    def _at(self, month: int, pace: float) -> np.ndarray:
         t = month / 12.0
         if t > RAMP_PIVOT:
             t = RAMP_PIVOT + (t - RAMP_PIVOT) * pace

@@ -175,3 +175,21 @@ def test_chinas_pool_is_exposed_to_smic_not_to_taiwan():
     f = pools["taiwan"][1]
     assert f[ids.index("nvidia")] < 0.1 and f[ids.index("huawei")] == 1.0
     assert pools["smic"][1][ids.index("huawei")] == pytest.approx(0.5)
+
+
+def test_share_table_cache_is_bit_identical_and_keyed_on_month_and_pace():
+    """Issue 19: ShareTable.at is cached per process; a hit equals a fresh computation bit for bit,
+    and month, pace and the table's content are all in the key."""
+    from model.foundry import ShareTable
+
+    ids = list(load_vendors().index)
+    table = ShareTable(ids, load_shares(), load_sites())
+    for month, pace in ((2024 * 12, 1.0), (2030 * 12 + 5, 1.0), (2030 * 12 + 5, 2.0), (2030 * 12 + 5, 0.0)):
+        first, again = table.at(month, pace), table.at(month, pace)
+        assert again is first and not first.flags.writeable
+        assert np.array_equal(first, table._at(month, pace))
+    assert not np.array_equal(table.at(2030 * 12 + 5, 0.0), table.at(2030 * 12 + 5, 2.0))
+    shares = load_shares()
+    shares.loc[shares.index[0], "share"] = shares["share"].iloc[0] * 0.5
+    other = ShareTable(ids, shares, load_sites())
+    assert other._key != table._key
