@@ -58,30 +58,34 @@ def _cn_domestic_value_share(tables: dict[str, pd.DataFrame], months: list[str])
     return float(s.loc[s["domestic"], "value"].sum()) / total if total > 0 else np.nan
 
 
+def _vendor_sum(tables: dict[str, pd.DataFrame], months: list[str], column: str, **where: str) -> float:
+    """``column`` of the vendors table summed over the period's months and the rows where every
+    ``where`` column equals its value (e.g. vendor="huawei", region="cn")."""
+    v = tables["vendors"]
+    sel = v["date"].isin(months)
+    for col, value in where.items():
+        sel &= v[col] == value
+    return float(v.loc[sel, column].sum())
+
+
 def _h20_units_cn(tables: dict[str, pd.DataFrame], months: list[str]) -> float:
     """H20 packages (the catalog's HGX H20, product ``hgx-h20``) delivered in China."""
-    v = tables["vendors"]
-    sel = (v["product"] == "hgx-h20") & (v["region"] == "cn") & v["date"].isin(months)
-    return float(v.loc[sel, "units"].sum())
+    return _vendor_sum(tables, months, "units", product="hgx-h20", region="cn")
 
 
 def _huawei_units_cn(tables: dict[str, pd.DataFrame], months: list[str]) -> float:
     """Huawei (Ascend) packages delivered in China, every product."""
-    v = tables["vendors"]
-    sel = (v["vendor"] == "huawei") & (v["region"] == "cn") & v["date"].isin(months)
-    return float(v.loc[sel, "units"].sum())
+    return _vendor_sum(tables, months, "units", vendor="huawei", region="cn")
 
 
 def _nvidia_revenue_usd(tables: dict[str, pd.DataFrame], months: list[str]) -> float:
     """Nvidia's accelerator revenue, every region, summed over the period (USD)."""
-    v = tables["vendors"]
-    return float(v.loc[(v["vendor"] == "nvidia") & v["date"].isin(months), "revenue_usd"].sum())
+    return _vendor_sum(tables, months, "revenue_usd", vendor="nvidia")
 
 
 def _nvidia_units(tables: dict[str, pd.DataFrame], months: list[str]) -> float:
     """Nvidia accelerator packages delivered, every region, summed over the period."""
-    v = tables["vendors"]
-    return float(v.loc[(v["vendor"] == "nvidia") & v["date"].isin(months), "units"].sum())
+    return _vendor_sum(tables, months, "units", vendor="nvidia")
 
 
 # The market was fitted to figures of 2022-2024 only; market figures whose period starts at or
@@ -102,3 +106,11 @@ MARKET_FIGURES: dict[str, tuple[Callable[[dict[str, pd.DataFrame], list[str]], f
     "nvidia_dc_revenue_usd": (_nvidia_revenue_usd, "Nvidia accelerator revenue, all regions, summed over the period"),
     "nvidia_units": (_nvidia_units, "Nvidia packages delivered, all regions, summed"),
 }
+
+
+def role(metric: str, first_month: str) -> str:
+    """``fit`` for a market figure the model was fitted to (period starting before FIT_BEFORE),
+    ``out_of_sample`` for a later market figure, ``system`` for a published system figure."""
+    if metric not in MARKET_FIGURES:
+        return "system"
+    return "fit" if first_month < FIT_BEFORE else "out_of_sample"

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from model.errors import InputError
-from model.market_figures import FIT_BEFORE, MARKET_FIGURES  # noqa: F401  (re-exported)
+from model.market_figures import FIT_BEFORE, MARKET_FIGURES, role  # noqa: F401  (re-exported)
 from model.months import month_label
 
 #: the replayed history (the baseline's first 48 months)
@@ -33,7 +33,7 @@ DEFAULT_ROOT_SEED: int = 20220101
 INTERVAL_Q: tuple[float, float] = (0.05, 0.95)
 
 COLUMNS: tuple[str, ...] = ("metric", "period", "observed", "low", "high", "model_mean", "model_lo",
-                            "model_hi", "in_band", "kind", "source", "unit", "months", "basis")
+                            "model_hi", "in_band", "role", "kind", "source", "unit", "months", "basis")
 
 # ------------------------------------------------------------------------------------ periods
 _ONE = re.compile(r"^(\d{4})(?:-(\d\d)|-H([12])|-Q([1-4]))?$")
@@ -302,6 +302,7 @@ def validate(seeds: int = 5, root_seed: int = DEFAULT_ROOT_SEED,
             "low": float(r["low"]), "high": float(r["high"]), "model_mean": mean,
             "model_lo": lo, "model_hi": hi,
             "in_band": bool(np.isfinite(mean) and r["low"] <= mean <= r["high"]),
+            "role": role(r["metric"], period_months(r["period"])[0]),
             "kind": r["kind"], "source": r["source"], "unit": r["unit"], "months": months,
             "basis": basis,
         })

@@ -91,26 +91,16 @@ def render_table(df: pd.DataFrame, seeds: int) -> str:
 
 
 def is_calibration(df: pd.DataFrame) -> pd.Series:
-    """Rows the market was fitted to (docs/ODD.md, Initialization): market figures whose period
-    starts before ``FIT_BEFORE`` (2022-2024). Later market figures are out-of-sample checks and
-    the rest are published system figures; both are reported, not failing."""
-    from model.validate import FIT_BEFORE, MARKET_FIGURES, period_months
-
-    starts = df["period"].astype(str).map(lambda p: period_months(p)[0])
-    return df["metric"].isin(list(MARKET_FIGURES)) & (starts < FIT_BEFORE)
-
-
-def is_out_of_sample(df: pd.DataFrame) -> pd.Series:
-    """Market figures kept out of the fit (periods from ``FIT_BEFORE`` on)."""
-    from model.validate import MARKET_FIGURES
-
-    return df["metric"].isin(list(MARKET_FIGURES)) & ~is_calibration(df)
+    """Rows the market was fitted to (``role`` fit: market figures of periods starting before
+    ``model.validate.FIT_BEFORE``, docs/ODD.md Calibration). Out-of-sample market figures and
+    published system figures are reported, not failing."""
+    return df["role"] == "fit"
 
 
 def verdict(df: pd.DataFrame, seeds: int) -> str:
     """One line: how many figures are in band and which are not. Only calibration figures decide
     the exit status; out-of-sample and system figures out of band are reported as such."""
-    cal, oos = is_calibration(df), is_out_of_sample(df)
+    cal, oos = is_calibration(df), df["role"] == "out_of_sample"
     bad = df.loc[~df["in_band"] & cal, ["metric", "period"]]
     oos_bad = df.loc[~df["in_band"] & oos, ["metric", "period"]]
     sys_bad = df.loc[~df["in_band"] & ~cal & ~oos, ["metric", "period"]]

@@ -35,7 +35,8 @@ def standard_plan(m: Any) -> Plan:
         Phase("choice.trade", m.choice.trade, "buyers choose; market clears (Eq. M1-M4, E5, N2)"),
         Phase("deliveries.deliver", m.deliveries.deliver, "fleets, caps, supply draw, revenue (Eq. V5)"),
         Phase("ecosystems.update", m.ecosystems.update, "developers and maturity (Eq. E1-E2)"),
-        Phase("software.mature", m.ecosystems.software.mature, "software efficiency grows with maturity (Eq. E6)"),
+        Phase("software.mature", m.ecosystems.software.mature,
+              "software efficiency grows with maturity; world demand follows (Eq. E6, E8)"),
         Phase("recorder.record", m.recorder.record, "metrics and table rows of the month"),
     ])
 

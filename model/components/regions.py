@@ -15,7 +15,7 @@ from model.population import load_demand
 class Regions(Component):
     """The region table as arrays, the world demand path and its regional split."""
 
-    owns = ("ids", "bloc", "tier", "alignment", "elec", "pue", "weight", "is_cn", "is_gs", "software_index")
+    owns = ("ids", "bloc", "tier", "alignment", "elec", "pue", "weight", "is_cn", "is_gs")
     reads = ("params", "dates")
 
     def __init__(self, df: pd.DataFrame, p: dict[str, Any], dates: dict[str, int], start_month: int) -> None:
@@ -31,7 +31,7 @@ class Regions(Component):
         self.is_cn = self.ids == "cn"
         self.is_gs = self.bloc == "gs"
         self.demand_path = load_demand()
-        self.software_index = 1.0  # Eq. E8, set each month by the software component
+        self.software_index = 1.0  # Eq. E8: written only by the software component (its owns)
         self._demand_arrays = (self.demand_path.index.to_numpy(float) + 0.5,
                                np.log(self.demand_path["world_h100e"].to_numpy(float) / 12.0))
 

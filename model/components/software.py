@@ -81,10 +81,11 @@ class Software(Component):
         old = self.stack_efficiency(mix)
         self.efficiency = efficiency_step(self.efficiency, eco.state.maturity, eco.codesign(ctx.month), rate,
                                           ceiling, p["software_codesign_ceiling"])
-        ratio = self.stack_efficiency(mix) / old
+        new = self.stack_efficiency(mix)
+        ratio = new / old
         if (ratio != 1.0).any():
             model.buyers.fleet_eff = model.buyers.fleet_eff * ratio[None, :]
         # Eq. E8: the world's software efficiency, weighted by the installed fleet's stacks
         fleet = model.buyers.fleet_eff.sum(axis=0)
         if fleet.sum() > 0:
-            model.regions.software_index = float((fleet * self.stack_efficiency(mix)).sum() / fleet.sum())
+            model.regions.software_index = float((fleet * new).sum() / fleet.sum())
