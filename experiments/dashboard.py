@@ -1,21 +1,19 @@
-"""The live dashboard: a Solara page over the same ChipMarketModel the runs use.
-
-Served by ``chipwar dashboard`` (``experiments/commands/dashboard.py``). The sidebar holds the
-scenario, the lever sliders (each showing its value), the seed and the buttons; three tabs show
-*This run* (headline tiles, the levers in force, stack shares by bloc, the bifurcation index,
-China's domestic share, the month's offering prices, CSV and PNG downloads), *Seeds* (a band
-over several seeds of the same settings) and *Compare* (two scenarios side by side).
+"""The live dashboard: a Solara page over the same ChipMarketModel the runs use, served by
+``chipwar dashboard``. The sidebar holds the scenario, the levers (each with its value), the seed
+and the buttons; tabs show *This run* (tiles, levers in force, stack shares by bloc, bifurcation,
+China's domestic share, the month's prices, CSV and PNG downloads), *Seeds* (a band over seeds)
+and *Compare* (two scenarios side by side).
 
 How it runs (``experiments/dashboard_runs.py``): Reset builds the model with the sidebar's
-settings and steps it to its end in a background thread (about a second); Step and Play then
-move one cursor over the recorded months, so the page never steps a model past its end and
-every view shows the same month. Play advances at a set number of months per second and
-renders as often as it can. One rule for the settings: they apply on Reset, and the lever
-table says which are waiting. Errors are shown on the page, never as a traceback.
+settings and steps it to its end in a background thread (about a second); Step and Play move
+one cursor over the recorded months, so every view shows the same month. Play advances at a set
+number of months per second. Settings apply on Reset (the lever table says which are waiting).
+Errors are shown on the page, never as a traceback.
 """
 
 from __future__ import annotations
 
+import inspect
 import threading
 import time
 from typing import Any
@@ -77,6 +75,7 @@ class State:
         self.run = solara.reactive(RecordedRun(scenario, None, seed))  # the run shown
         self.months = solara.reactive(0)  # months shown: the cursor over the recorded run
         self.playing = solara.reactive(False)
+        self._guards: dict[tuple[str, Any], Any] = {}
         self.speed = solara.reactive(PLAY_SPEED_DEFAULT)
         self.message = solara.reactive(None)
         self.tick = solara.reactive(0)  # bumped while background runs progress
@@ -90,7 +89,11 @@ class State:
 
     # ------------------------------------------------------------ actions (every one guarded)
     def guarded(self, what: str, fn):
-        """fn wrapped so that anything it raises becomes the page's message, not a traceback."""
+        """fn, what it raises shown on the page; one wrapper per method (re-bound handlers lose clicks)."""
+        key = (what, fn) if inspect.ismethod(fn) else None
+        if key in self._guards:
+            return self._guards[key]
+
         def call(*args: Any) -> None:
             try:
                 self.message.set(None)
@@ -98,7 +101,7 @@ class State:
             except Exception as exc:  # noqa: BLE001 - the page shows it and stays up
                 self.playing.set(False)
                 self.message.set(f"{what}: {type(exc).__name__}: {exc}")
-        return call
+        return self._guards.setdefault(key, call) if key is not None else call
 
     def pick_scenario(self, name: str) -> None:
         self.scenario.set(name)
