@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import numpy as np
 
-from model.cluster import price
 from model.components.base import Component, MonthContext
+from model.core.choice import _hourly_cost
 from model.policy import availability
 from model.types import HOURS_PER_MONTH, STACK_INDEX
 
@@ -25,7 +24,7 @@ class Pricing(Component):
         self.last_price: np.ndarray | None = None  # (O,) for inspection (dashboard)
         self.last_region_price: np.ndarray | None = None  # (O, R)
         self._avail_memo: tuple | None = None  # (key, available, levy, approval) of the last month
-        self._live_memo: tuple | None = None  # (key, core rows, decode rows) of the live offerings
+        self._bundle_memo: tuple | None = None  # (stack column, its length, bundle rows x regions)
 
     @staticmethod
     def _policy_key(pol: Any, off: Any, month: int) -> tuple:
@@ -45,13 +44,13 @@ class Pricing(Component):
             memo = self._avail_memo = (key, off.view, *out)
         return memo[2].copy(), memo[3].copy(), memo[4].copy()
 
-    def _live_rows(self, off: Any, idx: np.ndarray):
-        """The core's inputs and decode performance of the offerings ``idx`` (cached while the
-        table and the set of offerings in production are unchanged)."""
-        memo = self._live_memo
-        if memo is None or memo[0] is not off.core or memo[1] != idx.tobytes():
-            memo = self._live_memo = (off.core, idx.tobytes(), off.core.take(idx), off.decode_perf.take(idx))
-        return memo[2], memo[3]
+    def _bundle_rows(self, off: Any, reg: Any) -> tuple:
+        """``np.ix_`` of (CANN offerings, Global-South regions), kept while the stack column is."""
+        memo = self._bundle_memo
+        if memo is None or memo[0] is not off.stack or memo[1] != len(off.stack):
+            memo = self._bundle_memo = (off.stack, len(off.stack),
+                                        np.ix_(off.stack == STACK_INDEX["cann"], reg.is_gs))
+        return memo[2]
 
     def price(self, model: Any, ctx: MonthContext) -> None:
         """Sets ``ctx.cost`` (O, R) in USD per effective H100e-month, ``ctx.available``,
@@ -72,20 +71,25 @@ class Pricing(Component):
         # The hourly cost of an accelerator does not depend on the workload: the core prices it on
         # the decode workload alone, for the offerings in production (the rest are not for sale).
         idx = np.flatnonzero(live)
-        sub = np.zeros((idx.size, R))
-        sub[np.ix_(off.cn[idx], reg.is_cn)] = pol.cn_subsidy
-        core, decode = self._live_rows(off, idx)
-        core = dataclasses.replace(core, price_usd_per_accel=offer_price[idx])
-        res = price(core, decode, elec_usd_kwh=reg.elec * model.power.scarcity,
-                    pue=reg.pue, levy=levy[idx] * p["levy_passthrough"], energy_subsidy=sub,
-                    life_years=p["hardware_life_years"], rate=p["capital_rate"])
-        n_used = res.power_kw[:, 0, :1] * 1000.0 / core.watts_allin[:, None]
+        sub = None  # no subsidy: the core's factor (1 - 0) is exactly 1
+        if pol.cn_subsidy:
+            sub = np.zeros((idx.size, R))
+            sub[np.ix_(off.cn[idx], reg.is_cn)] = pol.cn_subsidy
+        watts = off.core.watts_allin[idx]
+        usd_h, power_kw = _hourly_cost(off.decode_perf.n[idx, 0], watts, offer_price[idx],
+                                       elec=reg.elec * model.power.scarcity, pue=reg.pue,
+                                       levy=levy[idx] * p["levy_passthrough"], energy_subsidy=sub,
+                                       life_years=p["hardware_life_years"], rate=p["capital_rate"])
+        n_used = power_kw * 1000.0 / watts
         cost = np.full((O, R), np.inf)
         value = off.value if ctx.value is None else ctx.value  # after software (Eq. E7)
-        cost[idx] = res.usd_per_hour[:, 0, :] / n_used * HOURS_PER_MONTH / value[idx, None]  # Eq. M5b
+        usd_h /= n_used[:, None]
+        usd_h *= HOURS_PER_MONTH
+        usd_h /= value[idx, None]
+        cost[idx] = usd_h  # Eq. M5b
         if ctx.month >= self.dates["bundle_start"] and p["bundle_discount"] > 0:
             # Chinese full-stack bundles come with state financing: cheaper for Global-South buyers
-            cost[np.ix_(off.stack == STACK_INDEX["cann"], reg.is_gs)] *= 1.0 - p["bundle_discount"]
+            cost[self._bundle_rows(off, reg)] *= 1.0 - p["bundle_discount"]
         ctx.cost, ctx.available, ctx.levy = cost, available, levy
         ctx.price = self.last_price = offer_price
         ctx.region_price = self.last_region_price = offer_price[:, None] * (1.0 + levy * p["levy_passthrough"])
