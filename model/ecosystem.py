@@ -297,7 +297,7 @@ def network_value(
             f"network_value: developers shape {dev.shape} must match the stack axis of installed "
             f"{inst.shape}"
         )
-    if (inst < 0).any() or (dev < 0).any():
+    if _any_negative(inst) or _any_negative(dev):
         raise ValueError("network_value: installed and developers must be >= 0")
     p = params
     x = inst / p.network_scale_h100e
@@ -312,4 +312,4 @@ def network_value(
 
 
 # the lock-in functions live in model/lock_in.py (re-exported here for callers)
-from model.lock_in import bass_hazard, portability, porting_decision, switching_cost  # noqa: E402
+from model.lock_in import _any_negative, bass_hazard, portability, porting_decision, switching_cost  # noqa: E402

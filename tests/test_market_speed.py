@@ -48,3 +48,41 @@ def test_isin_is_numpys(month):
         assert np.array_equal(_isin(reg.tier, tiers), np.isin(reg.tier, tiers))
     chips = tuple(off.chip[::3])
     assert np.array_equal(_isin(off.chip, chips), np.isin(off.chip, list(chips)))
+
+
+def test_month_columns_and_reference_cost_are_the_direct_ones():
+    """The market's columns (from the table memo) and the reference cost (from the vendors'
+    rows) equal their direct computation every month of a run, launches and retirements included."""
+    from model.components import choice
+
+    seen = {"months": 0, "tables": set()}
+    trade = choice.BuyersChoice.trade
+
+    def checked(self, model, ctx):
+        off, b = model.offerings, model.buyers
+        counts, regs = self._region_blocks(b)
+        c = self._columns(off, model.regions, regs, ctx.cost.shape[1], len(model.vendors))
+        seen["tables"].add(id(c.table))
+        cols = np.flatnonzero(off.live)
+        cols = cols[np.argsort(off.stack[cols], kind="stable")]
+        assert np.array_equal(c.cols, cols) and np.array_equal(c.stack, off.stack[cols])
+        assert np.array_equal(c.vendor, off.vendor[cols]) and np.array_equal(c.cn, off.cn[cols])
+        assert np.array_equal(c.china, np.where(off.cn[cols], 1.0, -1.0))
+        assert np.array_equal(c.onehot.argmax(axis=1), off.stack[cols]) and (c.onehot.sum(axis=1) == 1).all()
+        cann = np.flatnonzero(off.stack[cols] == choice.STACK_INDEX["cann"])
+        assert (c.cann is None) == (cann.size == 0)
+        if cann.size:
+            assert (c.cann.start, c.cann.stop) == (cann[0], cann[-1] + 1)
+        direct = ctx.cost[np.ix_(cols, regs)].T
+        assert np.array_equal(np.take(ctx.cost, c.flat), direct)
+        fast = choice.reference_cost(model, ctx.cost, model.vendors.capacities(), c)
+        assert fast == choice.reference_cost(model, ctx.cost)  # bit for bit
+        seen["months"] += 1
+        return trade(self, model, ctx)
+
+    choice.BuyersChoice.trade = checked  # before the model binds its plan
+    try:
+        ChipMarketModel(rng=2, end="2032-12").run_model()
+    finally:
+        choice.BuyersChoice.trade = trade
+    assert seen["months"] > 100 and len(seen["tables"]) > 5

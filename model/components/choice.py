@@ -28,6 +28,7 @@ class BuyersChoice(Component):
         self.p, self.dates, self.start_month = p, dates, start_month
         self._blocks: tuple | None = None  # (region_starts, B, rows per region, region of each block)
         self._porting_params: tuple | None = None
+        self._table: _Table | None = None
 
     def _region_blocks(self, b: Any) -> tuple[np.ndarray, np.ndarray]:
         """Rows per region block and each block's region (buyers are sorted by region); kept
@@ -37,6 +38,14 @@ class BuyersChoice(Component):
             memo = self._blocks = (b.region_starts, len(b.ids), np.diff(np.r_[b.region_starts, len(b.ids)]),
                                    b.region[b.region_starts])
         return memo[2], memo[3]
+
+    def _columns(self, off: Any, reg: Any, regs: np.ndarray, R: int, V: int) -> _Columns:
+        """This month's columns, from the offering table's (kept while the table is the same)."""
+        refs = (off.stack, off.cn, off.vendor, off.compliance, reg.bloc)
+        t = self._table
+        if (t is None or t.n != len(off.stack) or t.V != V or any(x is not y for x, y in zip(t.refs, refs))):
+            t = self._table = _Table(refs, off, V, int(np.flatnonzero(reg.bloc == "us")[0]))
+        return _Columns(t, off.live, regs, R)
 
     def trade(self, model: Any, ctx: MonthContext) -> None:
         """Sets ``ctx.clearing``: allocation over the offerings in production (``clearing.cols``)."""
@@ -49,11 +58,9 @@ class BuyersChoice(Component):
         rd = reg.demand(m)
         noise = np.exp(model.rng.normal(0.0, p["demand_noise"], len(b.ids)) - 0.5 * p["demand_noise"] ** 2)
         demand = rd[b.region] * b.share * noise * b.active
-        cols = np.flatnonzero(off.live)  # only offerings in production enter the market
-        cols = cols[np.argsort(off.stack[cols], kind="stable")]  # grouped by stack
-        stack = off.stack[cols]
-        onehot = np.zeros((stack.size, S))  # (C, S): each column's stack
-        onehot[np.arange(stack.size), stack] = 1.0
+        counts, regs = self._region_blocks(b)
+        c = self._columns(off, reg, regs, cost.shape[1], len(model.vendors))
+        cols, stack, onehot = c.cols, c.stack, c.onehot  # in production, grouped by stack
         # Utility terms (Eq. M1)
         eco = model.ecosystems
         world_inst = b.fleet_eff.sum(axis=0)
@@ -62,17 +69,15 @@ class BuyersChoice(Component):
         sw = switching_cost(b.estate, b.fleet_eff, port, p["kappa"])  # (B, S)
         # Region-level terms are computed once per region and expanded over that region's buyers
         # (buyers are sorted by region): one contiguous copy instead of a gather per buyer.
-        counts, regs = self._region_blocks(b)
-        log_cost = np.repeat(np.log(np.maximum(cost[np.ix_(cols, regs)].T, 1e-9)), counts, axis=0)
-        avail = np.repeat(available[np.ix_(cols, regs)].T, counts, axis=0)
-        china = np.where(off.cn[cols], 1.0, -1.0)
+        log_cost = np.repeat(np.log(np.maximum(np.take(cost, c.flat), 1e-9)), counts, axis=0)
+        avail = np.repeat(np.take(available, c.flat), counts, axis=0)
+        china = c.china
         weight = np.where(b.is_gs, p["alignment_weight"], p["alignment_weight_hyperscaler"])
         align = (weight * b.alignment)[:, None] * china[None, :]
         util = buyer_utility(log_cost, b.beta, nv[stack][None, :], np.take(sw, stack, axis=1), align,
                              out=log_cost)
-        cann = np.flatnonzero(stack == STACK_INDEX["cann"])  # a contiguous block: cols grouped by stack
-        if cann.size:
-            block = slice(cann[0], cann[-1] + 1)
+        block = c.cann
+        if block is not None:
             if m >= self.dates["bundle_start"]:
                 util[:, block] += (b.is_gs * p["bundle_bonus"])[:, None]
             pen = pol.us_guidance_cann_penalty
@@ -90,22 +95,22 @@ class BuyersChoice(Component):
         # with that estate's network value.
         # Waiting keeps the network value of the estate only on stacks the buyer can still buy:
         # an estate whose stack is cut off (controls, bans) cannot be extended by waiting.
+        cap = model.vendors.capacities()
         reach = (avail @ onehot) > 0  # (B, S) stacks with at least one offering for sale
         est = b.fleet_eff * reach
         tot = est.sum(axis=1, keepdims=True)
         shares = np.divide(est, b.fleet_eff.sum(axis=1, keepdims=True), out=np.zeros_like(est), where=tot > 0)
-        u0 = -b.beta * np.log(p["outside_cost_ratio"] * reference_cost(model, cost)) + shares @ nv
+        u0 = -b.beta * np.log(p["outside_cost_ratio"] * reference_cost(model, cost, cap, c)) + shares @ nv
         # Mandated share of state-funded Chinese buyers: a second row restricted to domestic chips
         mand = pol.cn_mandate * b.state_funded * reg.is_cn[b.region]
         rows = np.flatnonzero(mand > 0)
         if rows.size:
             demand = np.concatenate([demand * (1.0 - mand), demand[rows] * mand[rows]])
             util = np.vstack([util, util[rows]])
-            avail = np.vstack([avail, avail[rows] & off.cn[cols][None, :]])
+            avail = np.vstack([avail, avail[rows] & c.cn[None, :]])
             u0 = np.concatenate([u0, u0[rows]])
-        cap = model.vendors.capacities()
         value = off.value if ctx.value is None else ctx.value  # after software (Eq. E7)
-        cl = clear_market(demand, util, avail, value[cols], off.vendor[cols], cap,
+        cl = clear_market(demand, util, avail, value[cols], c.vendor, cap,
                           model.rng, lots=int(p["lots"]), temperature=p["choice_temperature"],
                           rounds=int(p["market_rounds"]),
                           outside_utility=u0 if p["outside_option"] else None)
@@ -146,17 +151,63 @@ class BuyersChoice(Component):
         b.porting = porting_decision(saving, cost * k, mandated, b.porting, params)
 
 
-def reference_cost(model: Any, cost: np.ndarray) -> float:
+class _Table:
+    """Offering columns the market reads in the order it reads them, for one offering table
+    (rebuilt when offerings are added): the table sorted by stack (stable), each row's stack,
+    one-hot (C, S), alignment sign and vendor in that order, and each vendor's rows (V, O)."""
+
+    def __init__(self, refs: tuple, off: Any, V: int, us: int) -> None:
+        self.refs, self.n, self.V, self.us = refs, len(off.stack), V, us
+        self.perm = perm = np.argsort(off.stack, kind="stable")
+        self.stack = off.stack[perm]
+        self.onehot = np.zeros((perm.size, S))
+        self.onehot[np.arange(perm.size), self.stack] = 1.0
+        self.china = np.where(off.cn[perm], 1.0, -1.0)
+        self.vendor = off.vendor[perm]
+        self.cn = off.cn[perm]
+        self.of_vendor = off.vendor[None, :] == np.arange(V)[:, None]  # (V, O)
+        self.not_compliance = ~off.compliance
+
+
+class _Columns:
+    """The offerings in production this month as the market reads them (``_Table`` rows where
+    live), with the CANN block and the flat index of (region block, column) into an (O, R) table."""
+
+    def __init__(self, t: _Table, live: np.ndarray, regs: np.ndarray, R: int) -> None:
+        self.table = t
+        keep = live[t.perm]
+        self.cols = cols = t.perm[keep]  # the live offerings grouped by stack, in index order within
+        self.stack = stack = t.stack[keep]
+        self.onehot, self.china, self.vendor, self.cn = t.onehot[keep], t.china[keep], t.vendor[keep], t.cn[keep]
+        lo, hi = np.searchsorted(stack, (STACK_INDEX["cann"], STACK_INDEX["cann"] + 1)).tolist()
+        self.cann = slice(lo, hi) if hi > lo else None  # a contiguous block: cols grouped by stack
+        self.flat = regs[:, None] + cols[None, :] * R
+        self.live = live
+
+
+def reference_cost(model: Any, cost: np.ndarray, cap: np.ndarray | None = None,
+                   columns: _Columns | None = None) -> float:
     """What useful compute normally costs this month (Eq. M1c): the capacity-weighted geometric
-    mean, over vendors, of each vendor's cheapest live non-compliance offering in the US bloc."""
+    mean, over vendors, of each vendor's cheapest live non-compliance offering in the US bloc.
+    ``cap`` (the vendors' capacities) and ``columns`` (this month's) spare recomputing them."""
     off = model.offerings
+    if cap is None:
+        cap = model.vendors.capacities()
+    V = len(model.vendors)
+    if columns is not None:  # the same figures: a min is exact in any order
+        t = columns.table
+        rows = t.of_vendor & (columns.live & t.not_compliance)[None, :]  # (V, O)
+        cheapest = np.where(rows, cost[:, t.us][None, :], np.inf).min(axis=1, initial=np.inf)
+        ok = rows.any(axis=1) & (cap > 0)
+        if not ok.any():
+            return 1.0
+        la, w = np.log(cheapest[ok]), cap[ok]
+        return float(np.exp(np.multiply(la, w).sum() / w.sum()))  # np.average's operations
     live = np.flatnonzero(off.live & ~off.compliance)
     us = np.flatnonzero(model.regions.bloc == "us")[0]
-    V = len(model.vendors)
     vend = off.vendor[live]
     cheapest = np.full(V, np.inf)
     np.minimum.at(cheapest, vend, cost[live, us])
-    cap = model.vendors.capacities()
     ok = (np.bincount(vend, minlength=V) > 0) & (cap > 0)  # vendor order, as the weights below
     if not ok.any():
         return 1.0
