@@ -235,13 +235,54 @@ def clear(demand, utility, available, outside_utility, outside, value, vendor_of
     return alloc, forgone, remaining, first_units
 
 
+@njit(**_JIT)
+def utility(log_cost, avail, counts, cn_block, beta, network, switching, stack, alignment, is_gs,
+            china, w_gs, w_other, lo, hi, bonus, penalty):
+    """Buyers' utility (Eq. M1) and availability, (B, C), from region-level ``log_cost`` and
+    ``avail`` (K, C) whose row k holds for the next ``counts[k]`` buyers (buyers sorted by region):
+    U = -beta ln(cost) + network[c] - switching[b, stack[c]] + w_b alignment_b china[c], with
+    w_b = ``w_gs`` for Global-South buyers, ``w_other`` otherwise; on the columns lo:hi (CANN)
+    ``bonus`` for Global-South buyers and minus ``penalty`` outside China (blocks with
+    ``cn_block`` False); NaN skips the term. The numpy formulation's IEEE operations in its
+    order, in one pass (tests/test_market_speed.py checks it bit for bit)."""
+    B = beta.shape[0]
+    C = stack.shape[0]
+    util = np.empty((B, C))
+    out_av = np.empty((B, C), dtype=np.bool_)
+    i = 0
+    for k in range(counts.shape[0]):
+        for _ in range(counts[k]):
+            nb = -beta[i]
+            wa = (w_gs if is_gs[i] else w_other) * alignment[i]
+            for c in range(C):
+                u = log_cost[k, c] * nb
+                u += network[c]
+                u -= switching[i, stack[c]]
+                u += wa * china[c]
+                util[i, c] = u
+                out_av[i, c] = avail[k, c]
+            if not np.isnan(bonus):
+                add = (1.0 if is_gs[i] else 0.0) * bonus
+                for c in range(lo, hi):
+                    util[i, c] += add
+            if not np.isnan(penalty):
+                sub = (0.0 if cn_block[k] else 1.0) * penalty
+                for c in range(lo, hi):
+                    util[i, c] -= sub
+            i += 1
+    return util, out_av
+
+
 def warm_up() -> None:
     """Compile (or load from the on-disk cache) the kernels for the argument types the market
     uses, on a two-buyer market. The sweep runner's fork server calls this once, so that every
     worker it forks starts with the machine code in memory."""
     demand = np.ones(2)
-    utility = np.zeros((2, 2))
+    u = np.zeros((2, 2))
     available = np.ones((2, 2), dtype=np.bool_)
     rows = first_rows(demand, available, True)
-    clear(demand, utility, available, np.zeros(2), True, np.ones(2), np.arange(2, dtype=np.int64),
+    clear(demand, u, available, np.zeros(2), True, np.ones(2), np.arange(2, dtype=np.int64),
           np.ones(2), rows, np.full((rows.size, 1), 0.5), 1, 1, 1.0)
+    z, b = np.zeros(2), np.zeros(2, dtype=np.bool_)
+    utility(u[:1].copy(), available[:1].copy(), np.array([2], dtype=np.int64), b[:1].copy(), z, z,
+            np.zeros((2, 1)), np.zeros(2, dtype=np.int64), z, b, z, 1.0, 1.0, 0, 2, np.nan, np.nan)

@@ -86,3 +86,36 @@ def test_month_columns_and_reference_cost_are_the_direct_ones():
     finally:
         choice.BuyersChoice.trade = trade
     assert seen["months"] > 100 and len(seen["tables"]) > 5
+
+
+@pytest.mark.parametrize("bonus,penalty", [(np.nan, np.nan), (0.4, np.nan), (0.4, 0.7), (0.0, 0.2)])
+def test_utility_kernel_is_the_numpy_formulation(bonus, penalty):
+    """kernels.utility = the numpy utility (buyer_utility, region blocks repeated, CANN terms)."""
+    from model import kernels
+    from model.market import buyer_utility
+
+    rng = np.random.default_rng(11)
+    K, C, S = 5, 23, 4
+    counts = np.array([3, 1, 0, 6, 2], dtype=np.int64)
+    B = int(counts.sum())
+    log_cost = np.log(rng.uniform(1e2, 1e5, (K, C)))
+    avail = rng.random((K, C)) < 0.7
+    cn_block = np.array([False, True, False, False, True])
+    beta, alignment = rng.uniform(0.5, 3.0, B), rng.uniform(-1, 1, B)
+    is_gs = rng.random(B) < 0.5
+    nv, sw = rng.uniform(0, 2, S), rng.uniform(0, 5, (B, S))
+    stack = np.sort(rng.integers(0, S, C))
+    china = np.where(rng.random(C) < 0.3, 1.0, -1.0)
+    lo, hi = np.searchsorted(stack, (2, 3)).tolist()
+    util, av = kernels.utility(log_cost, avail, counts, cn_block, beta, nv[stack], sw, stack, alignment,
+                               is_gs, china, 0.8, 0.3, lo, hi, bonus, penalty)
+    weight = np.where(is_gs, 0.8, 0.3)
+    align = (weight * alignment)[:, None] * china[None, :]
+    want = buyer_utility(np.repeat(log_cost, counts, axis=0), beta, nv[stack][None, :], np.take(sw, stack, axis=1),
+                         align)
+    if not np.isnan(bonus):
+        want[:, lo:hi] += (is_gs * bonus)[:, None]
+    if not np.isnan(penalty):
+        want[:, lo:hi] -= (~np.repeat(cn_block, counts) * penalty)[:, None]
+    assert hi > lo and util.tobytes() == want.tobytes()
+    assert np.array_equal(av, np.repeat(avail, counts, axis=0))

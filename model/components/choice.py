@@ -9,10 +9,11 @@ from typing import Any
 
 import numpy as np
 
+from model import kernels
 from model.cluster import logit_choice
 from model.components.base import Component, MonthContext
 from model.ecosystem import network_value, portability, porting_decision, switching_cost
-from model.market import bass_start, buyer_utility, clear_market
+from model.market import bass_start, clear_market
 from model.types import STACK_INDEX, STACKS
 
 S = len(STACKS)
@@ -68,21 +69,16 @@ class BuyersChoice(Component):
         port = portability(eco.state.maturity, b.porting, eco.codesign(m), eco.params)
         sw = switching_cost(b.estate, b.fleet_eff, port, p["kappa"])  # (B, S)
         # Region-level terms are computed once per region and expanded over that region's buyers
-        # (buyers are sorted by region): one contiguous copy instead of a gather per buyer.
-        log_cost = np.repeat(np.log(np.maximum(np.take(cost, c.flat), 1e-9)), counts, axis=0)
-        avail = np.repeat(np.take(available, c.flat), counts, axis=0)
-        china = c.china
-        weight = np.where(b.is_gs, p["alignment_weight"], p["alignment_weight_hyperscaler"])
-        align = (weight * b.alignment)[:, None] * china[None, :]
-        util = buyer_utility(log_cost, b.beta, nv[stack][None, :], np.take(sw, stack, axis=1), align,
-                             out=log_cost)
+        # (buyers are sorted by region) in the compiled pass that builds the utility (Eq. M1).
         block = c.cann
-        if block is not None:
-            if m >= self.dates["bundle_start"]:
-                util[:, block] += (b.is_gs * p["bundle_bonus"])[:, None]
-            pen = pol.us_guidance_cann_penalty
-            if pen:
-                util[:, block] -= (~reg.is_cn[b.region] * pen)[:, None]
+        lo, hi = (block.start, block.stop) if block is not None else (0, 0)
+        bonus = p["bundle_bonus"] if block is not None and m >= self.dates["bundle_start"] else np.nan
+        pen = pol.us_guidance_cann_penalty if block is not None and pol.us_guidance_cann_penalty else np.nan
+        util, avail = kernels.utility(
+            np.log(np.maximum(np.take(cost, c.flat), 1e-9)), np.take(available, c.flat), counts,
+            reg.is_cn[regs], b.beta, nv[stack], sw, stack, b.alignment, b.is_gs, c.china,
+            float(p["alignment_weight"]), float(p["alignment_weight_hyperscaler"]), lo, hi,
+            float(bonus), float(pen))
         if (m - self.start_month) % int(p["porting_interval_months"]) == 0:
             self._decide_porting(model, util, sw, avail, stack, onehot)
         # Diffusion-rule caps: a tier-2 country past its yearly cap of controlled US chips (Eq. P4)
