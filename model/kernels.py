@@ -273,6 +273,41 @@ def utility(log_cost, avail, counts, cn_block, beta, network, switching, stack, 
     return util, out_av
 
 
+@njit(**_JIT)
+def lock_in(maturity, porting, codesign, estate, fleet, total, kappa, a_m, a_p, a_c):
+    """Portability and switching cost (B, S), ``model.lock_in.portability`` and
+    ``switching_cost`` in one pass with their IEEE operations in their order; ``total`` (B,) is
+    each buyer's fleet summed over stacks (by numpy: its summation order is numpy's). Inputs
+    are checked as those functions check them (ValueError)."""
+    B, S = porting.shape
+    for s in range(S):
+        if not (0.0 <= maturity[s] <= 1.0):
+            raise ValueError("portability: maturity must be in [0, 1]")
+        if not (0.0 <= codesign[s] <= 1.0):
+            raise ValueError("portability: codesign must be in [0, 1]")
+    if kappa < 0:
+        raise ValueError("switching_cost: kappa, estate and fleet must be >= 0")
+    port = np.empty((B, S))
+    cost = np.empty((B, S))
+    for i in range(B):
+        if estate[i] < 0:
+            raise ValueError("switching_cost: kappa, estate and fleet must be >= 0")
+        for s in range(S):
+            pl = porting[i, s]
+            if not (0.0 <= pl <= 1.0):
+                raise ValueError("portability: porting must be in [0, 1]")
+            if fleet[i, s] < 0:
+                raise ValueError("switching_cost: kappa, estate and fleet must be >= 0")
+            gap = (1.0 - a_m * maturity[s]) * (1.0 - a_c * codesign[s]) * (1.0 - a_p * pl)
+            pt = min(max(1.0 - gap, 0.0), 1.0)  # np.clip (1 - gap is never -0.0)
+            port[i, s] = pt
+            if total[i] > 0:
+                cost[i, s] = kappa * estate[i] * (1.0 - fleet[i, s] / total[i]) * (1.0 - pt)
+            else:
+                cost[i, s] = 0.0
+    return port, cost
+
+
 def warm_up() -> None:
     """Compile (or load from the on-disk cache) the kernels for the argument types the market
     uses, on a two-buyer market. The sweep runner's fork server calls this once, so that every
@@ -286,3 +321,4 @@ def warm_up() -> None:
     z, b = np.zeros(2), np.zeros(2, dtype=np.bool_)
     utility(u[:1].copy(), available[:1].copy(), np.array([2], dtype=np.int64), b[:1].copy(), z, z,
             np.zeros((2, 1)), np.zeros(2, dtype=np.int64), z, b, z, 1.0, 1.0, 0, 2, np.nan, np.nan)
+    lock_in(z, u, z, z, u, z, 1.0, 0.5, 0.5, 0.5)

@@ -119,3 +119,31 @@ def test_utility_kernel_is_the_numpy_formulation(bonus, penalty):
         want[:, lo:hi] -= (~np.repeat(cn_block, counts) * penalty)[:, None]
     assert hi > lo and util.tobytes() == want.tobytes()
     assert np.array_equal(av, np.repeat(avail, counts, axis=0))
+
+
+def test_lock_in_kernel_is_portability_and_switching_cost():
+    from model import kernels
+    from model.ecosystem import EcosystemParams, portability, switching_cost
+
+    rng = np.random.default_rng(4)
+    P = EcosystemParams()
+    B, S = 40, 4
+    mat, cod = rng.uniform(0, 1, S), np.array([0.0, 0.0, 0.7, 0.0])
+    porting = np.where(rng.random((B, S)) < 0.3, 0.0, rng.uniform(0, 1, (B, S)))
+    porting[0] = 1.0
+    estate = rng.uniform(0, 3, B)
+    fleet = np.where(rng.random((B, S)) < 0.4, 0.0, rng.uniform(0, 1e6, (B, S)))
+    fleet[1] = 0.0  # a buyer with no fleet pays nothing
+    total = fleet.sum(axis=1)
+    port, sw = kernels.lock_in(mat, porting, cod, estate, fleet, total, 2.0, P.maturity_effect,
+                               P.porting_effect, P.codesign_bonus)
+    want_port = portability(mat, porting, cod, P)
+    assert port.tobytes() == want_port.tobytes()
+    assert sw.tobytes() == switching_cost(estate, fleet, want_port, 2.0).tobytes()
+    assert (sw[1] == 0).all() and (sw[2:] > 0).any()
+    bad = [(mat - 2, porting, estate, fleet, 1.0, "maturity"), (mat, porting + 2, estate, fleet, 1.0, "porting"),
+           (mat, porting, -estate, fleet, 1.0, "estate"), (mat, porting, estate, -fleet, 1.0, "fleet"),
+           (mat, porting, estate, fleet, -1.0, "kappa")]
+    for m_, pl, e, f, k, what in bad:
+        with pytest.raises(ValueError, match=what if what in ("maturity", "porting") else "must be >= 0"):
+            kernels.lock_in(m_, pl, cod, e, f, f.sum(axis=1), k, 0.6, 0.8, 0.3)

@@ -12,7 +12,7 @@ import numpy as np
 from model import kernels
 from model.cluster import logit_choice
 from model.components.base import Component, MonthContext
-from model.ecosystem import network_value, portability, porting_decision, switching_cost
+from model.ecosystem import network_value, porting_decision
 from model.market import bass_start, clear_market
 from model.types import STACK_INDEX, STACKS
 
@@ -66,8 +66,12 @@ class BuyersChoice(Component):
         eco = model.ecosystems
         world_inst = b.fleet_eff.sum(axis=0)
         nv = network_value(world_inst, eco.state.developers, eco.params)  # (S,)
-        port = portability(eco.state.maturity, b.porting, eco.codesign(m), eco.params)
-        sw = switching_cost(b.estate, b.fleet_eff, port, p["kappa"])  # (B, S)
+        # portability and switching cost (model.lock_in) in one compiled pass
+        fleet_tot = b.fleet_eff.sum(axis=1, keepdims=True)
+        ep = eco.params
+        _port, sw = kernels.lock_in(eco.state.maturity, b.porting, eco.codesign(m), b.estate, b.fleet_eff,
+                                    fleet_tot[:, 0], float(p["kappa"]), ep.maturity_effect, ep.porting_effect,
+                                    ep.codesign_bonus)
         # Region-level terms are computed once per region and expanded over that region's buyers
         # (buyers are sorted by region) in the compiled pass that builds the utility (Eq. M1).
         block = c.cann
@@ -95,7 +99,7 @@ class BuyersChoice(Component):
         reach = (avail @ onehot) > 0  # (B, S) stacks with at least one offering for sale
         est = b.fleet_eff * reach
         tot = est.sum(axis=1, keepdims=True)
-        shares = np.divide(est, b.fleet_eff.sum(axis=1, keepdims=True), out=np.zeros_like(est), where=tot > 0)
+        shares = np.divide(est, fleet_tot, out=np.zeros_like(est), where=tot > 0)
         u0 = -b.beta * np.log(p["outside_cost_ratio"] * reference_cost(model, cost, cap, c)) + shares @ nv
         # Mandated share of state-funded Chinese buyers: a second row restricted to domestic chips
         mand = pol.cn_mandate * b.state_funded * reg.is_cn[b.region]
