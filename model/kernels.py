@@ -308,6 +308,48 @@ def lock_in(maturity, porting, codesign, estate, fleet, total, kappa, a_m, a_p, 
     return port, cost
 
 
+@njit(**_JIT)
+def availability(controlled, dest, lic_rows, lic_regions, lic_levy, lic_approval, compliance, parent_idx,
+                 cn_vendor, tier1, buys_cn, banned, is_cn):
+    """``model.policy.availability``'s (O, R) tables from its masks, in one pass (the rule
+    engine's numpy formulation, licences in order; tests/test_market_speed.py checks it):
+    ``lic_rows`` (L, O) and ``lic_regions`` (L, R) are the licences in force, ``banned`` (O,)
+    China's bans. Returns available (bool), levy and approval."""
+    O, R = controlled.shape[0], dest.shape[0]
+    L = lic_rows.shape[0]
+    available = np.empty((O, R), dtype=np.bool_)
+    levy = np.zeros((O, R))
+    approval = np.ones((O, R))
+    for o in range(O):
+        po = parent_idx[o]
+        parent_ctl = controlled[po] if po >= 0 else True
+        for r in range(R):
+            blocked = controlled[o] and dest[r]
+            lv = 0.0
+            ap = 1.0
+            for k in range(L):
+                if lic_rows[k, o] and lic_regions[k, r]:
+                    x = lic_levy[k]
+                    if not np.isnan(lv) and not lv >= x:  # np.maximum (NaN propagates)
+                        lv = x
+                    if blocked:
+                        y = lic_approval[k]
+                        if not np.isnan(ap) and not ap <= y:  # np.minimum
+                            ap = y
+                    blocked = False
+            ok = not blocked
+            if compliance[o] and (not parent_ctl or not dest[r]):
+                ok = False
+            if not buys_cn and cn_vendor[o] and tier1[r]:
+                ok = False
+            if banned[o] and is_cn[r]:
+                ok = False
+            available[o, r] = ok
+            levy[o, r] = lv
+            approval[o, r] = ap
+    return available, levy, approval
+
+
 def warm_up() -> None:
     """Compile (or load from the on-disk cache) the kernels for the argument types the market
     uses, on a two-buyer market. The sweep runner's fork server calls this once, so that every
@@ -322,3 +364,5 @@ def warm_up() -> None:
     utility(u[:1].copy(), available[:1].copy(), np.array([2], dtype=np.int64), b[:1].copy(), z, z,
             np.zeros((2, 1)), np.zeros(2, dtype=np.int64), z, b, z, 1.0, 1.0, 0, 2, np.nan, np.nan)
     lock_in(z, u, z, z, u, z, 1.0, 0.5, 0.5, 0.5)
+    availability(b, b, np.zeros((1, 2), dtype=np.bool_), np.zeros((1, 2), dtype=np.bool_), z[:1].copy(),
+                 z[:1].copy(), b, np.full(2, -1, dtype=np.int64), b, b, False, b, b)

@@ -147,3 +147,37 @@ def test_lock_in_kernel_is_portability_and_switching_cost():
     for m_, pl, e, f, k, what in bad:
         with pytest.raises(ValueError, match=what if what in ("maturity", "porting") else "must be >= 0"):
             kernels.lock_in(m_, pl, cod, e, f, f.sum(axis=1), k, 0.6, 0.8, 0.3)
+
+
+def test_fast_availability_is_the_rule_engine_under_many_policies(month):
+    """availability_fast (name masks extended across views, compiled fill) = availability, for
+    growing views of one table and policies with every kind of licence, ban and rule."""
+    import dataclasses as dc
+
+    from model.policy import Licence, OfferingView, availability, availability_fast, rule_for_level
+
+    off, reg = month.offerings, month.regions
+    v = off.view
+    rng = np.random.default_rng(9)
+    memo: dict = {}
+    chips = [str(c) for c in v.chip]
+    checked, seen = 0, np.zeros(3, dtype=bool)
+    for n in (10, 25, 25, 40, len(v.chip)):  # views that grow (and one asked twice)
+        view = OfferingView(*(getattr(v, f.name)[:n] for f in dc.fields(OfferingView) if f.name != "cache"))
+        for level in (0.0, 0.5, 0.9):
+            pol = dc.replace(month.policy, us_rule=rule_for_level(level), licences=[], cn_bans=set())
+            for k in range(3):
+                pats = tuple(rng.choice(chips, 3)) + (("compliance",), ("us_all",), ())[k]
+                regions = tuple(rng.choice(list(reg.ids), 4))
+                pol.licences.append(Licence(match=pats, regions=regions, levy=float(rng.choice([0.0, 0.15, 0.25])),
+                                            approval=float(rng.choice([1.0, 0.7])), start=month.month - k))
+            pol.cn_bans = {chips[0], "compliance"} if level > 0 else set()
+            pol.us_bloc_buys_cn = level == 0.5
+            for when in (month.month - 1, month.month):
+                want = availability(pol, view, reg.tier, reg.ids, reg.is_cn, when)
+                got = availability_fast(pol, view, reg.tier, reg.ids, reg.is_cn, when, memo)
+                for g, w in zip(got, want):
+                    assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
+                seen |= [not want[0].all(), (want[1] > 0).any(), (want[2] < 1).any()]
+                checked += 1
+    assert checked == 30 and seen.all()  # every table took more than its default somewhere

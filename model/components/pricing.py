@@ -9,7 +9,7 @@ import numpy as np
 
 from model.components.base import Component, MonthContext
 from model.core.choice import _hourly_cost
-from model.policy import availability
+from model.policy import availability_fast
 from model.types import HOURS_PER_MONTH, STACK_INDEX
 
 
@@ -24,6 +24,7 @@ class Pricing(Component):
         self.last_price: np.ndarray | None = None  # (O,) for inspection (dashboard)
         self.last_region_price: np.ndarray | None = None  # (O, R)
         self._avail_memo: tuple | None = None  # (key, available, levy, approval) of the last month
+        self._rule_memo: dict = {}  # the rule engine's name and region masks (model.policy.availability_fast)
         self._bundle_memo: tuple | None = None  # (stack column, its length, bundle rows x regions)
 
     @staticmethod
@@ -40,7 +41,7 @@ class Pricing(Component):
         key = self._policy_key(pol, off, month)
         memo = self._avail_memo
         if memo is None or memo[0] != key or memo[1] is not off.view:
-            out = availability(pol, off.view, reg.tier, reg.ids, reg.is_cn, month)
+            out = availability_fast(pol, off.view, reg.tier, reg.ids, reg.is_cn, month, self._rule_memo)
             memo = self._avail_memo = (key, off.view, *out)
         return memo[2].copy(), memo[3].copy(), memo[4].copy()
 
