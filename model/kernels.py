@@ -235,121 +235,6 @@ def clear(demand, utility, available, outside_utility, outside, value, vendor_of
     return alloc, forgone, remaining, first_units
 
 
-@njit(**_JIT)
-def utility(log_cost, avail, counts, cn_block, beta, network, switching, stack, alignment, is_gs,
-            china, w_gs, w_other, lo, hi, bonus, penalty):
-    """Buyers' utility (Eq. M1) and availability, (B, C), from region-level ``log_cost`` and
-    ``avail`` (K, C) whose row k holds for the next ``counts[k]`` buyers (buyers sorted by region):
-    U = -beta ln(cost) + network[c] - switching[b, stack[c]] + w_b alignment_b china[c], with
-    w_b = ``w_gs`` for Global-South buyers, ``w_other`` otherwise; on the columns lo:hi (CANN)
-    ``bonus`` for Global-South buyers and minus ``penalty`` outside China (blocks with
-    ``cn_block`` False); NaN skips the term. The numpy formulation's IEEE operations in its
-    order, in one pass (tests/test_market_speed.py checks it bit for bit)."""
-    B = beta.shape[0]
-    C = stack.shape[0]
-    util = np.empty((B, C))
-    out_av = np.empty((B, C), dtype=np.bool_)
-    i = 0
-    for k in range(counts.shape[0]):
-        for _ in range(counts[k]):
-            nb = -beta[i]
-            wa = (w_gs if is_gs[i] else w_other) * alignment[i]
-            for c in range(C):
-                u = log_cost[k, c] * nb
-                u += network[c]
-                u -= switching[i, stack[c]]
-                u += wa * china[c]
-                util[i, c] = u
-                out_av[i, c] = avail[k, c]
-            if not np.isnan(bonus):
-                add = (1.0 if is_gs[i] else 0.0) * bonus
-                for c in range(lo, hi):
-                    util[i, c] += add
-            if not np.isnan(penalty):
-                sub = (0.0 if cn_block[k] else 1.0) * penalty
-                for c in range(lo, hi):
-                    util[i, c] -= sub
-            i += 1
-    return util, out_av
-
-
-@njit(**_JIT)
-def lock_in(maturity, porting, codesign, estate, fleet, total, kappa, a_m, a_p, a_c):
-    """Portability and switching cost (B, S), ``model.lock_in.portability`` and
-    ``switching_cost`` in one pass with their IEEE operations in their order; ``total`` (B,) is
-    each buyer's fleet summed over stacks (by numpy: its summation order is numpy's). Inputs
-    are checked as those functions check them (ValueError)."""
-    B, S = porting.shape
-    for s in range(S):
-        if not (0.0 <= maturity[s] <= 1.0):
-            raise ValueError("portability: maturity must be in [0, 1]")
-        if not (0.0 <= codesign[s] <= 1.0):
-            raise ValueError("portability: codesign must be in [0, 1]")
-    if kappa < 0:
-        raise ValueError("switching_cost: kappa, estate and fleet must be >= 0")
-    port = np.empty((B, S))
-    cost = np.empty((B, S))
-    for i in range(B):
-        if estate[i] < 0:
-            raise ValueError("switching_cost: kappa, estate and fleet must be >= 0")
-        for s in range(S):
-            pl = porting[i, s]
-            if not (0.0 <= pl <= 1.0):
-                raise ValueError("portability: porting must be in [0, 1]")
-            if fleet[i, s] < 0:
-                raise ValueError("switching_cost: kappa, estate and fleet must be >= 0")
-            gap = (1.0 - a_m * maturity[s]) * (1.0 - a_c * codesign[s]) * (1.0 - a_p * pl)
-            pt = min(max(1.0 - gap, 0.0), 1.0)  # np.clip (1 - gap is never -0.0)
-            port[i, s] = pt
-            if total[i] > 0:
-                cost[i, s] = kappa * estate[i] * (1.0 - fleet[i, s] / total[i]) * (1.0 - pt)
-            else:
-                cost[i, s] = 0.0
-    return port, cost
-
-
-@njit(**_JIT)
-def availability(controlled, dest, lic_rows, lic_regions, lic_levy, lic_approval, compliance, parent_idx,
-                 cn_vendor, tier1, buys_cn, banned, is_cn):
-    """``model.policy.availability``'s (O, R) tables from its masks, in one pass (the rule
-    engine's numpy formulation, licences in order; tests/test_market_speed.py checks it):
-    ``lic_rows`` (L, O) and ``lic_regions`` (L, R) are the licences in force, ``banned`` (O,)
-    China's bans. Returns available (bool), levy and approval."""
-    O, R = controlled.shape[0], dest.shape[0]
-    L = lic_rows.shape[0]
-    available = np.empty((O, R), dtype=np.bool_)
-    levy = np.zeros((O, R))
-    approval = np.ones((O, R))
-    for o in range(O):
-        po = parent_idx[o]
-        parent_ctl = controlled[po] if po >= 0 else True
-        for r in range(R):
-            blocked = controlled[o] and dest[r]
-            lv = 0.0
-            ap = 1.0
-            for k in range(L):
-                if lic_rows[k, o] and lic_regions[k, r]:
-                    x = lic_levy[k]
-                    if not np.isnan(lv) and not lv >= x:  # np.maximum (NaN propagates)
-                        lv = x
-                    if blocked:
-                        y = lic_approval[k]
-                        if not np.isnan(ap) and not ap <= y:  # np.minimum
-                            ap = y
-                    blocked = False
-            ok = not blocked
-            if compliance[o] and (not parent_ctl or not dest[r]):
-                ok = False
-            if not buys_cn and cn_vendor[o] and tier1[r]:
-                ok = False
-            if banned[o] and is_cn[r]:
-                ok = False
-            available[o, r] = ok
-            levy[o, r] = lv
-            approval[o, r] = ap
-    return available, levy, approval
-
-
 def warm_up() -> None:
     """Compile (or load from the on-disk cache) the kernels for the argument types the market
     uses, on a two-buyer market. The sweep runner's fork server calls this once, so that every
@@ -360,9 +245,6 @@ def warm_up() -> None:
     rows = first_rows(demand, available, True)
     clear(demand, u, available, np.zeros(2), True, np.ones(2), np.arange(2, dtype=np.int64),
           np.ones(2), rows, np.full((rows.size, 1), 0.5), 1, 1, 1.0)
-    z, b = np.zeros(2), np.zeros(2, dtype=np.bool_)
-    utility(u[:1].copy(), available[:1].copy(), np.array([2], dtype=np.int64), b[:1].copy(), z, z,
-            np.zeros((2, 1)), np.zeros(2, dtype=np.int64), z, b, z, 1.0, 1.0, 0, 2, np.nan, np.nan)
-    lock_in(z, u, z, z, u, z, 1.0, 0.5, 0.5, 0.5)
-    availability(b, b, np.zeros((1, 2), dtype=np.bool_), np.zeros((1, 2), dtype=np.bool_), z[:1].copy(),
-                 z[:1].copy(), b, np.full(2, -1, dtype=np.int64), b, b, False, b, b)
+    from model import month_kernels  # the month's other compiled passes
+
+    month_kernels.warm_up()

@@ -212,8 +212,8 @@ def availability_fast(policy: PolicyState, off: OfferingView, region_tier: np.nd
     """:func:`availability`, the same three tables, for a caller asking every month: the
     licences' and bans' name masks are extended, not rebuilt, when offerings are appended
     (``memo``, the caller's dict, keeps them with the ids they were built on), region masks are
-    kept, and the tables are filled in one compiled pass (``model.kernels.availability``)."""
-    from model import kernels
+    kept, and the tables are filled in one compiled pass (``model.month_kernels.availability``)."""
+    from model import month_kernels
 
     rule = policy.us_rule
     controlled = rule.controlled(off.tpp, off.density, off.io_gb_s) & off.us_vendor
@@ -231,7 +231,7 @@ def availability_fast(policy: PolicyState, off: OfferingView, region_tier: np.nd
     O, R = len(names[0]), len(region_ids)
     banned = (_matches_memo(policy.cn_bans, names, off, ~off.cn_vendor, memo) if policy.cn_bans
               else np.zeros(O, dtype=bool))
-    return kernels.availability(
+    return month_kernels.availability(
         controlled, _regions_memo(region_tier, rule.tiers, memo),
         np.array(rows, dtype=bool).reshape(len(rows), O), np.array(regs, dtype=bool).reshape(len(rows), R),
         np.array(levies, dtype=float), np.array(approvals, dtype=float), off.compliance,

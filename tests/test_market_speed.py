@@ -91,7 +91,7 @@ def test_month_columns_and_reference_cost_are_the_direct_ones():
 @pytest.mark.parametrize("bonus,penalty", [(np.nan, np.nan), (0.4, np.nan), (0.4, 0.7), (0.0, 0.2)])
 def test_utility_kernel_is_the_numpy_formulation(bonus, penalty):
     """kernels.utility = the numpy utility (buyer_utility, region blocks repeated, CANN terms)."""
-    from model import kernels
+    from model import month_kernels
     from model.market import buyer_utility
 
     rng = np.random.default_rng(11)
@@ -107,7 +107,7 @@ def test_utility_kernel_is_the_numpy_formulation(bonus, penalty):
     stack = np.sort(rng.integers(0, S, C))
     china = np.where(rng.random(C) < 0.3, 1.0, -1.0)
     lo, hi = np.searchsorted(stack, (2, 3)).tolist()
-    util, av = kernels.utility(log_cost, avail, counts, cn_block, beta, nv[stack], sw, stack, alignment,
+    util, av = month_kernels.utility(log_cost, avail, counts, cn_block, beta, nv[stack], sw, stack, alignment,
                                is_gs, china, 0.8, 0.3, lo, hi, bonus, penalty)
     weight = np.where(is_gs, 0.8, 0.3)
     align = (weight * alignment)[:, None] * china[None, :]
@@ -122,7 +122,7 @@ def test_utility_kernel_is_the_numpy_formulation(bonus, penalty):
 
 
 def test_lock_in_kernel_is_portability_and_switching_cost():
-    from model import kernels
+    from model import month_kernels
     from model.ecosystem import EcosystemParams, portability, switching_cost
 
     rng = np.random.default_rng(4)
@@ -135,7 +135,7 @@ def test_lock_in_kernel_is_portability_and_switching_cost():
     fleet = np.where(rng.random((B, S)) < 0.4, 0.0, rng.uniform(0, 1e6, (B, S)))
     fleet[1] = 0.0  # a buyer with no fleet pays nothing
     total = fleet.sum(axis=1)
-    port, sw = kernels.lock_in(mat, porting, cod, estate, fleet, total, 2.0, P.maturity_effect,
+    port, sw = month_kernels.lock_in(mat, porting, cod, estate, fleet, total, 2.0, P.maturity_effect,
                                P.porting_effect, P.codesign_bonus)
     want_port = portability(mat, porting, cod, P)
     assert port.tobytes() == want_port.tobytes()
@@ -146,7 +146,7 @@ def test_lock_in_kernel_is_portability_and_switching_cost():
            (mat, porting, estate, fleet, -1.0, "kappa")]
     for m_, pl, e, f, k, what in bad:
         with pytest.raises(ValueError, match=what if what in ("maturity", "porting") else "must be >= 0"):
-            kernels.lock_in(m_, pl, cod, e, f, f.sum(axis=1), k, 0.6, 0.8, 0.3)
+            month_kernels.lock_in(m_, pl, cod, e, f, f.sum(axis=1), k, 0.6, 0.8, 0.3)
 
 
 def test_fast_availability_is_the_rule_engine_under_many_policies(month):
@@ -181,3 +181,39 @@ def test_fast_availability_is_the_rule_engine_under_many_policies(month):
                 seen |= [not want[0].all(), (want[1] > 0).any(), (want[2] < 1).any()]
                 checked += 1
     assert checked == 30 and seen.all()  # every table took more than its default somewhere
+
+
+@pytest.mark.parametrize("subsidy,discount", [(0.0, None), (0.3, None), (0.0, 0.2), (0.25, 0.35)])
+def test_unit_cost_kernel_is_the_numpy_pricing(month, subsidy, discount):
+    """month_kernels.unit_cost = the numpy pricing: _hourly_cost / units in use x hours / value,
+    inf off sale, the bundle discount on CANN rows x Global-South regions."""
+    from model import month_kernels
+    from model.core.choice import capital_recovery_factor
+    from model.core.consts import AVG_POWER_FRACTION
+    from model.types import HOURS_PER_MONTH, HOURS_PER_YEAR, STACK_INDEX
+
+    off, reg = month.offerings, month.regions
+    rng = np.random.default_rng(8)
+    O, R = len(off), len(reg)
+    idx = np.flatnonzero(rng.random(O) < 0.6)
+    price = off.core.price_usd_per_accel * rng.uniform(0.5, 2.0, O)
+    levy = rng.choice([0.0, 0.15, 0.25], (O, R))
+    elec, value = reg.elec * rng.uniform(1.0, 1.5, R), off.value * rng.uniform(0.5, 1.0, O)
+    n, watts = off.decode_perf.n[idx, 0], off.core.watts_allin[idx]
+    sub = None
+    if subsidy:
+        sub = np.zeros((idx.size, R))
+        sub[np.ix_(off.cn[idx], reg.is_cn)] = subsidy
+    usd_h, kw = _hourly_cost(n, watts, price[idx], elec=elec, pue=reg.pue, levy=levy[idx] * 0.5,
+                             energy_subsidy=sub, life_years=4.0, rate=0.1)
+    want = np.full((O, R), np.inf)
+    want[idx] = usd_h / (kw * 1000.0 / watts)[:, None] * HOURS_PER_MONTH / value[idx, None]
+    cann = off.stack == STACK_INDEX["cann"]
+    if discount is not None:
+        want[np.ix_(cann, reg.is_gs)] *= 1.0 - discount
+    got = month_kernels.unit_cost(idx, n, watts, price[idx], elec, reg.pue, levy, 0.5, off.cn, reg.is_cn,
+                                  subsidy if subsidy else np.nan, capital_recovery_factor(0.1, 4.0), value,
+                                  cann, reg.is_gs, np.nan if discount is None else discount,
+                                  HOURS_PER_MONTH, HOURS_PER_YEAR, AVG_POWER_FRACTION)
+    assert got.tobytes() == want.tobytes()
+    assert np.isfinite(got).sum() == idx.size * R and (off.cn[idx].any() or not subsidy) and cann.any()

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from model import kernels
+from model import month_kernels
 from model.cluster import logit_choice
 from model.components.base import Component, MonthContext
 from model.ecosystem import network_value, porting_decision
@@ -69,7 +69,7 @@ class BuyersChoice(Component):
         # portability and switching cost (model.lock_in) in one compiled pass
         fleet_tot = b.fleet_eff.sum(axis=1, keepdims=True)
         ep = eco.params
-        _port, sw = kernels.lock_in(eco.state.maturity, b.porting, eco.codesign(m), b.estate, b.fleet_eff,
+        _port, sw = month_kernels.lock_in(eco.state.maturity, b.porting, eco.codesign(m), b.estate, b.fleet_eff,
                                     fleet_tot[:, 0], float(p["kappa"]), ep.maturity_effect, ep.porting_effect,
                                     ep.codesign_bonus)
         # Region-level terms are computed once per region and expanded over that region's buyers
@@ -78,7 +78,7 @@ class BuyersChoice(Component):
         lo, hi = (block.start, block.stop) if block is not None else (0, 0)
         bonus = p["bundle_bonus"] if block is not None and m >= self.dates["bundle_start"] else np.nan
         pen = pol.us_guidance_cann_penalty if block is not None and pol.us_guidance_cann_penalty else np.nan
-        util, avail = kernels.utility(
+        util, avail = month_kernels.utility(
             np.log(np.maximum(np.take(cost, c.flat), 1e-9)), np.take(available, c.flat), counts,
             reg.is_cn[regs], b.beta, nv[stack], sw, stack, b.alignment, b.is_gs, c.china,
             float(p["alignment_weight"]), float(p["alignment_weight_hyperscaler"]), lo, hi,

@@ -7,10 +7,12 @@ from typing import Any
 
 import numpy as np
 
+from model import month_kernels
 from model.components.base import Component, MonthContext
-from model.core.choice import _hourly_cost
+from model.core.choice import capital_recovery_factor
+from model.core.consts import AVG_POWER_FRACTION
 from model.policy import availability_fast
-from model.types import HOURS_PER_MONTH, STACK_INDEX
+from model.types import HOURS_PER_MONTH, HOURS_PER_YEAR, STACK_INDEX
 
 
 class Pricing(Component):
@@ -25,7 +27,6 @@ class Pricing(Component):
         self.last_region_price: np.ndarray | None = None  # (O, R)
         self._avail_memo: tuple | None = None  # (key, available, levy, approval) of the last month
         self._rule_memo: dict = {}  # the rule engine's name and region masks (model.policy.availability_fast)
-        self._bundle_memo: tuple | None = None  # (stack column, its length, bundle rows x regions)
 
     @staticmethod
     def _policy_key(pol: Any, off: Any, month: int) -> tuple:
@@ -45,19 +46,10 @@ class Pricing(Component):
             memo = self._avail_memo = (key, off.view, *out)
         return memo[2].copy(), memo[3].copy(), memo[4].copy()
 
-    def _bundle_rows(self, off: Any, reg: Any) -> tuple:
-        """``np.ix_`` of (CANN offerings, Global-South regions), kept while the stack column is."""
-        memo = self._bundle_memo
-        if memo is None or memo[0] is not off.stack or memo[1] != len(off.stack):
-            memo = self._bundle_memo = (off.stack, len(off.stack),
-                                        np.ix_(off.stack == STACK_INDEX["cann"], reg.is_gs))
-        return memo[2]
-
     def price(self, model: Any, ctx: MonthContext) -> None:
         """Sets ``ctx.cost`` (O, R) in USD per effective H100e-month, ``ctx.available``,
         ``ctx.levy``, ``ctx.price`` and ``ctx.region_price``."""
         off, reg, pol, p = model.offerings, model.regions, model.policy, self.p
-        O, R = len(off), len(reg)
         live = off.update_live(ctx.month)
         available, levy, approval = self._availability(pol, off, reg, ctx.month)
         available &= live[:, None]
@@ -71,26 +63,19 @@ class Pricing(Component):
         offer_price = off.list_price * price_idx * cost_mult
         # The hourly cost of an accelerator does not depend on the workload: the core prices it on
         # the decode workload alone, for the offerings in production (the rest are not for sale).
+        # Its hourly cost (Eq. C5-C6, model.core.choice._hourly_cost) over the units in use, per
+        # useful work (Eq. M5b), in one compiled pass; Chinese full-stack bundles come with state
+        # financing: cheaper for Global-South buyers.
         idx = np.flatnonzero(live)
-        sub = None  # no subsidy: the core's factor (1 - 0) is exactly 1
-        if pol.cn_subsidy:
-            sub = np.zeros((idx.size, R))
-            sub[np.ix_(off.cn[idx], reg.is_cn)] = pol.cn_subsidy
-        watts = off.core.watts_allin[idx]
-        usd_h, power_kw = _hourly_cost(off.decode_perf.n[idx, 0], watts, offer_price[idx],
-                                       elec=reg.elec * model.power.scarcity, pue=reg.pue,
-                                       levy=levy[idx] * p["levy_passthrough"], energy_subsidy=sub,
-                                       life_years=p["hardware_life_years"], rate=p["capital_rate"])
-        n_used = power_kw * 1000.0 / watts
-        cost = np.full((O, R), np.inf)
+        bundle = ctx.month >= self.dates["bundle_start"] and p["bundle_discount"] > 0
         value = off.value if ctx.value is None else ctx.value  # after software (Eq. E7)
-        usd_h /= n_used[:, None]
-        usd_h *= HOURS_PER_MONTH
-        usd_h /= value[idx, None]
-        cost[idx] = usd_h  # Eq. M5b
-        if ctx.month >= self.dates["bundle_start"] and p["bundle_discount"] > 0:
-            # Chinese full-stack bundles come with state financing: cheaper for Global-South buyers
-            cost[self._bundle_rows(off, reg)] *= 1.0 - p["bundle_discount"]
+        cost = month_kernels.unit_cost(
+            idx, off.decode_perf.n[idx, 0], off.core.watts_allin[idx], offer_price[idx],
+            reg.elec * model.power.scarcity, reg.pue, levy, float(p["levy_passthrough"]), off.cn, reg.is_cn,
+            float(pol.cn_subsidy) if pol.cn_subsidy else np.nan,
+            capital_recovery_factor(p["capital_rate"], p["hardware_life_years"]), value,
+            off.stack == STACK_INDEX["cann"], reg.is_gs, float(p["bundle_discount"]) if bundle else np.nan,
+            HOURS_PER_MONTH, HOURS_PER_YEAR, AVG_POWER_FRACTION)
         ctx.cost, ctx.available, ctx.levy = cost, available, levy
         ctx.price = self.last_price = offer_price
         ctx.region_price = self.last_region_price = offer_price[:, None] * (1.0 + levy * p["levy_passthrough"])
