@@ -18,18 +18,20 @@ _JIT = dict(cache=True, nogil=True, fastmath=False)
 
 @njit(**_JIT)
 def utility(log_cost, avail, counts, cn_block, beta, network, switching, stack, alignment, is_gs,
-            china, w_gs, w_other, lo, hi, bonus, penalty):
+            china, w_gs, w_other, lo, hi, bonus, penalty, extra, cn_col):
     """Buyers' utility (Eq. M1) and availability, (B, C), from region-level ``log_cost`` and
     ``avail`` (K, C) whose row k holds for the next ``counts[k]`` buyers (buyers sorted by region):
     U = -beta ln(cost) + network[c] - switching[b, stack[c]] + w_b alignment_b china[c], with
     w_b = ``w_gs`` for Global-South buyers, ``w_other`` otherwise; on the columns lo:hi (CANN)
     ``bonus`` for Global-South buyers and minus ``penalty`` outside China (blocks with
     ``cn_block`` False); NaN skips the term. The numpy formulation's IEEE operations in its
-    order, in one pass (tests/test_market_speed.py checks it bit for bit)."""
+    order, in one pass (tests/test_market_speed.py checks it bit for bit). Rows B + j repeat
+    buyer ``extra[j]`` (the mandated share of a state-funded Chinese buyer), open to the columns
+    ``cn_col`` only."""
     B = beta.shape[0]
     C = stack.shape[0]
-    util = np.empty((B, C))
-    out_av = np.empty((B, C), dtype=np.bool_)
+    util = np.empty((B + extra.shape[0], C))
+    out_av = np.empty((B + extra.shape[0], C), dtype=np.bool_)
     i = 0
     for k in range(counts.shape[0]):
         for _ in range(counts[k]):
@@ -51,6 +53,10 @@ def utility(log_cost, avail, counts, cn_block, beta, network, switching, stack, 
                 for c in range(lo, hi):
                     util[i, c] -= sub
             i += 1
+    for j in range(extra.shape[0]):
+        for c in range(C):
+            util[B + j, c] = util[extra[j], c]
+            out_av[B + j, c] = out_av[extra[j], c] and cn_col[c]
     return util, out_av
 
 
@@ -169,6 +175,41 @@ def unit_cost(idx, n, watts, price, elec, pue, levy, levy_share, cn, is_cn, subs
     return cost
 
 
+@njit(**_JIT)
+def columns(live, perm, stack, china, vendor, cn, n_stacks, regs, n_regions, cann):
+    """The month's market columns from an offering table sorted by stack (``perm``, and the
+    table's ``stack``, ``china``, ``vendor``, ``cn`` in that order): the live offerings' index,
+    stack, one-hot (C, S), alignment sign, vendor and Chinese flag, the flat index
+    ``regs[k] + cols[c] * n_regions`` (K, C) and the CANN block's (start, stop)."""
+    C = 0
+    for j in range(perm.shape[0]):
+        if live[perm[j]]:
+            C += 1
+    cols = np.empty(C, dtype=np.int64)
+    st = np.empty(C, dtype=np.int64)
+    ch = np.empty(C)
+    ve = np.empty(C, dtype=np.int64)
+    is_cn = np.empty(C, dtype=np.bool_)
+    onehot = np.zeros((C, n_stacks))
+    lo, hi = 0, 0  # CANN block: after the stacks before it
+    c = 0
+    for j in range(perm.shape[0]):
+        o = perm[j]
+        if live[o]:
+            cols[c], st[c], ch[c], ve[c], is_cn[c] = o, stack[j], china[j], vendor[j], cn[j]
+            onehot[c, stack[j]] = 1.0
+            if stack[j] < cann:
+                lo, hi = c + 1, c + 1
+            elif stack[j] == cann:
+                hi = c + 1
+            c += 1
+    flat = np.empty((regs.shape[0], C), dtype=np.int64)
+    for k in range(regs.shape[0]):
+        for c in range(C):
+            flat[k, c] = regs[k] + cols[c] * n_regions
+    return cols, st, onehot, ch, ve, is_cn, flat, lo, hi
+
+
 def warm_up() -> None:
     """Compile (or load from the on-disk cache) these kernels for the argument types the phases
     use (called by ``model.kernels.warm_up``)."""
@@ -176,8 +217,11 @@ def warm_up() -> None:
     available = np.ones((2, 2), dtype=np.bool_)
     z, b = np.zeros(2), np.zeros(2, dtype=np.bool_)
     utility(u[:1].copy(), available[:1].copy(), np.array([2], dtype=np.int64), b[:1].copy(), z, z,
-            np.zeros((2, 1)), np.zeros(2, dtype=np.int64), z, b, z, 1.0, 1.0, 0, 2, np.nan, np.nan)
+            np.zeros((2, 1)), np.zeros(2, dtype=np.int64), z, b, z, 1.0, 1.0, 0, 2, np.nan, np.nan,
+            np.zeros(1, dtype=np.int64), b)
     lock_in(z, u, z, z, u, z, 1.0, 0.5, 0.5, 0.5)
+    i2 = np.arange(2, dtype=np.int64)
+    columns(b, i2, i2, z, i2, b, 2, i2, 2, 1)
     availability(b, b, np.zeros((1, 2), dtype=np.bool_), np.zeros((1, 2), dtype=np.bool_), z[:1].copy(),
                  z[:1].copy(), b, np.full(2, -1, dtype=np.int64), b, b, False, b, b)
     unit_cost(np.arange(2), z, z + 1.0, z, z, z, u, 1.0, b, b, np.nan, 0.3, z + 1.0, b, b, np.nan, 730.0, 8760.0, 0.75)

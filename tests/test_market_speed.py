@@ -90,7 +90,7 @@ def test_month_columns_and_reference_cost_are_the_direct_ones():
 
 @pytest.mark.parametrize("bonus,penalty", [(np.nan, np.nan), (0.4, np.nan), (0.4, 0.7), (0.0, 0.2)])
 def test_utility_kernel_is_the_numpy_formulation(bonus, penalty):
-    """kernels.utility = the numpy utility (buyer_utility, region blocks repeated, CANN terms)."""
+    """month_kernels.utility = the numpy utility (buyer_utility, region blocks repeated, CANN terms)."""
     from model import month_kernels
     from model.market import buyer_utility
 
@@ -107,8 +107,12 @@ def test_utility_kernel_is_the_numpy_formulation(bonus, penalty):
     stack = np.sort(rng.integers(0, S, C))
     china = np.where(rng.random(C) < 0.3, 1.0, -1.0)
     lo, hi = np.searchsorted(stack, (2, 3)).tolist()
-    util, av = month_kernels.utility(log_cost, avail, counts, cn_block, beta, nv[stack], sw, stack, alignment,
-                               is_gs, china, 0.8, 0.3, lo, hi, bonus, penalty)
+    extra, cn_col = np.array([4, 0, 4], dtype=np.int64), china > 0
+    util_all, av_all = month_kernels.utility(log_cost, avail, counts, cn_block, beta, nv[stack], sw, stack,
+                                             alignment, is_gs, china, 0.8, 0.3, lo, hi, bonus, penalty, extra, cn_col)
+    util, av = util_all[:B], av_all[:B]
+    assert util_all.tobytes()[util.nbytes:] == util[extra].tobytes()
+    assert np.array_equal(av_all[B:], av[extra] & cn_col[None, :]) and av_all[B:].any()
     weight = np.where(is_gs, 0.8, 0.3)
     align = (weight * alignment)[:, None] * china[None, :]
     want = buyer_utility(np.repeat(log_cost, counts, axis=0), beta, nv[stack][None, :], np.take(sw, stack, axis=1),
@@ -217,3 +221,19 @@ def test_unit_cost_kernel_is_the_numpy_pricing(month, subsidy, discount):
                                   HOURS_PER_MONTH, HOURS_PER_YEAR, AVG_POWER_FRACTION)
     assert got.tobytes() == want.tobytes()
     assert np.isfinite(got).sum() == idx.size * R and (off.cn[idx].any() or not subsidy) and cann.any()
+
+
+@pytest.mark.parametrize("stacks", [[2, 2, 3], [0, 1, 3], [0, 2, 2, 2], [2], [], [3, 3]])
+def test_columns_kernel_cann_block_at_any_place(stacks):
+    from model import month_kernels
+
+    stack = np.array(stacks, dtype=np.int64)
+    n = stack.size
+    live = np.ones(n, dtype=bool)
+    perm = np.arange(n, dtype=np.int64)
+    cols, st, onehot, china, vendor, cn, flat, lo, hi = month_kernels.columns(
+        live, perm, stack, np.ones(n), perm, live, 4, np.array([0, 2], dtype=np.int64), 3, 2)
+    cann = np.flatnonzero(stack == 2)
+    assert (lo, hi) == ((cann[0], cann[-1] + 1) if cann.size else (lo, lo))
+    assert np.array_equal(cols, perm) and np.array_equal(flat, np.array([[0], [2]]) + 3 * perm[None, :])
+    assert np.array_equal(onehot.argmax(axis=1) if n else st, st)

@@ -78,18 +78,26 @@ class BuyersChoice(Component):
         lo, hi = (block.start, block.stop) if block is not None else (0, 0)
         bonus = p["bundle_bonus"] if block is not None and m >= self.dates["bundle_start"] else np.nan
         pen = pol.us_guidance_cann_penalty if block is not None and pol.us_guidance_cann_penalty else np.nan
-        util, avail = month_kernels.utility(
+        # Mandated share of state-funded Chinese buyers: a second row restricted to domestic chips
+        # (rows B.. of util_all and avail_all, built in the same pass)
+        B = len(b.ids)
+        mand = pol.cn_mandate * b.state_funded * reg.is_cn[b.region]
+        rows = np.flatnonzero(mand > 0)
+        util_all, avail_all = month_kernels.utility(
             np.log(np.maximum(np.take(cost, c.flat), 1e-9)), np.take(available, c.flat), counts,
             reg.is_cn[regs], b.beta, nv[stack], sw, stack, b.alignment, b.is_gs, c.china,
             float(p["alignment_weight"]), float(p["alignment_weight_hyperscaler"]), lo, hi,
-            float(bonus), float(pen))
+            float(bonus), float(pen), rows, c.cn)
+        util, avail = util_all[:B], avail_all[:B]
         if (m - self.start_month) % int(p["porting_interval_months"]) == 0:
             self._decide_porting(model, util, sw, avail, stack, onehot)
         # Diffusion-rule caps: a tier-2 country past its yearly cap of controlled US chips (Eq. P4)
         cap2 = pol.tier_caps_h100e.get(2)
         if cap2 is not None:
             over = (reg.tier[b.region] == 2) & (b.capped_bought >= cap2 * b.country_share)
-            avail[np.ix_(over, off.controlled_us(pol.us_rule)[cols])] = False
+            if rows.size:
+                over = np.concatenate([over, over[rows]])  # the mandated rows are their buyers'
+            avail_all[np.ix_(over, off.controlled_us(pol.us_rule)[cols])] = False
         # Outside option: doing without (or waiting) when what is on offer costs far more per useful
         # work than compute normally costs (Eq. M1b); doing without keeps the buyer on its estate,
         # with that estate's network value.
@@ -101,20 +109,14 @@ class BuyersChoice(Component):
         tot = est.sum(axis=1, keepdims=True)
         shares = np.divide(est, fleet_tot, out=np.zeros_like(est), where=tot > 0)
         u0 = -b.beta * np.log(p["outside_cost_ratio"] * reference_cost(model, cost, cap, c)) + shares @ nv
-        # Mandated share of state-funded Chinese buyers: a second row restricted to domestic chips
-        mand = pol.cn_mandate * b.state_funded * reg.is_cn[b.region]
-        rows = np.flatnonzero(mand > 0)
-        if rows.size:
+        if rows.size:  # the mandated rows' demand and outside option
             demand = np.concatenate([demand * (1.0 - mand), demand[rows] * mand[rows]])
-            util = np.vstack([util, util[rows]])
-            avail = np.vstack([avail, avail[rows] & c.cn[None, :]])
             u0 = np.concatenate([u0, u0[rows]])
         value = off.value if ctx.value is None else ctx.value  # after software (Eq. E7)
-        cl = clear_market(demand, util, avail, value[cols], c.vendor, cap,
+        cl = clear_market(demand, util_all, avail_all, value[cols], c.vendor, cap,
                           model.rng, lots=int(p["lots"]), temperature=p["choice_temperature"],
                           rounds=int(p["market_rounds"]),
                           outside_utility=u0 if p["outside_option"] else None)
-        B = len(b.ids)
         if rows.size:  # fold the mandated rows back onto their buyers
             for name in ("alloc", "unmet", "forgone"):
                 arr = getattr(cl, name)
@@ -160,8 +162,6 @@ class _Table:
         self.refs, self.n, self.V, self.us = refs, len(off.stack), V, us
         self.perm = perm = np.argsort(off.stack, kind="stable")
         self.stack = off.stack[perm]
-        self.onehot = np.zeros((perm.size, S))
-        self.onehot[np.arange(perm.size), self.stack] = 1.0
         self.china = np.where(off.cn[perm], 1.0, -1.0)
         self.vendor = off.vendor[perm]
         self.cn = off.cn[perm]
@@ -174,15 +174,10 @@ class _Columns:
     live), with the CANN block and the flat index of (region block, column) into an (O, R) table."""
 
     def __init__(self, t: _Table, live: np.ndarray, regs: np.ndarray, R: int) -> None:
-        self.table = t
-        keep = live[t.perm]
-        self.cols = cols = t.perm[keep]  # the live offerings grouped by stack, in index order within
-        self.stack = stack = t.stack[keep]
-        self.onehot, self.china, self.vendor, self.cn = t.onehot[keep], t.china[keep], t.vendor[keep], t.cn[keep]
-        lo, hi = np.searchsorted(stack, (STACK_INDEX["cann"], STACK_INDEX["cann"] + 1)).tolist()
+        self.table, self.live = t, live
+        (self.cols, self.stack, self.onehot, self.china, self.vendor, self.cn, self.flat, lo,
+         hi) = month_kernels.columns(live, t.perm, t.stack, t.china, t.vendor, t.cn, S, regs, R, STACK_INDEX["cann"])
         self.cann = slice(lo, hi) if hi > lo else None  # a contiguous block: cols grouped by stack
-        self.flat = regs[:, None] + cols[None, :] * R
-        self.live = live
 
 
 def reference_cost(model: Any, cost: np.ndarray, cap: np.ndarray | None = None,
