@@ -176,14 +176,17 @@ def unit_cost(idx, n, watts, price, elec, pue, levy, levy_share, cn, is_cn, subs
 
 
 @njit(**_JIT)
-def columns(live, perm, stack, china, vendor, cn, n_stacks, regs, n_regions, cann):
-    """The month's market columns from an offering table sorted by stack (``perm``, and the
-    table's ``stack``, ``china``, ``vendor``, ``cn`` in that order): the live offerings' index,
-    stack, one-hot (C, S), alignment sign, vendor and Chinese flag, the flat index
-    ``regs[k] + cols[c] * n_regions`` (K, C) and the CANN block's (start, stop)."""
+def columns(live, stack, cn, vendor, compliance, n_stacks, regs, n_regions, cann, cost, us, n_vendors):
+    """The month's market columns: the live offerings grouped by stack (in index order within a
+    stack, the stable sort), their stack, one-hot (C, S), alignment sign (+1 Chinese, -1 not),
+    vendor and Chinese flag, the flat index ``regs[k] + cols[c] * n_regions`` (K, C) into the
+    (O, R) tables, the CANN block's (start, stop), and for the reference cost each vendor's
+    cheapest live non-compliance ``cost[o, us]`` (np.minimum: NaN propagates) and whether it
+    has one."""
+    O = stack.shape[0]
     C = 0
-    for j in range(perm.shape[0]):
-        if live[perm[j]]:
+    for o in range(O):
+        if live[o]:
             C += 1
     cols = np.empty(C, dtype=np.int64)
     st = np.empty(C, dtype=np.int64)
@@ -193,21 +196,32 @@ def columns(live, perm, stack, china, vendor, cn, n_stacks, regs, n_regions, can
     onehot = np.zeros((C, n_stacks))
     lo, hi = 0, 0  # CANN block: after the stacks before it
     c = 0
-    for j in range(perm.shape[0]):
-        o = perm[j]
-        if live[o]:
-            cols[c], st[c], ch[c], ve[c], is_cn[c] = o, stack[j], china[j], vendor[j], cn[j]
-            onehot[c, stack[j]] = 1.0
-            if stack[j] < cann:
-                lo, hi = c + 1, c + 1
-            elif stack[j] == cann:
-                hi = c + 1
-            c += 1
+    for s in range(n_stacks):
+        if s == cann:
+            lo = c
+        for o in range(O):
+            if live[o] and stack[o] == s:
+                cols[c], st[c], ve[c], is_cn[c] = o, s, vendor[o], cn[o]
+                ch[c] = 1.0 if cn[o] else -1.0
+                onehot[c, s] = 1.0
+                c += 1
+        if s == cann:
+            hi = c
     flat = np.empty((regs.shape[0], C), dtype=np.int64)
     for k in range(regs.shape[0]):
         for c in range(C):
             flat[k, c] = regs[k] + cols[c] * n_regions
-    return cols, st, onehot, ch, ve, is_cn, flat, lo, hi
+    cheapest = np.full(n_vendors, np.inf)
+    present = np.zeros(n_vendors, dtype=np.bool_)
+    for o in range(O):
+        if live[o] and not compliance[o]:
+            v = vendor[o]
+            x = cost[o, us]
+            cur = cheapest[v]
+            if not (cur <= x or np.isnan(cur)):
+                cheapest[v] = x
+            present[v] = True
+    return cols, st, onehot, ch, ve, is_cn, flat, lo, hi, cheapest, present
 
 
 def warm_up() -> None:
@@ -221,7 +235,7 @@ def warm_up() -> None:
             np.zeros(1, dtype=np.int64), b)
     lock_in(z, u, z, z, u, z, 1.0, 0.5, 0.5, 0.5)
     i2 = np.arange(2, dtype=np.int64)
-    columns(b, i2, i2, z, i2, b, 2, i2, 2, 1)
+    columns(b, i2, b, i2, b, 2, i2, 2, 1, u, 0, 2)
     availability(b, b, np.zeros((1, 2), dtype=np.bool_), np.zeros((1, 2), dtype=np.bool_), z[:1].copy(),
                  z[:1].copy(), b, np.full(2, -1, dtype=np.int64), b, b, False, b, b)
     unit_cost(np.arange(2), z, z + 1.0, z, z, z, u, 1.0, b, b, np.nan, 0.3, z + 1.0, b, b, np.nan, 730.0, 8760.0, 0.75)

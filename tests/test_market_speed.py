@@ -51,18 +51,18 @@ def test_isin_is_numpys(month):
 
 
 def test_month_columns_and_reference_cost_are_the_direct_ones():
-    """The market's columns (from the table memo) and the reference cost (from the vendors'
-    rows) equal their direct computation every month of a run, launches and retirements included."""
+    """The market's columns and the reference cost (from the columns pass's minima) equal their
+    direct computation every month of a run, launches and retirements included."""
     from model.components import choice
 
-    seen = {"months": 0, "tables": set()}
+    seen = {"months": 0, "launches": set()}
     trade = choice.BuyersChoice.trade
 
     def checked(self, model, ctx):
         off, b = model.offerings, model.buyers
         counts, regs = self._region_blocks(b)
-        c = self._columns(off, model.regions, regs, ctx.cost.shape[1], len(model.vendors))
-        seen["tables"].add(id(c.table))
+        c = self._columns(off, model.regions, regs, ctx.cost, len(model.vendors))
+        seen["launches"].add(len(off))
         cols = np.flatnonzero(off.live)
         cols = cols[np.argsort(off.stack[cols], kind="stable")]
         assert np.array_equal(c.cols, cols) and np.array_equal(c.stack, off.stack[cols])
@@ -85,7 +85,7 @@ def test_month_columns_and_reference_cost_are_the_direct_ones():
         ChipMarketModel(rng=2, end="2032-12").run_model()
     finally:
         choice.BuyersChoice.trade = trade
-    assert seen["months"] > 100 and len(seen["tables"]) > 5
+    assert seen["months"] > 100 and len(seen["launches"]) > 5
 
 
 @pytest.mark.parametrize("bonus,penalty", [(np.nan, np.nan), (0.4, np.nan), (0.4, 0.7), (0.0, 0.2)])
@@ -223,17 +223,30 @@ def test_unit_cost_kernel_is_the_numpy_pricing(month, subsidy, discount):
     assert np.isfinite(got).sum() == idx.size * R and (off.cn[idx].any() or not subsidy) and cann.any()
 
 
-@pytest.mark.parametrize("stacks", [[2, 2, 3], [0, 1, 3], [0, 2, 2, 2], [2], [], [3, 3]])
+@pytest.mark.parametrize("stacks", [[2, 2, 3], [3, 0, 1, 0], [2, 0, 2, 2], [2], [], [3, 3]])
 def test_columns_kernel_cann_block_at_any_place(stacks):
+    """Stable grouping by stack, the CANN block wherever it falls, the flat index, and the
+    vendors' minima with np.minimum's NaN rule."""
     from model import month_kernels
 
     stack = np.array(stacks, dtype=np.int64)
     n = stack.size
     live = np.ones(n, dtype=bool)
-    perm = np.arange(n, dtype=np.int64)
-    cols, st, onehot, china, vendor, cn, flat, lo, hi = month_kernels.columns(
-        live, perm, stack, np.ones(n), perm, live, 4, np.array([0, 2], dtype=np.int64), 3, 2)
-    cann = np.flatnonzero(stack == 2)
+    live[1:2] = False
+    vendor = np.arange(n, dtype=np.int64) % 2
+    cost = np.arange(2.0 * n).reshape(n, 2) + 1.0
+    if n > 2:
+        cost[2, 1] = np.nan
+    cols, st, onehot, china, ve, cn, flat, lo, hi, cheapest, present = month_kernels.columns(
+        live, stack, live, vendor, np.zeros(n, dtype=bool), 4, np.array([0, 1], dtype=np.int64), 2, 2, cost, 1, 2)
+    want = np.flatnonzero(live)
+    want = want[np.argsort(stack[want], kind="stable")]
+    assert np.array_equal(cols, want) and np.array_equal(st, stack[want]) and np.array_equal(ve, vendor[want])
+    cann = np.flatnonzero(st == 2)
     assert (lo, hi) == ((cann[0], cann[-1] + 1) if cann.size else (lo, lo))
-    assert np.array_equal(cols, perm) and np.array_equal(flat, np.array([[0], [2]]) + 3 * perm[None, :])
-    assert np.array_equal(onehot.argmax(axis=1) if n else st, st)
+    assert np.array_equal(flat, np.array([[0], [1]]) + 2 * want[None, :])
+    assert np.array_equal(onehot.argmax(axis=1), st) and (onehot.sum(axis=1) == 1).all()
+    ref = np.full(2, np.inf)
+    with np.errstate(invalid="ignore"):  # the NaN is meant
+        np.minimum.at(ref, vendor[live], cost[live, 1])
+    assert ref.tobytes() == cheapest.tobytes() and np.array_equal(present, np.bincount(vendor[live], minlength=2) > 0)

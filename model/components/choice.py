@@ -29,7 +29,7 @@ class BuyersChoice(Component):
         self.p, self.dates, self.start_month = p, dates, start_month
         self._blocks: tuple | None = None  # (region_starts, B, rows per region, region of each block)
         self._porting_params: tuple | None = None
-        self._table: _Table | None = None
+        self._us: tuple | None = None  # (regions' bloc column, index of the US)
 
     def _region_blocks(self, b: Any) -> tuple[np.ndarray, np.ndarray]:
         """Rows per region block and each block's region (buyers are sorted by region); kept
@@ -40,13 +40,11 @@ class BuyersChoice(Component):
                                    b.region[b.region_starts])
         return memo[2], memo[3]
 
-    def _columns(self, off: Any, reg: Any, regs: np.ndarray, R: int, V: int) -> _Columns:
-        """This month's columns, from the offering table's (kept while the table is the same)."""
-        refs = (off.stack, off.cn, off.vendor, off.compliance, reg.bloc)
-        t = self._table
-        if (t is None or t.n != len(off.stack) or t.V != V or any(x is not y for x, y in zip(t.refs, refs))):
-            t = self._table = _Table(refs, off, V, int(np.flatnonzero(reg.bloc == "us")[0]))
-        return _Columns(t, off.live, regs, R)
+    def _columns(self, off: Any, reg: Any, regs: np.ndarray, cost: np.ndarray, V: int) -> _Columns:
+        """This month's columns (and the vendors' cheapest offerings for the reference cost)."""
+        if self._us is None or self._us[0] is not reg.bloc:
+            self._us = (reg.bloc, int(np.flatnonzero(reg.bloc == "us")[0]))
+        return _Columns(off, regs, cost, self._us[1], V)
 
     def trade(self, model: Any, ctx: MonthContext) -> None:
         """Sets ``ctx.clearing``: allocation over the offerings in production (``clearing.cols``)."""
@@ -60,7 +58,7 @@ class BuyersChoice(Component):
         noise = np.exp(model.rng.normal(0.0, p["demand_noise"], len(b.ids)) - 0.5 * p["demand_noise"] ** 2)
         demand = rd[b.region] * b.share * noise * b.active
         counts, regs = self._region_blocks(b)
-        c = self._columns(off, reg, regs, cost.shape[1], len(model.vendors))
+        c = self._columns(off, reg, regs, cost, len(model.vendors))
         cols, stack, onehot = c.cols, c.stack, c.onehot  # in production, grouped by stack
         # Utility terms (Eq. M1)
         eco = model.ecosystems
@@ -153,30 +151,17 @@ class BuyersChoice(Component):
         b.porting = porting_decision(saving, cost * k, mandated, b.porting, params)
 
 
-class _Table:
-    """Offering columns the market reads in the order it reads them, for one offering table
-    (rebuilt when offerings are added): the table sorted by stack (stable), each row's stack,
-    one-hot (C, S), alignment sign and vendor in that order, and each vendor's rows (V, O)."""
-
-    def __init__(self, refs: tuple, off: Any, V: int, us: int) -> None:
-        self.refs, self.n, self.V, self.us = refs, len(off.stack), V, us
-        self.perm = perm = np.argsort(off.stack, kind="stable")
-        self.stack = off.stack[perm]
-        self.china = np.where(off.cn[perm], 1.0, -1.0)
-        self.vendor = off.vendor[perm]
-        self.cn = off.cn[perm]
-        self.of_vendor = off.vendor[None, :] == np.arange(V)[:, None]  # (V, O)
-        self.not_compliance = ~off.compliance
-
-
 class _Columns:
-    """The offerings in production this month as the market reads them (``_Table`` rows where
-    live), with the CANN block and the flat index of (region block, column) into an (O, R) table."""
+    """The offerings in production this month as the market reads them (month_kernels.columns):
+    index grouped by stack (stable), stack, one-hot (C, S), alignment sign, vendor, Chinese flag,
+    the CANN block, the flat index of (region block, column) into an (O, R) table, and each
+    vendor's cheapest live non-compliance cost in the US (for the reference cost)."""
 
-    def __init__(self, t: _Table, live: np.ndarray, regs: np.ndarray, R: int) -> None:
-        self.table, self.live = t, live
-        (self.cols, self.stack, self.onehot, self.china, self.vendor, self.cn, self.flat, lo,
-         hi) = month_kernels.columns(live, t.perm, t.stack, t.china, t.vendor, t.cn, S, regs, R, STACK_INDEX["cann"])
+    def __init__(self, off: Any, regs: np.ndarray, cost: np.ndarray, us: int, V: int) -> None:
+        (self.cols, self.stack, self.onehot, self.china, self.vendor, self.cn, self.flat, lo, hi,
+         self.cheapest, self.present) = month_kernels.columns(
+            off.live, off.stack, off.cn, off.vendor, off.compliance, S, regs, cost.shape[1],
+            STACK_INDEX["cann"], cost, us, V)
         self.cann = slice(lo, hi) if hi > lo else None  # a contiguous block: cols grouped by stack
 
 
@@ -189,14 +174,11 @@ def reference_cost(model: Any, cost: np.ndarray, cap: np.ndarray | None = None,
     if cap is None:
         cap = model.vendors.capacities()
     V = len(model.vendors)
-    if columns is not None:  # the same figures: a min is exact in any order
-        t = columns.table
-        rows = t.of_vendor & (columns.live & t.not_compliance)[None, :]  # (V, O)
-        cheapest = np.where(rows, cost[:, t.us][None, :], np.inf).min(axis=1, initial=np.inf)
-        ok = rows.any(axis=1) & (cap > 0)
+    if columns is not None:  # the same figures, the minima taken in the month's columns pass
+        ok = columns.present & (cap > 0)
         if not ok.any():
             return 1.0
-        la, w = np.log(cheapest[ok]), cap[ok]
+        la, w = np.log(columns.cheapest[ok]), cap[ok]
         return float(np.exp(np.multiply(la, w).sum() / w.sum()))  # np.average's operations
     live = np.flatnonzero(off.live & ~off.compliance)
     us = np.flatnonzero(model.regions.bloc == "us")[0]
