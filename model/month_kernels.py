@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-# as model/kernels.py: cached on disk (a fresh checkout compiles once, ~seconds), IEEE semantics
-_JIT = dict(cache=True, nogil=True, fastmath=False)
+# as model/kernels.py: cached on disk (a fresh checkout compiles once, ~seconds), IEEE semantics;
+# error_model "numpy": x / 0 is inf or NaN as in the numpy code, not Python's ZeroDivisionError
+_JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
 
 @njit(**_JIT)

@@ -250,3 +250,22 @@ def test_columns_kernel_cann_block_at_any_place(stacks):
     with np.errstate(invalid="ignore"):  # the NaN is meant
         np.minimum.at(ref, vendor[live], cost[live, 1])
     assert ref.tobytes() == cheapest.tobytes() and np.array_equal(present, np.bincount(vendor[live], minlength=2) > 0)
+
+
+def test_kernels_warm_up_and_divide_by_zero_as_numpy():
+    """warm_up compiles every kernel (the sweep runner's fork server calls it), and a zero
+    divisor gives numpy's inf/NaN, not Python's ZeroDivisionError."""
+    from model import kernels, month_kernels
+    from model.core.choice import capital_recovery_factor
+
+    kernels.warm_up()
+    b = np.zeros(2, dtype=bool)
+    n, watts, value = np.array([4.0, 0.0]), np.array([700.0, 700.0]), np.array([0.0, 1.0])
+    got = month_kernels.unit_cost(np.arange(2), n, watts, np.ones(2), np.ones(2), np.ones(2), np.zeros((2, 2)), 1.0,
+                                  b, b, np.nan, capital_recovery_factor(0.1, 4.0), value, b, b, np.nan, 730.0,
+                                  8760.0, 0.75)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        usd_h, kw = _hourly_cost(n, watts, np.ones(2), elec=np.ones(2), pue=np.ones(2), levy=np.zeros((2, 2)),
+                                 energy_subsidy=None, life_years=4.0, rate=0.1)
+        want = usd_h / (kw * 1000.0 / watts)[:, None] * 730.0 / value[:, None]
+    assert got.tobytes() == want.tobytes() and np.isinf(got[0]).all() and np.isnan(got[1]).all()
