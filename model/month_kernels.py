@@ -225,6 +225,24 @@ def columns(live, stack, cn, vendor, compliance, n_stacks, regs, n_regions, cann
     return cols, st, onehot, ch, ve, is_cn, flat, lo, hi, cheapest, present
 
 
+@njit(**_JIT)
+def delivery_weights(cols, stack, peak, watts, per_unit, controlled, n_stacks):
+    """Deliveries' (C, 2S + 2) weights: per column its stack's one-hot, its peak H100e per
+    effective H100e on its stack, its watts per effective H100e, and its peak per effective
+    H100e again where it is controlled (``controlled`` (C,), else 0)."""
+    C = cols.shape[0]
+    S = n_stacks
+    w = np.zeros((C, 2 * S + 2))
+    for c in range(C):
+        o = cols[c]
+        pk = peak[o] * per_unit[c]
+        w[c, stack[o]] = 1.0
+        w[c, S + stack[o]] = pk
+        w[c, 2 * S] = watts[o] * per_unit[c]
+        w[c, 2 * S + 1] = pk if controlled[c] else 0.0
+    return w
+
+
 def warm_up() -> None:
     """Compile (or load from the on-disk cache) these kernels for the argument types the phases
     use (called by ``model.kernels.warm_up``)."""
@@ -237,6 +255,7 @@ def warm_up() -> None:
     lock_in(z, u, z, z, u, z, 1.0, 0.5, 0.5, 0.5)
     i2 = np.arange(2, dtype=np.int64)
     columns(b, i2, b, i2, b, 2, i2, 2, 1, u, 0, 2)
+    delivery_weights(i2, i2, z, z, z, b, 2)
     availability(b, b, np.zeros((1, 2), dtype=np.bool_), np.zeros((1, 2), dtype=np.bool_), z[:1].copy(),
                  z[:1].copy(), b, np.full(2, -1, dtype=np.int64), b, b, False, b, b)
     unit_cost(np.arange(2), z, z + 1.0, z, z, z, u, 1.0, b, b, np.nan, 0.3, z + 1.0, b, b, np.nan, 730.0, 8760.0, 0.75)

@@ -269,3 +269,22 @@ def test_kernels_warm_up_and_divide_by_zero_as_numpy():
                                  energy_subsidy=None, life_years=4.0, rate=0.1)
         want = usd_h / (kw * 1000.0 / watts)[:, None] * 730.0 / value[:, None]
     assert got.tobytes() == want.tobytes() and np.isinf(got[0]).all() and np.isnan(got[1]).all()
+
+
+def test_delivery_weights_kernel_is_the_numpy_one(month):
+    from model import month_kernels
+
+    off = month.offerings
+    rng = np.random.default_rng(2)
+    S = 4
+    cols = np.flatnonzero(rng.random(len(off)) < 0.5)
+    C = cols.size
+    per_unit = 1.0 / (off.value[cols] * rng.uniform(0.5, 1.0, C))
+    ctl = rng.random(C) < 0.3
+    want = np.zeros((C, 2 * S + 2))
+    want[np.arange(C), off.stack[cols]] = 1.0
+    want[np.arange(C), S + off.stack[cols]] = off.peak[cols] * per_unit
+    want[:, 2 * S] = off.core.watts_allin[cols] * per_unit
+    want[:, 2 * S + 1] = np.where(ctl, off.peak[cols] * per_unit, 0.0)
+    got = month_kernels.delivery_weights(cols, off.stack, off.peak, off.core.watts_allin, per_unit, ctl, S)
+    assert got.tobytes() == want.tobytes() and ctl.any() and C > 5
