@@ -243,6 +243,23 @@ def delivery_weights(cols, stack, peak, watts, per_unit, controlled, n_stacks):
     return w
 
 
+@njit(**_JIT)
+def fold_rows(alloc, unmet, forgone, n_main, rows):
+    """The market's rows n_main.. (mandated shares of the buyers ``rows``) added back onto their
+    buyers: the first ``n_main`` rows of alloc, unmet and forgone, with ``out[rows[j]] +=
+    x[n_main + j]`` (rows distinct)."""
+    a = alloc[:n_main].copy()
+    u = unmet[:n_main].copy()
+    f = forgone[:n_main].copy()
+    for j in range(rows.shape[0]):
+        i = rows[j]
+        for c in range(alloc.shape[1]):
+            a[i, c] += alloc[n_main + j, c]
+        u[i] += unmet[n_main + j]
+        f[i] += forgone[n_main + j]
+    return a, u, f
+
+
 def warm_up() -> None:
     """Compile (or load from the on-disk cache) these kernels for the argument types the phases
     use (called by ``model.kernels.warm_up``)."""
@@ -256,6 +273,7 @@ def warm_up() -> None:
     i2 = np.arange(2, dtype=np.int64)
     columns(b, i2, b, i2, b, 2, i2, 2, 1, u, 0, 2)
     delivery_weights(i2, i2, z, z, z, b, 2)
+    fold_rows(u, z, z, 1, np.zeros(1, dtype=np.int64))
     availability(b, b, np.zeros((1, 2), dtype=np.bool_), np.zeros((1, 2), dtype=np.bool_), z[:1].copy(),
                  z[:1].copy(), b, np.full(2, -1, dtype=np.int64), b, b, False, b, b)
     unit_cost(np.arange(2), z, z + 1.0, z, z, z, u, 1.0, b, b, np.nan, 0.3, z + 1.0, b, b, np.nan, 730.0, 8760.0, 0.75)

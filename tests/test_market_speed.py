@@ -288,3 +288,19 @@ def test_delivery_weights_kernel_is_the_numpy_one(month):
     want[:, 2 * S + 1] = np.where(ctl, off.peak[cols] * per_unit, 0.0)
     got = month_kernels.delivery_weights(cols, off.stack, off.peak, off.core.watts_allin, per_unit, ctl, S)
     assert got.tobytes() == want.tobytes() and ctl.any() and C > 5
+
+
+def test_fold_rows_kernel_is_the_numpy_fold():
+    from model import month_kernels
+
+    rng = np.random.default_rng(6)
+    B, C = 9, 7
+    rows = np.array([1, 4, 8], dtype=np.int64)
+    alloc, unmet, forgone = rng.random((B + 3, C)), rng.random(B + 3), rng.random(B + 3)
+    before = alloc.copy()
+    got = month_kernels.fold_rows(alloc, unmet, forgone, B, rows)
+    for g, arr in zip(got, (alloc, unmet, forgone)):
+        main = arr[:B].copy()
+        main[rows] += arr[B:]
+        assert g.tobytes() == main.tobytes()
+    assert np.array_equal(alloc, before)  # the inputs are left as they were

@@ -116,11 +116,7 @@ class BuyersChoice(Component):
                           rounds=int(p["market_rounds"]),
                           outside_utility=u0 if p["outside_option"] else None)
         if rows.size:  # fold the mandated rows back onto their buyers
-            for name in ("alloc", "unmet", "forgone"):
-                arr = getattr(cl, name)
-                main = arr[:B].copy()
-                main[rows] += arr[B:]
-                setattr(cl, name, main)
+            cl.alloc, cl.unmet, cl.forgone = month_kernels.fold_rows(cl.alloc, cl.unmet, cl.forgone, B, rows)
         cl.cols = cols  # alloc and units are buyers x offerings in production (cols)
         model.vendors.observe_demand(cl.vendor_demand_units, cap)
         if p["power_constraint"]:
