@@ -191,11 +191,11 @@ class EcosystemState:
                 f"EcosystemState: developers {self.developers.shape} and maturity "
                 f"{self.maturity.shape} must be equal 1-D shapes"
             )
-        if (self.developers < 0).any() or not np.isfinite(self.developers).all():
+        if not _finite_nonneg(self.developers):
             raise ValueError(
                 f"EcosystemState: developers must be finite and >= 0, got {self.developers}"
             )
-        if ((self.maturity < 0) | (self.maturity > 1)).any() or np.isnan(self.maturity).any():
+        if self.maturity.size and not (self.maturity.min() >= 0 and self.maturity.max() <= 1):  # NaN fails
             raise ValueError(f"EcosystemState: maturity must be in [0, 1], got {self.maturity}")
 
     @classmethod
@@ -220,11 +220,16 @@ class EcosystemState:
         return EcosystemState(self.developers.copy(), self.maturity.copy())
 
 
+def _finite_nonneg(a: np.ndarray) -> bool:
+    """Every entry finite and >= 0 (NaN fails both comparisons; an empty array passes)."""
+    return not a.size or bool(a.min() >= 0 and a.max() < np.inf)
+
+
 def _stack_vec(x: np.ndarray, name: str, n: int) -> np.ndarray:
     a = np.asarray(x, dtype=float)
     if a.shape != (n,):
         raise ValueError(f"{name}: expected shape ({n},), got {a.shape}")
-    if not np.isfinite(a).all() or (a < 0).any():
+    if not _finite_nonneg(a):
         raise ValueError(f"{name}: entries must be finite and >= 0, got {a}")
     return a
 
@@ -242,7 +247,9 @@ def attraction(installed: np.ndarray, purchases: np.ndarray, params: EcosystemPa
 
 def _relax(x: np.ndarray, inflow: np.ndarray, rate: np.ndarray | float) -> np.ndarray:
     """Exact one-month solution of dx/dt = inflow - rate * x (rate >= 0; rate 0: x + inflow)."""
-    rate = np.broadcast_to(np.asarray(rate, dtype=float), x.shape)
+    rate = np.asarray(rate, dtype=float)
+    if rate.shape != x.shape:
+        rate = np.full(x.shape, rate)  # the values broadcast_to would give, writable
     decay = np.exp(-rate)
     # (1 - e^-r) / r, -> 1 as r -> 0
     gain = np.divide(-np.expm1(-rate), rate, out=np.ones_like(rate), where=rate > 0)
@@ -269,7 +276,7 @@ def update_ecosystem(
     inst = _stack_vec(installed, "installed", n)
     buy = _stack_vec(purchases, "purchases", n)
     inv = _stack_vec(investment, "investment", n)
-    if (inv > 1).any():
+    if inv.size and inv.max() > 1:
         raise ValueError(f"investment: owners' effort must be in [0, 1], got {inv}")
     a = attraction(inst, buy, params)
     p = params
@@ -297,7 +304,7 @@ def network_value(
             f"network_value: developers shape {dev.shape} must match the stack axis of installed "
             f"{inst.shape}"
         )
-    if (inst < 0).any() or (dev < 0).any():
+    if _any_negative(inst) or _any_negative(dev):
         raise ValueError("network_value: installed and developers must be >= 0")
     p = params
     x = inst / p.network_scale_h100e
@@ -312,4 +319,4 @@ def network_value(
 
 
 # the lock-in functions live in model/lock_in.py (re-exported here for callers)
-from model.lock_in import bass_hazard, portability, porting_decision, switching_cost  # noqa: E402
+from model.lock_in import _any_negative, bass_hazard, portability, porting_decision, switching_cost  # noqa: E402

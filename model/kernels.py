@@ -240,8 +240,11 @@ def warm_up() -> None:
     uses, on a two-buyer market. The sweep runner's fork server calls this once, so that every
     worker it forks starts with the machine code in memory."""
     demand = np.ones(2)
-    utility = np.zeros((2, 2))
+    u = np.zeros((2, 2))
     available = np.ones((2, 2), dtype=np.bool_)
     rows = first_rows(demand, available, True)
-    clear(demand, utility, available, np.zeros(2), True, np.ones(2), np.arange(2, dtype=np.int64),
+    clear(demand, u, available, np.zeros(2), True, np.ones(2), np.arange(2, dtype=np.int64),
           np.ones(2), rows, np.full((rows.size, 1), 0.5), 1, 1, 1.0)
+    from model import month_kernels  # the month's other compiled passes
+
+    month_kernels.warm_up()

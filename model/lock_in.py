@@ -36,7 +36,7 @@ def portability(
             f"portability: porting must be (B, {m.shape[0]}) or (B, 1), got {pl.shape}"
         )
     for name, a in (("maturity", m), ("codesign", c), ("porting", pl)):
-        if ((a < 0) | (a > 1)).any() or np.isnan(a).any():
+        if not _in_unit_interval(a):
             raise ValueError(f"portability: {name} must be in [0, 1]")
     p = params
     stack_gap = (1.0 - p.maturity_effect * m) * (1.0 - p.codesign_bonus * c)  # (S,)
@@ -60,7 +60,7 @@ def switching_cost(
             f"switching_cost: expected estate (B,), fleet_shares (B, S), portability (B, S); got "
             f"{e.shape}, {f.shape}, {pt.shape}"
         )
-    if kappa < 0 or (e < 0).any() or (f < 0).any():
+    if kappa < 0 or _any_negative(e) or _any_negative(f):
         raise ValueError("switching_cost: kappa, estate and fleet must be >= 0")
     total = f.sum(axis=1, keepdims=True)
     shares = np.divide(f, total, out=np.zeros_like(f), where=total > 0)
@@ -97,7 +97,7 @@ def porting_decision(
             f"porting_decision: expected (B, S) saving, cost, current and (B,) mandated; got "
             f"{save.shape}, {cost.shape}, {cur.shape}, {mand.shape}"
         )
-    if ((cur < 0) | (cur > 1)).any():
+    if cur.size and not (cur.min() >= 0 and cur.max() <= 1) and ((cur < 0) | (cur > 1)).any():
         raise ValueError("porting_decision: current porting levels must be in [0, 1]")
     invest = save > cost
     if mand.any() and p.mandated_porting_stacks:
@@ -105,6 +105,17 @@ def porting_decision(
         cols[[STACK_INDEX[s] for s in p.mandated_porting_stacks]] = True
         invest = invest | (mand[:, None] & cols[None, :])
     return np.minimum(1.0, cur + p.porting_step_per_month * invest)
+
+
+def _in_unit_interval(a: np.ndarray) -> bool:
+    """Every entry in [0, 1] and none NaN (an empty array passes): two reductions, NaN failing
+    both comparisons, instead of five passes."""
+    return not a.size or bool(a.min() >= 0 and a.max() <= 1)
+
+
+def _any_negative(a: np.ndarray) -> bool:
+    """``(a < 0).any()`` (NaN is not negative), one reduction when nothing is negative."""
+    return bool(a.size and not a.min() >= 0 and (a < 0).any())
 
 
 def bass_hazard(
@@ -118,6 +129,14 @@ def bass_hazard(
     p (innovation) and q (imitation) are per year (typical p ~ 0.03, q ~ 0.38); F is the adopted
     fraction of the buyer's reference population in [0, 1]. Broadcasts over its arguments.
     """
+    if all(isinstance(x, (float, int, np.floating, np.integer)) for x in (p, q, adopted_fraction)):
+        # scalars (the market's monthly call): the same checks and IEEE operations, without arrays
+        pa, qa, fa = np.float64(p), np.float64(q), np.float64(adopted_fraction)
+        if pa < 0 or qa < 0 or dt_years < 0:
+            raise ValueError("bass_hazard: p, q and dt_years must be >= 0")
+        if not 0 <= fa <= 1:
+            raise ValueError("bass_hazard: adopted_fraction must be in [0, 1]")
+        return -np.expm1(-(pa + qa * fa) * dt_years)
     pa = np.asarray(p, dtype=float)
     qa = np.asarray(q, dtype=float)
     fa = np.asarray(adopted_fraction, dtype=float)

@@ -78,6 +78,9 @@ def clear_market(demand: np.ndarray, utility: np.ndarray, available: np.ndarray,
 def _arg(x, dtype, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """``x`` as a C-ordered, writable array of ``dtype`` (broadcast to ``shape``); copies only
     when it must."""
+    if (type(x) is np.ndarray and x.dtype == dtype and x.flags.c_contiguous and x.flags.writeable
+            and (shape is None or x.shape == shape)):
+        return x  # what np.require would return: the array itself
     x = np.asarray(x)
     if shape is not None and x.shape != shape:
         x = np.broadcast_to(x, shape)

@@ -142,6 +142,13 @@ class PolicyState:
         self.cn_bans -= set(chips)
 
 
+def _isin(values: np.ndarray, names) -> np.ndarray:
+    """``np.isin(values, names)`` for hashable values (ids, tiers) by set membership: the same
+    answer without its sort, a fraction of its cost on the few dozen entries the tables hold."""
+    s = set(names)
+    return np.fromiter((v in s for v in values.tolist()), dtype=bool, count=len(values))
+
+
 def _matches(patterns: set[str] | tuple[str, ...], chip: np.ndarray, parent: np.ndarray,
              compliance: np.ndarray, us_vendor: np.ndarray, cache: dict | None = None) -> np.ndarray:
     """Offerings whose chip or parent chip is named; 'compliance' = every US compliance variant,
@@ -151,7 +158,8 @@ def _matches(patterns: set[str] | tuple[str, ...], chip: np.ndarray, parent: np.
     if cache is not None and key in cache:
         return cache[key]
     pats = set(patterns)
-    m = np.isin(chip, list(pats)) | np.isin(parent, list(pats))
+    m = np.fromiter((c in pats or q in pats for c, q in zip(chip.tolist(), parent.tolist())),
+                    dtype=bool, count=len(chip))
     if "compliance" in pats:
         m |= compliance & us_vendor
     if "us_all" in pats:
@@ -173,7 +181,7 @@ def availability(policy: PolicyState, off: OfferingView, region_tier: np.ndarray
     """
     O, R = len(off.chip), len(region_ids)
     controlled = policy.us_rule.controlled(off.tpp, off.density, off.io_gb_s) & off.us_vendor
-    dest = np.isin(region_tier, policy.us_rule.tiers)
+    dest = _isin(region_tier, policy.us_rule.tiers)
     blocked = controlled[:, None] & dest[None, :]
     levy = np.zeros((O, R))
     approval = np.ones((O, R))
@@ -181,11 +189,10 @@ def availability(policy: PolicyState, off: OfferingView, region_tier: np.ndarray
         if lic.start > month:
             continue
         m = _matches(lic.match, off.chip, off.parent, off.compliance, off.us_vendor, off.cache)
-        r = np.isin(region_ids, lic.regions)
-        cover = m[:, None] & r[None, :]
-        levy = np.where(cover, np.maximum(levy, lic.levy), levy)
-        approval = np.where(cover & blocked, np.minimum(approval, lic.approval), approval)
-        blocked = blocked & ~cover
+        cover = m[:, None] & _isin(region_ids, lic.regions)[None, :]
+        np.maximum(levy, lic.levy, out=levy, where=cover)  # in place: max and min are exact
+        np.minimum(approval, lic.approval, out=approval, where=cover & blocked)
+        blocked &= ~cover
     available = ~blocked
     # compliance variants are made for the destinations the rule covers, and only while a rule
     # controls their parent; elsewhere (or without such a rule) buyers get the uncut parent (Eq. V3b)
@@ -197,6 +204,79 @@ def availability(policy: PolicyState, off: OfferingView, region_tier: np.ndarray
         banned = _matches(policy.cn_bans, off.chip, off.parent, off.compliance, ~off.cn_vendor, off.cache)
         available &= ~(banned[:, None] & region_is_cn[None, :])
     return available, levy, approval
+
+
+def availability_fast(policy: PolicyState, off: OfferingView, region_tier: np.ndarray,
+                      region_ids: np.ndarray, region_is_cn: np.ndarray, month: int,
+                      memo: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`availability`, the same three tables, for a caller asking every month: the
+    licences' and bans' name masks are extended, not rebuilt, when offerings are appended
+    (``memo``, the caller's dict, keeps them with the ids they were built on), region masks are
+    kept, and the tables are filled in one compiled pass (``model.month_kernels.availability``)."""
+    from model import month_kernels
+
+    rule = policy.us_rule
+    controlled = rule.controlled(off.tpp, off.density, off.io_gb_s) & off.us_vendor
+    names = off.cache.get(_NAMES)
+    if names is None:
+        names = off.cache[_NAMES] = (off.chip.tolist(), off.parent.tolist())
+    rows, regs, levies, approvals = [], [], [], []
+    for lic in policy.licences:
+        if lic.start > month:
+            continue
+        rows.append(_matches_memo(lic.match, names, off, off.us_vendor, memo))
+        regs.append(_regions_memo(region_ids, lic.regions, memo))
+        levies.append(lic.levy)
+        approvals.append(lic.approval)
+    O, R = len(names[0]), len(region_ids)
+    banned = (_matches_memo(policy.cn_bans, names, off, ~off.cn_vendor, memo) if policy.cn_bans
+              else np.zeros(O, dtype=bool))
+    return month_kernels.availability(
+        controlled, _regions_memo(region_tier, rule.tiers, memo),
+        np.array(rows, dtype=bool).reshape(len(rows), O), np.array(regs, dtype=bool).reshape(len(rows), R),
+        np.array(levies, dtype=float), np.array(approvals, dtype=float), off.compliance,
+        np.asarray(off.parent_idx, dtype=np.int64), off.cn_vendor, region_tier == 1,
+        bool(policy.us_bloc_buys_cn), banned, region_is_cn)
+
+
+_NAMES = "names"  # the view cache's entry of (chip ids, parent ids) as lists (pattern keys are frozensets)
+
+
+def _matches_memo(patterns, names: tuple, off: OfferingView, us_vendor: np.ndarray, memo: dict) -> np.ndarray:
+    """:func:`_matches` for a view whose ids may extend those of an earlier one: the name part
+    is computed for the new rows only."""
+    key = frozenset(patterns)
+    hit = off.cache.get(key)
+    if hit is not None:
+        return hit
+    chips, parents = names
+    ent = memo.get(key)
+    n = 0
+    if ent is not None:
+        n = len(ent[0])
+        if not (len(chips) >= n and chips[:n] == ent[0] and parents[:n] == ent[1]):
+            n = 0
+    pats = set(patterns)
+    tail = np.fromiter((c in pats or q in pats for c, q in zip(chips[n:], parents[n:])), dtype=bool,
+                       count=len(chips) - n)
+    by_name = np.concatenate([ent[2], tail]) if n else tail
+    memo[key] = (chips, parents, by_name)
+    m = by_name.copy()
+    if "compliance" in pats:
+        m |= off.compliance & us_vendor
+    if "us_all" in pats:
+        m |= us_vendor
+    off.cache[key] = m
+    return m
+
+
+def _regions_memo(values: np.ndarray, names: tuple, memo: dict) -> np.ndarray:
+    """``_isin(values, names)``, kept per (values array, names)."""
+    key = ("in", id(values), tuple(names))
+    ent = memo.get(key)
+    if ent is None or ent[0] is not values:
+        ent = memo[key] = (values, _isin(values, names))
+    return ent[1]
 
 
 @dataclass

@@ -9,10 +9,11 @@ from typing import Any
 
 import numpy as np
 
+from model import month_kernels
 from model.cluster import logit_choice
 from model.components.base import Component, MonthContext
-from model.ecosystem import network_value, portability, porting_decision, switching_cost
-from model.market import bass_start, buyer_utility, clear_market
+from model.ecosystem import network_value, porting_decision
+from model.market import bass_start, clear_market
 from model.types import STACK_INDEX, STACKS
 
 S = len(STACKS)
@@ -28,6 +29,7 @@ class BuyersChoice(Component):
         self.p, self.dates, self.start_month = p, dates, start_month
         self._blocks: tuple | None = None  # (region_starts, B, rows per region, region of each block)
         self._porting_params: tuple | None = None
+        self._us: tuple | None = None  # (regions' bloc column, index of the US)
 
     def _region_blocks(self, b: Any) -> tuple[np.ndarray, np.ndarray]:
         """Rows per region block and each block's region (buyers are sorted by region); kept
@@ -37,6 +39,12 @@ class BuyersChoice(Component):
             memo = self._blocks = (b.region_starts, len(b.ids), np.diff(np.r_[b.region_starts, len(b.ids)]),
                                    b.region[b.region_starts])
         return memo[2], memo[3]
+
+    def _columns(self, off: Any, reg: Any, regs: np.ndarray, cost: np.ndarray, V: int) -> _Columns:
+        """This month's columns (and the vendors' cheapest offerings for the reference cost)."""
+        if self._us is None or self._us[0] is not reg.bloc:
+            self._us = (reg.bloc, int(np.flatnonzero(reg.bloc == "us")[0]))
+        return _Columns(off, regs, cost, self._us[1], V)
 
     def trade(self, model: Any, ctx: MonthContext) -> None:
         """Sets ``ctx.clearing``: allocation over the offerings in production (``clearing.cols``)."""
@@ -49,73 +57,66 @@ class BuyersChoice(Component):
         rd = reg.demand(m)
         noise = np.exp(model.rng.normal(0.0, p["demand_noise"], len(b.ids)) - 0.5 * p["demand_noise"] ** 2)
         demand = rd[b.region] * b.share * noise * b.active
-        cols = np.flatnonzero(off.live)  # only offerings in production enter the market
-        cols = cols[np.argsort(off.stack[cols], kind="stable")]  # grouped by stack
-        stack = off.stack[cols]
-        onehot = np.zeros((stack.size, S))  # (C, S): each column's stack
-        onehot[np.arange(stack.size), stack] = 1.0
+        counts, regs = self._region_blocks(b)
+        c = self._columns(off, reg, regs, cost, len(model.vendors))
+        cols, stack, onehot = c.cols, c.stack, c.onehot  # in production, grouped by stack
         # Utility terms (Eq. M1)
         eco = model.ecosystems
         world_inst = b.fleet_eff.sum(axis=0)
         nv = network_value(world_inst, eco.state.developers, eco.params)  # (S,)
-        port = portability(eco.state.maturity, b.porting, eco.codesign(m), eco.params)
-        sw = switching_cost(b.estate, b.fleet_eff, port, p["kappa"])  # (B, S)
+        # portability and switching cost (model.lock_in) in one compiled pass
+        fleet_tot = b.fleet_eff.sum(axis=1, keepdims=True)
+        ep = eco.params
+        _port, sw = month_kernels.lock_in(eco.state.maturity, b.porting, eco.codesign(m), b.estate, b.fleet_eff,
+                                    fleet_tot[:, 0], float(p["kappa"]), ep.maturity_effect, ep.porting_effect,
+                                    ep.codesign_bonus)
         # Region-level terms are computed once per region and expanded over that region's buyers
-        # (buyers are sorted by region): one contiguous copy instead of a gather per buyer.
-        counts, regs = self._region_blocks(b)
-        log_cost = np.repeat(np.log(np.maximum(cost[np.ix_(cols, regs)].T, 1e-9)), counts, axis=0)
-        avail = np.repeat(available[np.ix_(cols, regs)].T, counts, axis=0)
-        china = np.where(off.cn[cols], 1.0, -1.0)
-        weight = np.where(b.is_gs, p["alignment_weight"], p["alignment_weight_hyperscaler"])
-        align = (weight * b.alignment)[:, None] * china[None, :]
-        util = buyer_utility(log_cost, b.beta, nv[stack][None, :], np.take(sw, stack, axis=1), align,
-                             out=log_cost)
-        cann = np.flatnonzero(stack == STACK_INDEX["cann"])  # a contiguous block: cols grouped by stack
-        if cann.size:
-            block = slice(cann[0], cann[-1] + 1)
-            if m >= self.dates["bundle_start"]:
-                util[:, block] += (b.is_gs * p["bundle_bonus"])[:, None]
-            pen = pol.us_guidance_cann_penalty
-            if pen:
-                util[:, block] -= (~reg.is_cn[b.region] * pen)[:, None]
+        # (buyers are sorted by region) in the compiled pass that builds the utility (Eq. M1).
+        block = c.cann
+        lo, hi = (block.start, block.stop) if block is not None else (0, 0)
+        bonus = p["bundle_bonus"] if block is not None and m >= self.dates["bundle_start"] else np.nan
+        pen = pol.us_guidance_cann_penalty if block is not None and pol.us_guidance_cann_penalty else np.nan
+        # Mandated share of state-funded Chinese buyers: a second row restricted to domestic chips
+        # (rows B.. of util_all and avail_all, built in the same pass)
+        B = len(b.ids)
+        mand = pol.cn_mandate * b.state_funded * reg.is_cn[b.region]
+        rows = np.flatnonzero(mand > 0)
+        util_all, avail_all = month_kernels.utility(
+            np.log(np.maximum(np.take(cost, c.flat), 1e-9)), np.take(available, c.flat), counts,
+            reg.is_cn[regs], b.beta, nv[stack], sw, stack, b.alignment, b.is_gs, c.china,
+            float(p["alignment_weight"]), float(p["alignment_weight_hyperscaler"]), lo, hi,
+            float(bonus), float(pen), rows, c.cn)
+        util, avail = util_all[:B], avail_all[:B]
         if (m - self.start_month) % int(p["porting_interval_months"]) == 0:
             self._decide_porting(model, util, sw, avail, stack, onehot)
         # Diffusion-rule caps: a tier-2 country past its yearly cap of controlled US chips (Eq. P4)
         cap2 = pol.tier_caps_h100e.get(2)
         if cap2 is not None:
             over = (reg.tier[b.region] == 2) & (b.capped_bought >= cap2 * b.country_share)
-            avail[np.ix_(over, off.controlled_us(pol.us_rule)[cols])] = False
+            if rows.size:
+                over = np.concatenate([over, over[rows]])  # the mandated rows are their buyers'
+            avail_all[np.ix_(over, off.controlled_us(pol.us_rule)[cols])] = False
         # Outside option: doing without (or waiting) when what is on offer costs far more per useful
         # work than compute normally costs (Eq. M1b); doing without keeps the buyer on its estate,
         # with that estate's network value.
         # Waiting keeps the network value of the estate only on stacks the buyer can still buy:
         # an estate whose stack is cut off (controls, bans) cannot be extended by waiting.
+        cap = model.vendors.capacities()
         reach = (avail @ onehot) > 0  # (B, S) stacks with at least one offering for sale
         est = b.fleet_eff * reach
         tot = est.sum(axis=1, keepdims=True)
-        shares = np.divide(est, b.fleet_eff.sum(axis=1, keepdims=True), out=np.zeros_like(est), where=tot > 0)
-        u0 = -b.beta * np.log(p["outside_cost_ratio"] * reference_cost(model, cost)) + shares @ nv
-        # Mandated share of state-funded Chinese buyers: a second row restricted to domestic chips
-        mand = pol.cn_mandate * b.state_funded * reg.is_cn[b.region]
-        rows = np.flatnonzero(mand > 0)
-        if rows.size:
+        shares = np.divide(est, fleet_tot, out=np.zeros_like(est), where=tot > 0)
+        u0 = -b.beta * np.log(p["outside_cost_ratio"] * reference_cost(model, cost, cap, c)) + shares @ nv
+        if rows.size:  # the mandated rows' demand and outside option
             demand = np.concatenate([demand * (1.0 - mand), demand[rows] * mand[rows]])
-            util = np.vstack([util, util[rows]])
-            avail = np.vstack([avail, avail[rows] & off.cn[cols][None, :]])
             u0 = np.concatenate([u0, u0[rows]])
-        cap = model.vendors.capacities()
         value = off.value if ctx.value is None else ctx.value  # after software (Eq. E7)
-        cl = clear_market(demand, util, avail, value[cols], off.vendor[cols], cap,
+        cl = clear_market(demand, util_all, avail_all, value[cols], c.vendor, cap,
                           model.rng, lots=int(p["lots"]), temperature=p["choice_temperature"],
                           rounds=int(p["market_rounds"]),
                           outside_utility=u0 if p["outside_option"] else None)
-        B = len(b.ids)
         if rows.size:  # fold the mandated rows back onto their buyers
-            for name in ("alloc", "unmet", "forgone"):
-                arr = getattr(cl, name)
-                main = arr[:B].copy()
-                main[rows] += arr[B:]
-                setattr(cl, name, main)
+            cl.alloc, cl.unmet, cl.forgone = month_kernels.fold_rows(cl.alloc, cl.unmet, cl.forgone, B, rows)
         cl.cols = cols  # alloc and units are buyers x offerings in production (cols)
         model.vendors.observe_demand(cl.vendor_demand_units, cap)
         if p["power_constraint"]:
@@ -146,17 +147,40 @@ class BuyersChoice(Component):
         b.porting = porting_decision(saving, cost * k, mandated, b.porting, params)
 
 
-def reference_cost(model: Any, cost: np.ndarray) -> float:
+class _Columns:
+    """The offerings in production this month as the market reads them (month_kernels.columns):
+    index grouped by stack (stable), stack, one-hot (C, S), alignment sign, vendor, Chinese flag,
+    the CANN block, the flat index of (region block, column) into an (O, R) table, and each
+    vendor's cheapest live non-compliance cost in the US (for the reference cost)."""
+
+    def __init__(self, off: Any, regs: np.ndarray, cost: np.ndarray, us: int, V: int) -> None:
+        (self.cols, self.stack, self.onehot, self.china, self.vendor, self.cn, self.flat, lo, hi,
+         self.cheapest, self.present) = month_kernels.columns(
+            off.live, off.stack, off.cn, off.vendor, off.compliance, S, regs, cost.shape[1],
+            STACK_INDEX["cann"], cost, us, V)
+        self.cann = slice(lo, hi) if hi > lo else None  # a contiguous block: cols grouped by stack
+
+
+def reference_cost(model: Any, cost: np.ndarray, cap: np.ndarray | None = None,
+                   columns: _Columns | None = None) -> float:
     """What useful compute normally costs this month (Eq. M1c): the capacity-weighted geometric
-    mean, over vendors, of each vendor's cheapest live non-compliance offering in the US bloc."""
+    mean, over vendors, of each vendor's cheapest live non-compliance offering in the US bloc.
+    ``cap`` (the vendors' capacities) and ``columns`` (this month's) spare recomputing them."""
     off = model.offerings
+    if cap is None:
+        cap = model.vendors.capacities()
+    V = len(model.vendors)
+    if columns is not None:  # the same figures, the minima taken in the month's columns pass
+        ok = columns.present & (cap > 0)
+        if not ok.any():
+            return 1.0
+        la, w = np.log(columns.cheapest[ok]), cap[ok]
+        return float(np.exp(np.multiply(la, w).sum() / w.sum()))  # np.average's operations
     live = np.flatnonzero(off.live & ~off.compliance)
     us = np.flatnonzero(model.regions.bloc == "us")[0]
-    V = len(model.vendors)
     vend = off.vendor[live]
     cheapest = np.full(V, np.inf)
     np.minimum.at(cheapest, vend, cost[live, us])
-    cap = model.vendors.capacities()
     ok = (np.bincount(vend, minlength=V) > 0) & (cap > 0)  # vendor order, as the weights below
     if not ok.any():
         return 1.0

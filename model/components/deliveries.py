@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from model import month_kernels
 from model.components.base import Component, MonthContext
 from model.types import STACKS
 
@@ -34,11 +35,7 @@ class Deliveries(Component):
         # product: effective and peak purchases by stack, power drawn, controlled peak bought.
         C = cols.size
         ctl = off.controlled_us(pol.us_rule)[cols] if pol.tier_caps_h100e else np.zeros(C, dtype=bool)
-        weights = np.zeros((C, 2 * S + 2))
-        weights[np.arange(C), off.stack[cols]] = 1.0
-        weights[np.arange(C), S + off.stack[cols]] = off.peak[cols] * per_unit
-        weights[:, 2 * S] = off.core.watts_allin[cols] * per_unit
-        weights[:, 2 * S + 1] = np.where(ctl, off.peak[cols] * per_unit, 0.0)
+        weights = month_kernels.delivery_weights(cols, off.stack, off.peak, off.core.watts_allin, per_unit, ctl, S)
         per_buyer = cl.alloc @ weights  # (B, 2S + 2)
         purchases_eff_bs, purchases_peak_bs = per_buyer[:, :S], per_buyer[:, S:2 * S]
         b.fleet_eff = b.fleet_eff * (1.0 - retire) + purchases_eff_bs

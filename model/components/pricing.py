@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import numpy as np
 
-from model.cluster import price
+from model import month_kernels
 from model.components.base import Component, MonthContext
-from model.policy import availability
-from model.types import HOURS_PER_MONTH, STACK_INDEX
+from model.core.choice import capital_recovery_factor
+from model.core.consts import AVG_POWER_FRACTION
+from model.policy import availability_fast
+from model.types import HOURS_PER_MONTH, HOURS_PER_YEAR, STACK_INDEX
 
 
 class Pricing(Component):
@@ -25,7 +26,7 @@ class Pricing(Component):
         self.last_price: np.ndarray | None = None  # (O,) for inspection (dashboard)
         self.last_region_price: np.ndarray | None = None  # (O, R)
         self._avail_memo: tuple | None = None  # (key, available, levy, approval) of the last month
-        self._live_memo: tuple | None = None  # (key, core rows, decode rows) of the live offerings
+        self._rule_memo: dict = {}  # the rule engine's name and region masks (model.policy.availability_fast)
 
     @staticmethod
     def _policy_key(pol: Any, off: Any, month: int) -> tuple:
@@ -41,23 +42,14 @@ class Pricing(Component):
         key = self._policy_key(pol, off, month)
         memo = self._avail_memo
         if memo is None or memo[0] != key or memo[1] is not off.view:
-            out = availability(pol, off.view, reg.tier, reg.ids, reg.is_cn, month)
+            out = availability_fast(pol, off.view, reg.tier, reg.ids, reg.is_cn, month, self._rule_memo)
             memo = self._avail_memo = (key, off.view, *out)
         return memo[2].copy(), memo[3].copy(), memo[4].copy()
-
-    def _live_rows(self, off: Any, idx: np.ndarray):
-        """The core's inputs and decode performance of the offerings ``idx`` (cached while the
-        table and the set of offerings in production are unchanged)."""
-        memo = self._live_memo
-        if memo is None or memo[0] is not off.core or memo[1] != idx.tobytes():
-            memo = self._live_memo = (off.core, idx.tobytes(), off.core.take(idx), off.decode_perf.take(idx))
-        return memo[2], memo[3]
 
     def price(self, model: Any, ctx: MonthContext) -> None:
         """Sets ``ctx.cost`` (O, R) in USD per effective H100e-month, ``ctx.available``,
         ``ctx.levy``, ``ctx.price`` and ``ctx.region_price``."""
         off, reg, pol, p = model.offerings, model.regions, model.policy, self.p
-        O, R = len(off), len(reg)
         live = off.update_live(ctx.month)
         available, levy, approval = self._availability(pol, off, reg, ctx.month)
         available &= live[:, None]
@@ -71,21 +63,19 @@ class Pricing(Component):
         offer_price = off.list_price * price_idx * cost_mult
         # The hourly cost of an accelerator does not depend on the workload: the core prices it on
         # the decode workload alone, for the offerings in production (the rest are not for sale).
+        # Its hourly cost (Eq. C5-C6, model.core.choice._hourly_cost) over the units in use, per
+        # useful work (Eq. M5b), in one compiled pass; Chinese full-stack bundles come with state
+        # financing: cheaper for Global-South buyers.
         idx = np.flatnonzero(live)
-        sub = np.zeros((idx.size, R))
-        sub[np.ix_(off.cn[idx], reg.is_cn)] = pol.cn_subsidy
-        core, decode = self._live_rows(off, idx)
-        core = dataclasses.replace(core, price_usd_per_accel=offer_price[idx])
-        res = price(core, decode, elec_usd_kwh=reg.elec * model.power.scarcity,
-                    pue=reg.pue, levy=levy[idx] * p["levy_passthrough"], energy_subsidy=sub,
-                    life_years=p["hardware_life_years"], rate=p["capital_rate"])
-        n_used = res.power_kw[:, 0, :1] * 1000.0 / core.watts_allin[:, None]
-        cost = np.full((O, R), np.inf)
+        bundle = ctx.month >= self.dates["bundle_start"] and p["bundle_discount"] > 0
         value = off.value if ctx.value is None else ctx.value  # after software (Eq. E7)
-        cost[idx] = res.usd_per_hour[:, 0, :] / n_used * HOURS_PER_MONTH / value[idx, None]  # Eq. M5b
-        if ctx.month >= self.dates["bundle_start"] and p["bundle_discount"] > 0:
-            # Chinese full-stack bundles come with state financing: cheaper for Global-South buyers
-            cost[np.ix_(off.stack == STACK_INDEX["cann"], reg.is_gs)] *= 1.0 - p["bundle_discount"]
+        cost = month_kernels.unit_cost(
+            idx, off.decode_perf.n[idx, 0], off.core.watts_allin[idx], offer_price[idx],
+            reg.elec * model.power.scarcity, reg.pue, levy, float(p["levy_passthrough"]), off.cn, reg.is_cn,
+            float(pol.cn_subsidy) if pol.cn_subsidy else np.nan,
+            capital_recovery_factor(p["capital_rate"], p["hardware_life_years"]), value,
+            off.stack == STACK_INDEX["cann"], reg.is_gs, float(p["bundle_discount"]) if bundle else np.nan,
+            HOURS_PER_MONTH, HOURS_PER_YEAR, AVG_POWER_FRACTION)
         ctx.cost, ctx.available, ctx.levy = cost, available, levy
         ctx.price = self.last_price = offer_price
         ctx.region_price = self.last_region_price = offer_price[:, None] * (1.0 + levy * p["levy_passthrough"])

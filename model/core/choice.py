@@ -55,6 +55,28 @@ def _price(off: Offerings, perf: _Perf, *, elec_usd_kwh: Any, pue: Any, levy: An
 
 
 
+def _hourly_cost(n: np.ndarray, watts: np.ndarray, price: np.ndarray, *, elec: np.ndarray,
+                 pue: np.ndarray, levy: np.ndarray, energy_subsidy: np.ndarray | None,
+                 life_years: float, rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """[C5]-[C6] for one workload, the two figures the monthly pricing reads: USD per hour (O, R)
+    and power in kW (O,) of ``n`` (O,) accelerators drawing ``watts`` (O,) each, bought at
+    ``price`` (O,), in regions with ``elec`` (R,) and ``pue`` (R,); ``levy`` and
+    ``energy_subsidy`` (O, R), a subsidy of None being none. The same IEEE operations, in the
+    same order, as :func:`_price` (tests/test_market_speed.py checks it bit for bit), without
+    its other nine arrays."""
+    power_kw = n * watts / 1000.0
+    energy = power_kw[:, None] * pue[None, :]
+    energy *= AVG_POWER_FRACTION
+    energy *= elec[None, :]
+    if energy_subsidy is not None:
+        energy *= 1.0 - energy_subsidy
+    capex = (n * price)[:, None] * (1.0 + levy)
+    capex *= capital_recovery_factor(rate, life_years)
+    capex /= HOURS_PER_YEAR
+    capex += energy
+    return capex, power_kw
+
+
 def logit_choice(utility: np.ndarray, available: np.ndarray | None = None, temperature: float = 1.0,
                  axis: int = -1) -> np.ndarray:
     """[C7] Multinomial-logit probabilities along ``axis``: softmax(U / temperature).

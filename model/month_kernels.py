@@ -1,0 +1,279 @@
+"""Compiled passes of the month's market phases besides the clearing (model/kernels.py): the
+buyers' utility, portability and switching cost, the rule engine's availability tables and the
+pricing's cost per useful work. Each keeps the IEEE operations of the numpy formulation it
+replaces, in the same order (no fastmath, no reassociation, no transcendental functions: those
+stay in numpy, whose implementations may differ from libm's in the last bit), so results are
+bit for bit those of the numpy code; tests/test_market_speed.py checks each against it. Arrays
+are tiny (dozens of buyers, offerings and regions): the gain is one call instead of a dozen.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# as model/kernels.py: cached on disk (a fresh checkout compiles once, ~seconds), IEEE semantics;
+# error_model "numpy": x / 0 is inf or NaN as in the numpy code, not Python's ZeroDivisionError
+_JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
+
+
+@njit(**_JIT)
+def utility(log_cost, avail, counts, cn_block, beta, network, switching, stack, alignment, is_gs,
+            china, w_gs, w_other, lo, hi, bonus, penalty, extra, cn_col):
+    """Buyers' utility (Eq. M1) and availability, (B, C), from region-level ``log_cost`` and
+    ``avail`` (K, C) whose row k holds for the next ``counts[k]`` buyers (buyers sorted by region):
+    U = -beta ln(cost) + network[c] - switching[b, stack[c]] + w_b alignment_b china[c], with
+    w_b = ``w_gs`` for Global-South buyers, ``w_other`` otherwise; on the columns lo:hi (CANN)
+    ``bonus`` for Global-South buyers and minus ``penalty`` outside China (blocks with
+    ``cn_block`` False); NaN skips the term. The numpy formulation's IEEE operations in its
+    order, in one pass (tests/test_market_speed.py checks it bit for bit). Rows B + j repeat
+    buyer ``extra[j]`` (the mandated share of a state-funded Chinese buyer), open to the columns
+    ``cn_col`` only."""
+    B = beta.shape[0]
+    C = stack.shape[0]
+    util = np.empty((B + extra.shape[0], C))
+    out_av = np.empty((B + extra.shape[0], C), dtype=np.bool_)
+    i = 0
+    for k in range(counts.shape[0]):
+        for _ in range(counts[k]):
+            nb = -beta[i]
+            wa = (w_gs if is_gs[i] else w_other) * alignment[i]
+            for c in range(C):
+                u = log_cost[k, c] * nb
+                u += network[c]
+                u -= switching[i, stack[c]]
+                u += wa * china[c]
+                util[i, c] = u
+                out_av[i, c] = avail[k, c]
+            if not np.isnan(bonus):
+                add = (1.0 if is_gs[i] else 0.0) * bonus
+                for c in range(lo, hi):
+                    util[i, c] += add
+            if not np.isnan(penalty):
+                sub = (0.0 if cn_block[k] else 1.0) * penalty
+                for c in range(lo, hi):
+                    util[i, c] -= sub
+            i += 1
+    for j in range(extra.shape[0]):
+        for c in range(C):
+            util[B + j, c] = util[extra[j], c]
+            out_av[B + j, c] = out_av[extra[j], c] and cn_col[c]
+    return util, out_av
+
+
+@njit(**_JIT)
+def lock_in(maturity, porting, codesign, estate, fleet, total, kappa, a_m, a_p, a_c):
+    """Portability and switching cost (B, S), ``model.lock_in.portability`` and
+    ``switching_cost`` in one pass with their IEEE operations in their order; ``total`` (B,) is
+    each buyer's fleet summed over stacks (by numpy: its summation order is numpy's). Inputs
+    are checked as those functions check them (ValueError)."""
+    B, S = porting.shape
+    for s in range(S):
+        if not (0.0 <= maturity[s] <= 1.0):
+            raise ValueError("portability: maturity must be in [0, 1]")
+        if not (0.0 <= codesign[s] <= 1.0):
+            raise ValueError("portability: codesign must be in [0, 1]")
+    if kappa < 0:
+        raise ValueError("switching_cost: kappa, estate and fleet must be >= 0")
+    port = np.empty((B, S))
+    cost = np.empty((B, S))
+    for i in range(B):
+        if estate[i] < 0:
+            raise ValueError("switching_cost: kappa, estate and fleet must be >= 0")
+        for s in range(S):
+            pl = porting[i, s]
+            if not (0.0 <= pl <= 1.0):
+                raise ValueError("portability: porting must be in [0, 1]")
+            if fleet[i, s] < 0:
+                raise ValueError("switching_cost: kappa, estate and fleet must be >= 0")
+            gap = (1.0 - a_m * maturity[s]) * (1.0 - a_c * codesign[s]) * (1.0 - a_p * pl)
+            pt = min(max(1.0 - gap, 0.0), 1.0)  # np.clip (1 - gap is never -0.0)
+            port[i, s] = pt
+            if total[i] > 0:
+                cost[i, s] = kappa * estate[i] * (1.0 - fleet[i, s] / total[i]) * (1.0 - pt)
+            else:
+                cost[i, s] = 0.0
+    return port, cost
+
+
+@njit(**_JIT)
+def availability(controlled, dest, lic_rows, lic_regions, lic_levy, lic_approval, compliance, parent_idx,
+                 cn_vendor, tier1, buys_cn, banned, is_cn):
+    """``model.policy.availability``'s (O, R) tables from its masks, in one pass (the rule
+    engine's numpy formulation, licences in order; tests/test_market_speed.py checks it):
+    ``lic_rows`` (L, O) and ``lic_regions`` (L, R) are the licences in force, ``banned`` (O,)
+    China's bans. Returns available (bool), levy and approval."""
+    O, R = controlled.shape[0], dest.shape[0]
+    L = lic_rows.shape[0]
+    available = np.empty((O, R), dtype=np.bool_)
+    levy = np.zeros((O, R))
+    approval = np.ones((O, R))
+    for o in range(O):
+        po = parent_idx[o]
+        parent_ctl = controlled[po] if po >= 0 else True
+        for r in range(R):
+            blocked = controlled[o] and dest[r]
+            lv = 0.0
+            ap = 1.0
+            for k in range(L):
+                if lic_rows[k, o] and lic_regions[k, r]:
+                    x = lic_levy[k]
+                    if not np.isnan(lv) and not lv >= x:  # np.maximum (NaN propagates)
+                        lv = x
+                    if blocked:
+                        y = lic_approval[k]
+                        if not np.isnan(ap) and not ap <= y:  # np.minimum
+                            ap = y
+                    blocked = False
+            ok = not blocked
+            if compliance[o] and (not parent_ctl or not dest[r]):
+                ok = False
+            if not buys_cn and cn_vendor[o] and tier1[r]:
+                ok = False
+            if banned[o] and is_cn[r]:
+                ok = False
+            available[o, r] = ok
+            levy[o, r] = lv
+            approval[o, r] = ap
+    return available, levy, approval
+
+
+@njit(**_JIT)
+def unit_cost(idx, n, watts, price, elec, pue, levy, levy_share, cn, is_cn, subsidy, crf, value, bundle,
+              is_gs, discount, hours_month, hours_year, power_fraction):
+    """The pricing phase's cost per useful work (O, R) (Eq. M5b): ``model.core.choice._hourly_cost``
+    of the offerings ``idx`` (``n``, ``watts``, ``price`` per row of ``idx``) divided by the units in
+    use, x hours per month / ``value``; inf for the others; the CANN bundle discount on the rows
+    ``bundle`` x regions ``is_gs`` (when ``discount`` is not NaN). The numpy formulation's IEEE
+    operations in its order (tests/test_market_speed.py checks it bit for bit)."""
+    O, R = levy.shape
+    cost = np.full((O, R), np.inf)
+    for j in range(idx.shape[0]):
+        o = idx[j]
+        kw = n[j] * watts[j] / 1000.0
+        n_used = kw * 1000.0 / watts[j]
+        for r in range(R):
+            energy = kw * pue[r]
+            energy *= power_fraction
+            energy *= elec[r]
+            if not np.isnan(subsidy):
+                energy *= 1.0 - (subsidy if cn[o] and is_cn[r] else 0.0)
+            capex = (n[j] * price[j]) * (1.0 + levy[o, r] * levy_share)
+            capex *= crf
+            capex /= hours_year
+            capex += energy
+            capex /= n_used
+            capex *= hours_month
+            capex /= value[o]
+            cost[o, r] = capex
+    if not np.isnan(discount):
+        f = 1.0 - discount
+        for o in range(O):
+            if bundle[o]:
+                for r in range(R):
+                    if is_gs[r]:
+                        cost[o, r] *= f
+    return cost
+
+
+@njit(**_JIT)
+def columns(live, stack, cn, vendor, compliance, n_stacks, regs, n_regions, cann, cost, us, n_vendors):
+    """The month's market columns: the live offerings grouped by stack (in index order within a
+    stack, the stable sort), their stack, one-hot (C, S), alignment sign (+1 Chinese, -1 not),
+    vendor and Chinese flag, the flat index ``regs[k] + cols[c] * n_regions`` (K, C) into the
+    (O, R) tables, the CANN block's (start, stop), and for the reference cost each vendor's
+    cheapest live non-compliance ``cost[o, us]`` (np.minimum: NaN propagates) and whether it
+    has one."""
+    O = stack.shape[0]
+    C = 0
+    for o in range(O):
+        if live[o]:
+            C += 1
+    cols = np.empty(C, dtype=np.int64)
+    st = np.empty(C, dtype=np.int64)
+    ch = np.empty(C)
+    ve = np.empty(C, dtype=np.int64)
+    is_cn = np.empty(C, dtype=np.bool_)
+    onehot = np.zeros((C, n_stacks))
+    lo, hi = 0, 0  # CANN block: after the stacks before it
+    c = 0
+    for s in range(n_stacks):
+        if s == cann:
+            lo = c
+        for o in range(O):
+            if live[o] and stack[o] == s:
+                cols[c], st[c], ve[c], is_cn[c] = o, s, vendor[o], cn[o]
+                ch[c] = 1.0 if cn[o] else -1.0
+                onehot[c, s] = 1.0
+                c += 1
+        if s == cann:
+            hi = c
+    flat = np.empty((regs.shape[0], C), dtype=np.int64)
+    for k in range(regs.shape[0]):
+        for c in range(C):
+            flat[k, c] = regs[k] + cols[c] * n_regions
+    cheapest = np.full(n_vendors, np.inf)
+    present = np.zeros(n_vendors, dtype=np.bool_)
+    for o in range(O):
+        if live[o] and not compliance[o]:
+            v = vendor[o]
+            x = cost[o, us]
+            cur = cheapest[v]
+            if not (cur <= x or np.isnan(cur)):
+                cheapest[v] = x
+            present[v] = True
+    return cols, st, onehot, ch, ve, is_cn, flat, lo, hi, cheapest, present
+
+
+@njit(**_JIT)
+def delivery_weights(cols, stack, peak, watts, per_unit, controlled, n_stacks):
+    """Deliveries' (C, 2S + 2) weights: per column its stack's one-hot, its peak H100e per
+    effective H100e on its stack, its watts per effective H100e, and its peak per effective
+    H100e again where it is controlled (``controlled`` (C,), else 0)."""
+    C = cols.shape[0]
+    S = n_stacks
+    w = np.zeros((C, 2 * S + 2))
+    for c in range(C):
+        o = cols[c]
+        pk = peak[o] * per_unit[c]
+        w[c, stack[o]] = 1.0
+        w[c, S + stack[o]] = pk
+        w[c, 2 * S] = watts[o] * per_unit[c]
+        w[c, 2 * S + 1] = pk if controlled[c] else 0.0
+    return w
+
+
+@njit(**_JIT)
+def fold_rows(alloc, unmet, forgone, n_main, rows):
+    """The market's rows n_main.. (mandated shares of the buyers ``rows``) added back onto their
+    buyers: the first ``n_main`` rows of alloc, unmet and forgone, with ``out[rows[j]] +=
+    x[n_main + j]`` (rows distinct)."""
+    a = alloc[:n_main].copy()
+    u = unmet[:n_main].copy()
+    f = forgone[:n_main].copy()
+    for j in range(rows.shape[0]):
+        i = rows[j]
+        for c in range(alloc.shape[1]):
+            a[i, c] += alloc[n_main + j, c]
+        u[i] += unmet[n_main + j]
+        f[i] += forgone[n_main + j]
+    return a, u, f
+
+
+def warm_up() -> None:
+    """Compile (or load from the on-disk cache) these kernels for the argument types the phases
+    use (called by ``model.kernels.warm_up``)."""
+    u = np.zeros((2, 2))
+    available = np.ones((2, 2), dtype=np.bool_)
+    z, b = np.zeros(2), np.zeros(2, dtype=np.bool_)
+    utility(u[:1].copy(), available[:1].copy(), np.array([2], dtype=np.int64), b[:1].copy(), z, z,
+            np.zeros((2, 1)), np.zeros(2, dtype=np.int64), z, b, z, 1.0, 1.0, 0, 2, np.nan, np.nan,
+            np.zeros(1, dtype=np.int64), b)
+    lock_in(z, u, z, z, u, z, 1.0, 0.5, 0.5, 0.5)
+    i2 = np.arange(2, dtype=np.int64)
+    columns(b, i2, b, i2, b, 2, i2, 2, 1, u, 0, 2)
+    delivery_weights(i2, i2, z, z, z, b, 2)
+    fold_rows(u, z, z, 1, np.zeros(1, dtype=np.int64))
+    availability(b, b, np.zeros((1, 2), dtype=np.bool_), np.zeros((1, 2), dtype=np.bool_), z[:1].copy(),
+                 z[:1].copy(), b, np.full(2, -1, dtype=np.int64), b, b, False, b, b)
+    unit_cost(np.arange(2), z, z + 1.0, z, z, z, u, 1.0, b, b, np.nan, 0.3, z + 1.0, b, b, np.nan, 730.0, 8760.0, 0.75)
