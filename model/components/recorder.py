@@ -15,6 +15,7 @@ from model import metrics
 from model.components.base import Component, MonthContext
 from model.months import month_label
 from model.outputs import ADOPTION_COLUMNS, METRIC_NAMES, MODEL_COLUMNS, UNIT_METRICS, VENDOR_COLUMNS
+from model.policy import level_for_rule
 from model.types import STACK_INDEX, STACKS
 
 S = len(STACKS)
@@ -23,6 +24,21 @@ S = len(STACKS)
 def _repeat_str(value: str, n: int) -> pa.Array:
     """A string column holding ``value`` n times (built in Arrow, not as n Python strings)."""
     return pc.take(pa.array([value], pa.string()), np.zeros(n, dtype=np.int64))
+
+
+_LEVELS: dict[tuple, float] = {}  # rule thresholds -> level_for_rule (pure): per process
+
+
+def _control_level(rule: Any) -> float:
+    """``policy.us_control_level``: a pure function of the rule's thresholds (``rule.key()``,
+    all that ``level_for_rule`` reads), so kept per process under them."""
+    key = rule.key()
+    level = _LEVELS.get(key)
+    if level is None:
+        if len(_LEVELS) > 10_000:
+            _LEVELS.clear()
+        level = _LEVELS[key] = float(level_for_rule(rule))
+    return level
 
 
 def _share(part: float, total: float) -> float:
@@ -39,51 +55,70 @@ class Recorder(Component):
         self.start_month = start_month
         self.records: dict[str, list] = {"model": [], "adoption": [], "vendors": []}
         self.latest: dict[str, float] = {}
+        self._lay: dict[str, Any] | None = None
+
+    def _layout(self, model: Any) -> dict[str, Any]:
+        """What the month's sums select, from the region and offering columns: rebuilt only when
+        those columns are replaced (offerings are appended by replacing them, never in place)."""
+        reg, off = model.regions, model.offerings
+        cols = (reg.bloc, reg.is_cn, reg.is_gs, off.stack, off.vendor)
+        lay = self._lay
+        if lay is None or any(a is not b for a, b in zip(cols, lay["cols"])):
+            O = len(off.stack)
+            onehot = np.zeros((O, S))
+            onehot[np.arange(O), off.stack] = 1.0
+            lay = self._lay = {
+                "cols": cols, "onehot": onehot,  # holds the columns: their identity stays theirs
+                "us": np.flatnonzero(reg.bloc == "us"), "cn": np.flatnonzero(reg.is_cn),
+                "gs": np.flatnonzero(reg.is_gs),
+                "nvidia": np.flatnonzero(off.vendor == model.vendors.ids.index("nvidia")),
+            }
+        return lay
 
     def record(self, model: Any, ctx: MonthContext) -> None:
         b, off, reg, pol = model.buyers, model.offerings, model.regions, model.policy
         units_or, gross_or, net_or = ctx.units, ctx.gross, ctx.net
         step = ctx.month - self.start_month
         date = month_label(ctx.month)
+        lay = self._layout(model)
         by_region = b.by_region(np.hstack([b.fleet_eff, b.fleet_peak, ctx.purchases_peak]))
         inst_eff_rs, inst_peak_rs, buy_peak_rs = by_region[:, :S], by_region[:, S:2 * S], by_region[:, 2 * S:]
-        O = len(off)
-        stack_onehot = np.zeros((O, S))
-        stack_onehot[np.arange(O), off.stack] = 1.0
-        spend_rs = gross_or.T @ stack_onehot
-        us_bloc = reg.bloc == "us"
-        cn, gs = reg.is_cn, reg.is_gs
-        us_sh = inst_eff_rs[us_bloc].sum(axis=0)
-        cn_sh = inst_eff_rs[cn].sum(axis=0)
-        world = inst_eff_rs.sum(axis=0)
+        spend_rs = gross_or.T @ lay["onehot"]
+        cn = reg.is_cn
+        us_sh = inst_eff_rs[lay["us"]].sum(axis=0).tolist()
+        cn_sh = inst_eff_rs[lay["cn"]].sum(axis=0).tolist()
+        gs_inst = inst_eff_rs[lay["gs"]].sum(axis=0).tolist()
+        world = inst_eff_rs.sum(axis=0).tolist()
+        # China's purchases by offering: units, H100e, spend; totals and the domestic part
         cn_units = units_or[:, cn].sum(axis=1)
-        cn_units_peak = cn_units * off.peak
-        cn_total = cn_units_peak.sum()
-        cn_spend = gross_or[:, cn].sum(axis=1)
-        nvidia = off.vendor == model.vendors.ids.index("nvidia")
-        nv_total = net_or[nvidia].sum()
-        gs_inst = inst_eff_rs[gs].sum(axis=0)
-        gs_total = gs_inst.sum()
-        ws = metrics.stack_shares(world)
+        by_off = np.vstack([cn_units * off.peak, cn_units, gross_or[:, cn].sum(axis=1)])
+        # (a column selection is not C-ordered: made so, each row sums as the 1-D vector did)
+        tot, dom = by_off.sum(axis=1).tolist(), np.ascontiguousarray(by_off[:, off.cn]).sum(axis=1).tolist()
+        cn_total = tot[0]
+        nv = net_or[lay["nvidia"]]
+        nv_total, nv_cn = float(nv.sum()), float(nv[:, cn].sum())
+        gs_total = metrics._lsum(gs_inst)
+        ws = metrics.shares_list(world)
+        ws2 = metrics.shares_list(ws)  # hhi and top share normalise their input again
+        ws2_a = np.array(ws2)
         gsb = b.is_gs & b.active
         row = {
             "bifurcation_index": metrics.bifurcation_index(inst_eff_rs),
-            "bloc_jsd": metrics.bloc_jsd(us_sh, cn_sh),
-            "hhi_world": metrics.hhi(ws),
-            "top_stack_share_world": metrics.top_share(ws),
-            "cn_domestic_share": float(cn_units_peak[off.cn].sum() / cn_total) if cn_total > 0 else np.nan,
-            "cn_domestic_unit_share": _share(cn_units[off.cn].sum(), cn_units.sum()),
-            "cn_domestic_value_share": _share(cn_spend[off.cn].sum(), cn_spend.sum()),
-            "nvidia_china_revenue_share": (float(net_or[np.ix_(nvidia, cn)].sum() / nv_total)
-                                           if nv_total > 0 else np.nan),
+            "bloc_jsd": metrics.bloc_jsd_lists(us_sh, cn_sh),
+            "hhi_world": float(np.dot(ws2_a, ws2_a)),
+            "top_stack_share_world": float(max(ws2)) if ws2 else 0.0,
+            "cn_domestic_share": float(dom[0] / cn_total) if cn_total > 0 else np.nan,
+            "cn_domestic_unit_share": _share(dom[1], tot[1]),
+            "cn_domestic_value_share": _share(dom[2], tot[2]),
+            "nvidia_china_revenue_share": float(nv_cn / nv_total) if nv_total > 0 else np.nan,
             "gs_cuda_share": float(gs_inst[STACK_INDEX["cuda"]] / gs_total) if gs_total > 0 else 0.0,
             "gs_cann_share": float(gs_inst[STACK_INDEX["cann"]] / gs_total) if gs_total > 0 else 0.0,
             # buyers weighted by their share of their country: a country's firms count as one country
-            "gs_dual_stack_share": (metrics.dual_stack_share(b.fleet_eff[gsb], weights=b.share[gsb])
+            "gs_dual_stack_share": (metrics.dual_stack_share_rows(b.fleet_eff[gsb].tolist(), b.share[gsb].tolist())
                                     if gsb.any() else 0.0),
-            "us_cn_compute_ratio": metrics.compute_ratio(us_sh.sum(), cn_sh.sum()),
+            "us_cn_compute_ratio": metrics.compute_ratio(metrics._lsum(us_sh), metrics._lsum(cn_sh)),
             "rare_earth_restriction": float(pol.rare_earth),
-            "us_control_level": float(pol.us_control_level),
+            "us_control_level": _control_level(pol.us_rule),
             "us_capacity_outside_taiwan_share": model.supply.foundry.outside_share,
         }
         for k in UNIT_METRICS:  # shares and indices in [0, 1]: no float drift past the bounds
@@ -94,13 +129,12 @@ class Recorder(Component):
         self.records["model"].append((step, date, row))
         eff = np.broadcast_to(model.ecosystems.software.stack_efficiency(off.mix), spend_rs.shape)
         self.records["adoption"].append((step, date, inst_peak_rs, buy_peak_rs, spend_rs, eff))
-        nz = np.argwhere(units_or > 0)
+        flat = np.flatnonzero(units_or > 0)  # np.argwhere's (row, column) pairs, in its order
+        nz = np.column_stack(np.divmod(flat, units_or.shape[1]))
         cap = model.vendors.capacities()
         # offerings are only ever appended: the index nz[:, 0] names the same product for the run
-        self.records["vendors"].append((step, date, nz, units_or[nz[:, 0], nz[:, 1]],
-                                        net_or[nz[:, 0], nz[:, 1]],
-                                        ctx.region_price[nz[:, 0], nz[:, 1]],
-                                        cap[off.vendor[nz[:, 0]]]))
+        self.records["vendors"].append((step, date, nz, units_or.ravel()[flat], net_or.ravel()[flat],
+                                        ctx.region_price.ravel()[flat], cap[off.vendor[nz[:, 0]]]))
 
     def tables(self, model: Any) -> dict[str, pd.DataFrame]:
         return {name: tab.to_pandas() for name, tab in self.arrow_tables(model).items()}

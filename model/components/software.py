@@ -47,15 +47,21 @@ class Software(Component):
     def __init__(self, p: dict[str, Any], dates: dict[str, int]) -> None:
         self.p, self.dates = p, dates
         self.efficiency = np.ones((S, len(CLASSES)))
+        self._last_eff: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @property
     def on(self) -> bool:
         return bool(self.p["software_maturity"])
 
     def stack_efficiency(self, mix: np.ndarray) -> np.ndarray:
-        """(S,) each stack's efficiency on a workload mix (weights over the four workloads)."""
-        w = np.array([mix[WORKLOAD_CLASS == c].sum() for c in range(len(CLASSES))])
-        return self.efficiency @ (w / w.sum())
+        """(S,) each stack's efficiency on a workload mix (weights over the four workloads). The
+        last answer is kept for the same efficiency and mix arrays (both are replaced, never
+        written into: a month's step and a new mix make new ones); a copy is returned."""
+        last = self._last_eff
+        if last is None or last[0] is not self.efficiency or last[1] is not mix:
+            w = np.array([mix[WORKLOAD_CLASS == c].sum() for c in range(len(CLASSES))])
+            last = self._last_eff = (self.efficiency, mix, self.efficiency @ (w / w.sum()))
+        return last[2].copy()
 
     def effective_value(self, off: Any) -> np.ndarray:
         """(O,) Eq. E7: sum_w mix_w * thr_{o,w} / thr_{ref,w} * e_{stack(o), class(w)}."""
