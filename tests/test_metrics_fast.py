@@ -72,3 +72,12 @@ def test_list_metrics_refuse_what_the_numpy_ones_refuse(bad):
         M.dual_stack_share_rows([[1.0] * 4], [bad])
     with pytest.raises(ValueError, match="same shape"):
         M.bloc_jsd_lists([1.0] * 4, [1.0] * 3)
+
+
+@pytest.mark.parametrize("k", [1, 64, 65, 9000])
+def test_recorders_dual_stack_share_either_side_of_its_switch(k):
+    from model.components.recorder import _dual_stack_share
+    rng = np.random.default_rng(k)
+    x = np.exp(rng.uniform(-5, 5, (k, 4))) * (rng.uniform(size=(k, 4)) < 0.6)
+    w = rng.uniform(0, 1, k)
+    assert _bits(_dual_stack_share(x, w)) == _bits(M.dual_stack_share(x, weights=w))

@@ -41,6 +41,14 @@ def _control_level(rule: Any) -> float:
     return level
 
 
+def _dual_stack_share(fleet: np.ndarray, weights: np.ndarray) -> float:
+    """metrics.dual_stack_share, on Python floats for a few dozen buyers (the same bits) and in
+    numpy past that, where its per-call cost is no longer the work."""
+    if len(weights) <= 64:
+        return metrics.dual_stack_share_rows(fleet.tolist(), weights.tolist())
+    return metrics.dual_stack_share(fleet, weights=weights)
+
+
 def _share(part: float, total: float) -> float:
     return float(part / total) if total > 0 else np.nan
 
@@ -114,8 +122,7 @@ class Recorder(Component):
             "gs_cuda_share": float(gs_inst[STACK_INDEX["cuda"]] / gs_total) if gs_total > 0 else 0.0,
             "gs_cann_share": float(gs_inst[STACK_INDEX["cann"]] / gs_total) if gs_total > 0 else 0.0,
             # buyers weighted by their share of their country: a country's firms count as one country
-            "gs_dual_stack_share": (metrics.dual_stack_share_rows(b.fleet_eff[gsb].tolist(), b.share[gsb].tolist())
-                                    if gsb.any() else 0.0),
+            "gs_dual_stack_share": _dual_stack_share(b.fleet_eff[gsb], b.share[gsb]) if gsb.any() else 0.0,
             "us_cn_compute_ratio": metrics.compute_ratio(metrics._lsum(us_sh), metrics._lsum(cn_sh)),
             "rare_earth_restriction": float(pol.rare_earth),
             "us_control_level": _control_level(pol.us_rule),
