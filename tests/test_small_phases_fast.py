@@ -126,3 +126,38 @@ def test_stack_efficiency_kept_per_efficiency_and_mix(model):
     assert _same(sw.stack_efficiency(other), fresh(sw.efficiency, other))
     sw.efficiency = sw.efficiency * 1.5
     assert _same(sw.stack_efficiency(other), fresh(sw.efficiency, other))
+
+
+def test_effective_value_kept_per_table_and_efficiency(model):
+    from model.components.base import MonthContext
+    from model.components.software import WORKLOAD_CLASS
+    sw, off = model.ecosystems.software, model.offerings
+
+    def fresh():
+        if (sw.efficiency == 1.0).all():
+            return off.value
+        mult = sw.efficiency[off.stack][:, WORKLOAD_CLASS]
+        return np.maximum((off.thr / off._ref_thr[None, :] * mult) @ off.mix, 1e-3)
+
+    sw.efficiency = sw.efficiency * np.array([[1.2, 1.4]])
+    got = sw.effective_value(off)
+    assert _same(got, fresh())
+    got[:] = 0.0  # a copy
+    assert _same(sw.effective_value(off), fresh())
+    off.design_successor(int(np.flatnonzero(off.live)[0]), 1.3, model.month)
+    off.launch(model, MonthContext(model.month))  # new columns: a new value
+    assert len(sw.effective_value(off)) == len(off) and _same(sw.effective_value(off), fresh())
+    sw.efficiency = sw.efficiency * 1.1
+    assert _same(sw.effective_value(off), fresh())
+
+
+def test_control_level_is_level_for_rule():
+    from agents.regulator import control_level
+    from model.policy import USRule, level_for_rule, rule_for_level
+    rules = [rule_for_level(x) for x in np.linspace(0.0, 1.0, 41)]
+    rules += [USRule(), USRule(tpp=4800.0, io_gb_s=600.0), USRule(tpp=4800.0, tpp_pd=1600.0, density=5.92)]
+    for rule in rules + rules:  # the second pass reads the cache
+        assert control_level(rule) == level_for_rule(rule)
+    r = rule_for_level(0.7)
+    r.hbm_to_china = not r.hbm_to_china  # not a threshold: the level does not read it
+    assert control_level(r) == level_for_rule(r)

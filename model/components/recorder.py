@@ -11,11 +11,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from agents.regulator import control_level
 from model import metrics
 from model.components.base import Component, MonthContext
 from model.months import month_label
 from model.outputs import ADOPTION_COLUMNS, METRIC_NAMES, MODEL_COLUMNS, UNIT_METRICS, VENDOR_COLUMNS
-from model.policy import level_for_rule
 from model.types import STACK_INDEX, STACKS
 
 S = len(STACKS)
@@ -24,21 +24,6 @@ S = len(STACKS)
 def _repeat_str(value: str, n: int) -> pa.Array:
     """A string column holding ``value`` n times (built in Arrow, not as n Python strings)."""
     return pc.take(pa.array([value], pa.string()), np.zeros(n, dtype=np.int64))
-
-
-_LEVELS: dict[tuple, float] = {}  # rule thresholds -> level_for_rule (pure): per process
-
-
-def _control_level(rule: Any) -> float:
-    """``policy.us_control_level``: a pure function of the rule's thresholds (``rule.key()``,
-    all that ``level_for_rule`` reads), so kept per process under them."""
-    key = rule.key()
-    level = _LEVELS.get(key)
-    if level is None:
-        if len(_LEVELS) > 10_000:
-            _LEVELS.clear()
-        level = _LEVELS[key] = float(level_for_rule(rule))
-    return level
 
 
 def _dual_stack_share(fleet: np.ndarray, weights: np.ndarray) -> float:
@@ -125,7 +110,7 @@ class Recorder(Component):
             "gs_dual_stack_share": _dual_stack_share(b.fleet_eff[gsb], b.share[gsb]) if gsb.any() else 0.0,
             "us_cn_compute_ratio": metrics.compute_ratio(metrics._lsum(us_sh), metrics._lsum(cn_sh)),
             "rare_earth_restriction": float(pol.rare_earth),
-            "us_control_level": _control_level(pol.us_rule),
+            "us_control_level": control_level(pol.us_rule),
             "us_capacity_outside_taiwan_share": model.supply.foundry.outside_share,
         }
         for k in UNIT_METRICS:  # shares and indices in [0, 1]: no float drift past the bounds

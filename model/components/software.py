@@ -48,6 +48,7 @@ class Software(Component):
         self.p, self.dates = p, dates
         self.efficiency = np.ones((S, len(CLASSES)))
         self._last_eff: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._last_value: tuple[tuple, np.ndarray] | None = None
 
     @property
     def on(self) -> bool:
@@ -67,8 +68,14 @@ class Software(Component):
         """(O,) Eq. E7: sum_w mix_w * thr_{o,w} / thr_{ref,w} * e_{stack(o), class(w)}."""
         if (self.efficiency == 1.0).all():
             return off.value
-        mult = self.efficiency[off.stack][:, WORKLOAD_CLASS]  # (O, W)
-        return np.maximum((off.thr / off._ref_thr[None, :] * mult) @ off.mix, 1e-3)
+        # kept for the same arrays (each is replaced, never written into): China's coverage and
+        # this month's value ask with the same table unless offerings launched in between
+        key = (self.efficiency, off.stack, off.thr, off._ref_thr, off.mix)
+        last = self._last_value
+        if last is None or any(a is not b for a, b in zip(key, last[0])):
+            mult = self.efficiency[off.stack][:, WORKLOAD_CLASS]  # (O, W)
+            last = self._last_value = (key, np.maximum((off.thr / off._ref_thr[None, :] * mult) @ off.mix, 1e-3))
+        return last[1].copy()
 
     def value(self, model: Any, ctx: MonthContext) -> None:
         """Sets ``ctx.value``: what pricing and the market read as a unit's useful work."""
