@@ -156,7 +156,8 @@ class Recorder(Component):
             "stack": pc.take(pa.array(STACKS, pa.string()), np.tile(np.arange(S), R * n)),
         }
         for i, name in enumerate(("installed_h100e", "purchased_h100e", "spend_usd", "software_efficiency"), start=2):
-            adoption[name] = np.concatenate([a[i].ravel() for a in arec]) if n else np.zeros(0)
+            # the (R, S) blocks stacked row-major: each block's rows in order, as ravel gave them
+            adoption[name] = np.concatenate([a[i] for a in arec]).ravel() if n else np.zeros(0)
         recs = self.records["vendors"]  # one per model record: (step, date, nz, 4 value columns)
         counts = np.array([r[2].shape[0] for r in recs], dtype=np.int64)
         nz = np.concatenate([r[2] for r in recs] + [np.zeros((0, 2), dtype=np.int64)])
