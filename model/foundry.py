@@ -147,9 +147,10 @@ class ShareTable:
                     raise InputError(f"foundry_shares.csv: vendor {vid!r} has no {k} shares")
         self.n_vendors = len(vendor_ids)
         # what ``at`` depends on besides (month, pace): the curves themselves (issue 19: a
-        # per-process cache of a pure function, shared by every model built on the same tables)
-        self._key = (tuple(vendor_ids), tuple(self.sites),
-                     int(pd.util.hash_pandas_object(shares, index=False).sum()))
+        # per-process cache of a pure function, shared by every model built on the same tables),
+        # as their content: rows (vendor, site) with their years and shares, in file order
+        self._key = (tuple(vendor_ids), tuple(self.sites), "\x1f".join(map(str, vend)),
+                     "\x1f".join(map(str, site)), years.tobytes(), values.tobytes())
 
     def at(self, month: int, pace: float = 1.0) -> np.ndarray:
         """(V, N) shares of each vendor at each site this month; after mid-2025 time runs ``pace``
