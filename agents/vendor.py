@@ -44,16 +44,18 @@ class ChipVendor(Agent):
     # -- step 3 of the month -------------------------------------------------------------
     def step(self) -> None:
         m = self.model
+        p = m.p
         self._raise_capital()
+        # a numpy float, kept so: capacities follow its type, and Python's sum() of Chinese vendors'
+        # capacities (Vendors.step) is compensated over Python floats only - a float here moves bits
         util = m.vendors.utilisation[self.vidx]
         self.base_capacity = self._capacity_path(m, util)
         self.capacity_units = self.base_capacity * m.supply.factor(self, m.month)
         # Price toward clearing: index follows last month's demand/capacity ratio (Eq. V2).
-        lam = m.p["price_adjust_rate"]
         if math.isfinite(util) and util > 0:
-            self.price_index *= math.exp(lam * math.log(min(max(util, 0.25), 4.0)))
+            self.price_index *= math.exp(p["price_adjust_rate"] * math.log(min(max(util, 0.25), 4.0)))
         # min(max()) of Python floats: np.clip's value, bit for bit, without an array round trip
-        self.price_index = float(min(max(self.price_index, m.p["price_index_min"]), m.p["price_index_max"]))
+        self.price_index = float(min(max(self.price_index, p["price_index_min"]), p["price_index_max"]))
         if m.month < m.dates["own_designs_from"]:
             return  # the replayed history: only the catalog's real products
         if self.bloc == "us":
