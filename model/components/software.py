@@ -100,5 +100,6 @@ class Software(Component):
             model.buyers.fleet_eff = model.buyers.fleet_eff * ratio[None, :]
         # Eq. E8: the world's software efficiency, weighted by the installed fleet's stacks
         fleet = model.buyers.fleet_eff.sum(axis=0)
-        if fleet.sum() > 0:
-            model.regions.software_index = float((fleet * new).sum() / fleet.sum())
+        total = fleet.sum()
+        if total > 0:
+            model.regions.software_index = float((fleet * new).sum() / total)
