@@ -9,7 +9,21 @@ from __future__ import annotations
 
 from mesa import Agent
 
-from model.policy import cn_rare_earth_reaction, rule_for_level, us_level_reaction
+from model.policy import cn_rare_earth_reaction, level_for_rule, rule_for_level, us_level_reaction
+
+_LEVELS: dict[tuple, float] = {}  # rule thresholds -> level_for_rule (pure): per process
+
+
+def control_level(rule) -> float:
+    """``policy.us_control_level`` of ``rule``: a pure function of its thresholds
+    (``rule.key()``, all that ``level_for_rule`` reads), so kept per process under them."""
+    key = rule.key()
+    level = _LEVELS.get(key)
+    if level is None:
+        if len(_LEVELS) > 10_000:
+            _LEVELS.clear()
+        level = _LEVELS[key] = float(level_for_rule(rule))
+    return level
 
 
 class Regulator(Agent):
@@ -92,7 +106,7 @@ class CNRegulator(Regulator):
 
     def react(self) -> None:
         m = self.model
-        level = m.policy.us_control_level
+        level = control_level(m.policy.us_rule)  # = m.policy.us_control_level
         if m.p["cn_reaction"]:
             m.policy.rare_earth = cn_rare_earth_reaction(
                 m.policy.rare_earth, us_level_change=level - (level if self.seen_level is None else self.seen_level),

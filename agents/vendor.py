@@ -27,6 +27,7 @@ class ChipVendor(Agent):
             if row[f"capacity_units_month_{y}"] == row[f"capacity_units_month_{y}"]]
         self.anchors = (np.array([p[0] for p in pts]), np.array([p[1] for p in pts]))
         self._log_caps: np.ndarray | None = None
+        self._path: tuple[int, list[float]] | None = None  # (start month, capacity by month)
         self.capacity_growth = float(row["capacity_growth_per_year"])
         self.markup = float(row["markup"])
         self.rd_share = float(row["rd_share"])
@@ -43,16 +44,18 @@ class ChipVendor(Agent):
     # -- step 3 of the month -------------------------------------------------------------
     def step(self) -> None:
         m = self.model
+        p = m.p
         self._raise_capital()
+        # a numpy float, kept so: capacities follow its type, and Python's sum() of Chinese vendors'
+        # capacities (Vendors.step) is compensated over Python floats only - a float here moves bits
         util = m.vendors.utilisation[self.vidx]
         self.base_capacity = self._capacity_path(m, util)
         self.capacity_units = self.base_capacity * m.supply.factor(self, m.month)
         # Price toward clearing: index follows last month's demand/capacity ratio (Eq. V2).
-        lam = m.p["price_adjust_rate"]
-        if np.isfinite(util) and util > 0:
-            self.price_index *= math.exp(lam * math.log(min(max(util, 0.25), 4.0)))
+        if math.isfinite(util) and util > 0:
+            self.price_index *= math.exp(p["price_adjust_rate"] * math.log(min(max(util, 0.25), 4.0)))
         # min(max()) of Python floats: np.clip's value, bit for bit, without an array round trip
-        self.price_index = float(min(max(self.price_index, m.p["price_index_min"]), m.p["price_index_max"]))
+        self.price_index = float(min(max(self.price_index, p["price_index_min"]), p["price_index_max"]))
         if m.month < m.dates["own_designs_from"]:
             return  # the replayed history: only the catalog's real products
         if self.bloc == "us":
@@ -64,14 +67,15 @@ class ChipVendor(Agent):
         ``generation_months``; the gain per generation rises with R&D spending (Eq. V6)."""
         m = self.model
         off = m.offerings
-        mine = (off.vendor == self.vidx) & ~off.compliance
-        if not mine.any():
+        # the newest release among its own (non-variant) offerings, for all vendors in one pass
+        newest = m.vendors.newest_own(off)[self.vidx]
+        if newest is None:
             return
-        newest = off.available[mine].max()
         rd_decades = math.log10(1.0 + self.rd_budget_usd / 1e9)  # decades of R&D in USD bn
         months = m.p["generation_months"] * max(1.0 - m.p["rd_time_effect"] * rd_decades, 0.5)
         if m.month < newest + months:
             return
+        mine = (off.vendor == self.vidx) & ~off.compliance
         prods = np.flatnonzero(mine).tolist()
         flagship = max(prods, key=lambda o: (off.value[o], off.available[o]))
         base = m.p["roadmap_gain_us"] if self.bloc == "us" else m.p["roadmap_gain_cn"]
@@ -97,20 +101,47 @@ class ChipVendor(Agent):
         known, 2025; placed at mid-year) log-linearly, or linearly from a zero start; then organic
         growth ``capacity_growth_per_year`` plus, from reaction_start, expansion toward excess
         demand at up to ``capacity_expansion_rate`` per month."""
-        t = m.month / 12.0
         years, caps = self.anchors
-        if t <= years[-1]:
-            if caps[0] > 0:
-                if self._log_caps is None:  # the anchors are fixed: their logs once per vendor
-                    self._log_caps = np.log(caps)
-                return float(np.exp(np.interp(t, years, self._log_caps)))
-            return float(np.interp(t, years, caps))
+        if m.month / 12.0 <= years[-1]:
+            path = self._anchor_path(m.start_month)
+            i = m.month - m.start_month
+            if 0 <= i < len(path):
+                return path[i]
+            return self._anchor_value(m.month)
         if self.base_capacity <= 0:
             return caps[-1]
         cap = self.base_capacity * (1.0 + self.capacity_growth) ** (1.0 / 12.0)
-        if np.isfinite(util) and util > 1.0 and m.month >= m.dates["reaction_start"]:
+        if math.isfinite(util) and util > 1.0 and m.month >= m.dates["reaction_start"]:
             cap *= 1.0 + m.p["capacity_expansion_rate"] * min(util - 1.0, 1.0)
         return cap
+
+    def _anchor_value(self, month: int) -> float:
+        """The capacity through the anchors at one month (log-linear, or linear from zero)."""
+        t = month / 12.0
+        years, caps = self.anchors
+        if caps[0] > 0:
+            if self._log_caps is None:  # the anchors are fixed: their logs once per vendor
+                self._log_caps = np.log(caps)
+            return float(np.exp(np.interp(t, years, self._log_caps)))
+        return float(np.interp(t, years, caps))
+
+    def _anchor_path(self, start_month: int) -> list[float]:
+        """:meth:`_anchor_value` for every month from ``start_month`` to the last anchor, in one
+        vectorised pass (numpy's interp and exp give each element the bits of the scalar call:
+        tests/test_vendor_fast.py checks it)."""
+        if self._path is None or self._path[0] != start_month:
+            years, caps = self.anchors
+            months = np.arange(start_month, int(math.floor(years[-1] * 12.0)) + 1)
+            months = months[months / 12.0 <= years[-1]]
+            t = months / 12.0
+            if caps[0] > 0:
+                if self._log_caps is None:
+                    self._log_caps = np.log(caps)
+                vals = np.exp(np.interp(t, years, self._log_caps))
+            else:
+                vals = np.interp(t, years, caps)
+            self._path = (start_month, vals.tolist())
+        return self._path[1]
 
     def _design_compliance_variants(self) -> None:
         """For each product in (or about to enter) production that the active rule controls for
@@ -124,13 +155,8 @@ class ChipVendor(Agent):
             return
         key = rule.key()
         # the products in (or about to enter) production that the rule controls, in table order
-        age = m.month - off.available
-        cand = ((off.vendor == self.vidx) & ~off.compliance & (age >= -m.p["variant_lag_months"])
-                & (age <= m.p["variant_max_age_months"]) & ((age < 0) | off.live))
-        if not cand.any():
-            return
-        cand &= rule.controlled(off.tpp, off.density, off.io)
-        for oidx in np.flatnonzero(cand).tolist():
+        # (one pass over the table for all vendors: nothing a vendor queues changes it)
+        for oidx in m.vendors.variant_candidates(m, rule)[self.vidx]:
             chip = off.chip[oidx]
             if (chip, key) in self.variants_designed:
                 continue

@@ -14,7 +14,7 @@ import numpy as np
 
 def ai_power_share(month: int, share_2022: float, share_2030: float) -> float:
     """Eq. N1b: share of data-centre power available to AI, linear 2022 -> 2030, flat after."""
-    t = np.clip((month / 12.0 - 2022.0) / 8.0, 0.0, 1.0)
+    t = min(max((month / 12.0 - 2022.0) / 8.0, 0.0), 1.0)  # np.clip's value on a float, bit for bit
     return float(share_2022 + (share_2030 - share_2022) * t)
 
 

@@ -118,25 +118,39 @@ class ShareTable:
         self.sites = list(sites.index)
         self.in_taiwan = sites["in_taiwan"].to_numpy(bool)
         self.kind = sites["kind"].to_numpy(object)
-        missing = sorted(set(vendor_ids) - set(shares["vendor"]))
+        vend, site = shares["vendor"].tolist(), shares["site"].tolist()
+        missing = sorted(set(vendor_ids) - set(vend))
         if missing:
             raise InputError(f"foundry_shares.csv: no rows for vendor {missing[0]!r}; every vendor of "
                              "vendors.csv needs its wafer and packaging shares")
+        # the rows of each (vendor, site), from the columns as arrays (no pandas per group)
+        years, values = shares["year"].to_numpy(float), shares["share"].to_numpy(float)
+        rows: dict[tuple[str, str], list[int]] = {}
+        for i, key in enumerate(zip(vend, site)):
+            rows.setdefault(key, []).append(i)
+        v_index: dict[str, int] = {}
+        for i, vid in enumerate(vendor_ids):
+            v_index.setdefault(vid, i)
+        s_index: dict[str, int] = {}
+        for i, sid in enumerate(self.sites):
+            s_index.setdefault(sid, i)
         self._curves: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
-        for (vid, site), g in shares.groupby(["vendor", "site"]):
-            if vid in vendor_ids:
-                g = g.sort_values("year")
-                self._curves[(vendor_ids.index(vid), self.sites.index(site))] = (
-                    g["year"].to_numpy(float) + 0.5, g["share"].to_numpy(float))
+        for (vid, sid) in sorted(rows):
+            if vid in v_index:
+                idx = np.array(rows[(vid, sid)])
+                idx = idx[np.argsort(years[idx], kind="stable")]  # by year, ties in file order
+                self._curves[(v_index[vid], s_index[sid])] = (years[idx] + 0.5, values[idx])
+        kinds = set(zip(vend, shares["kind"].tolist()))
         for vid in vendor_ids:
             for k in KINDS:
-                if not ((shares["vendor"] == vid) & (shares["kind"] == k)).any():
+                if (vid, k) not in kinds:
                     raise InputError(f"foundry_shares.csv: vendor {vid!r} has no {k} shares")
         self.n_vendors = len(vendor_ids)
         # what ``at`` depends on besides (month, pace): the curves themselves (issue 19: a
-        # per-process cache of a pure function, shared by every model built on the same tables)
-        self._key = (tuple(vendor_ids), tuple(self.sites),
-                     int(pd.util.hash_pandas_object(shares, index=False).sum()))
+        # per-process cache of a pure function, shared by every model built on the same tables),
+        # as their content: rows (vendor, site) with their years and shares, in file order
+        self._key = (tuple(vendor_ids), tuple(self.sites), "\x1f".join(map(str, vend)),
+                     "\x1f".join(map(str, site)), years.tobytes(), values.tobytes())
 
     def at(self, month: int, pace: float = 1.0) -> np.ndarray:
         """(V, N) shares of each vendor at each site this month; after mid-2025 time runs ``pace``

@@ -9,6 +9,8 @@ Equations: docs/ODD.md, "Metrics".
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.special import entr
 
@@ -145,3 +147,111 @@ def compute_ratio(a: float, b: float) -> float:
     if b == 0.0:
         return 1.0 if a == 0.0 else RATIO_CAP
     return float(min(a / b, RATIO_CAP))
+
+
+# -- the same metrics on Python lists, for the recorder's month (issue 19) -------------------------
+# The arrays the recorder reads are a few dozen numbers, so numpy's per-call cost is most of the
+# work. These give the numpy functions' bits exactly: the same IEEE operations in numpy's order
+# (its sum of a contiguous vector is pairwise in eight lanes; of fewer than eight, and along an
+# outer axis, left to right) and scipy's entr (-p log p, the C library's log, which math.log is).
+# tests/test_metrics_fast.py checks each against the numpy function, bit for bit.
+
+_INF = float("inf")
+
+
+def _lsum(v: list[float]) -> float:
+    """numpy's sum of a short vector or along an outer axis: left to right from -0.0 (0.0 if empty)."""
+    if not v:
+        return 0.0
+    s = -0.0
+    for x in v:
+        s += x
+    return s
+
+
+def _psum(a: list[float], lo: int = 0, n: int | None = None) -> float:
+    """numpy's pairwise sum of a contiguous float64 vector (``np.add.reduce``, up to 8192 items)."""
+    if n is None:
+        n = len(a)
+        if n > 8192:
+            raise ValueError(f"_psum: {n} items is past numpy's buffer (8192)")
+        if n == 0:
+            return 0.0  # numpy's identity
+    if n < 8:
+        s = -0.0
+        for i in range(lo, lo + n):
+            s += a[i]
+        return s
+    if n <= 128:
+        r0, r1, r2, r3, r4, r5, r6, r7 = a[lo:lo + 8]
+        i, end = lo + 8, lo + n - n % 8
+        while i < end:
+            r0 += a[i]
+            r1 += a[i + 1]
+            r2 += a[i + 2]
+            r3 += a[i + 3]
+            r4 += a[i + 4]
+            r5 += a[i + 5]
+            r6 += a[i + 6]
+            r7 += a[i + 7]
+            i += 8
+        s = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < lo + n:
+            s += a[i]
+            i += 1
+        return s
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _psum(a, lo, n2) + _psum(a, lo + n2, n - n2)
+
+
+def _entr(p: float) -> float:
+    return -p * math.log(p) if p > 0 else 0.0
+
+
+def _check(values: list[float], name: str) -> None:
+    for v in values:
+        if not 0.0 <= v < _INF:  # NaN fails too
+            raise ValueError(f"{name}: entries must be finite and >= 0, got {v!r}")
+
+
+def shares_list(x: list[float]) -> list[float]:
+    """:func:`stack_shares` of one vector."""
+    t = _lsum(x) if len(x) < 8 else _psum(x)
+    return [v / t for v in x] if t > 0 else [0.0] * len(x)
+
+
+def bloc_jsd_lists(p: list[float], q: list[float]) -> float:
+    """:func:`bloc_jsd` of two short vectors (fewer than 8 stacks)."""
+    _check(p, "p")
+    _check(q, "q")
+    if len(p) != len(q):
+        raise ValueError(f"bloc_jsd: p and q must have the same shape, got {len(p)} and {len(q)}")
+    sa, sb = _lsum(p), _lsum(q)
+    if sa <= 0.0 or sb <= 0.0:
+        return 0.0
+    a = [v / sa for v in p]
+    b = [v / sb for v in q]
+    h_m = _lsum([_entr(0.5 * (x + y)) for x, y in zip(a, b)]) / _LN2
+    jsd = h_m - 0.5 * (_lsum([_entr(x) for x in a]) / _LN2 + _lsum([_entr(y) for y in b]) / _LN2)
+    return float(min(1.0, max(0.0, jsd)))
+
+
+def dual_stack_share_rows(fleet: list[list[float]], weights: list[float], threshold: float = 0.10) -> float:
+    """:func:`dual_stack_share` of buyers x stacks rows (S < 8) and their weights."""
+    for r in fleet:
+        _check(r, "fleet")
+    _check(weights, "weights")
+    if len(weights) != len(fleet):
+        raise ValueError(f"dual_stack_share: weights has {len(weights)} entries for {len(fleet)} buyers")
+    has, both = [], []
+    for r, w in zip(fleet, weights):
+        t = _lsum(r)
+        if t > 0:
+            has.append(w)
+            if sum(1 for v in r if v / t > threshold) >= 2:
+                both.append(w)
+    denom = _psum(has)
+    if denom <= 0.0:
+        return 0.0
+    return float(_psum(both) / denom)

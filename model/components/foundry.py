@@ -19,6 +19,8 @@ import numpy as np
 from model.components.base import Component, MonthContext
 from model.foundry import ALL_TAIWAN, Disruption, ShareTable, load_shares, load_sites
 
+_CAPABILITY: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # Foundry.capability, per process
+
 
 class Foundry(Component):
     """Sites, each vendor's shares over them, disruptions and this month's capacity factors."""
@@ -38,6 +40,7 @@ class Foundry(Component):
         self.disruptions: list[Disruption] = []
         self.factor = np.ones(len(vendor_ids))
         self.outside_share = 0.0  # what the Arthur docking records: it has no vendors' capacity
+        self._site_key = (self.in_taiwan.tobytes(), self.is_wafer.tobytes())
 
     def disrupt(self, d: Disruption) -> None:
         """A scripted disruption from its start month (the event handler's call)."""
@@ -66,10 +69,25 @@ class Foundry(Component):
 
     def capability(self, month: int) -> tuple[np.ndarray, np.ndarray]:
         """(V,) what each vendor's sites can make as a share of its path (Eq. F2: the least of
-        its wafer and packaging terms), and (V,) the share they can make outside Taiwan."""
-        shares = self.table.at(month, float(self.p["foundry_outside_ramp"]))
+        its wafer and packaging terms), and (V,) the share they can make outside Taiwan.
+
+        A pure function of the share table, the month, the ramp pace, the headroom and the sites'
+        availability: kept per process under all of them (read-only arrays)."""
+        pace, h = float(self.p["foundry_outside_ramp"]), float(self.p["foundry_headroom"])
         a = self.availability(month)
-        h = float(self.p["foundry_headroom"])
+        key = (self.table._key, self._site_key, int(month), pace, h, a.tobytes())
+        hit = _CAPABILITY.get(key)
+        if hit is None:
+            hit = self._capability(month, pace, h, a)
+            for x in hit:
+                x.flags.writeable = False
+            if len(_CAPABILITY) >= 20_000:
+                _CAPABILITY.clear()
+            _CAPABILITY[key] = hit
+        return hit
+
+    def _capability(self, month: int, pace: float, h: float, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        shares = self.table.at(month, pace)
         terms, outside = [], []
         for kind in (self.is_wafer, ~self.is_wafer):
             s = shares[:, kind]
@@ -88,9 +106,10 @@ class Foundry(Component):
         if not self.p["foundry_layer"]:
             f = np.ones_like(f)
         before = model.vendors.capacities()
+        fl = f.tolist()
         for v in model.vendors:
-            if f[v.vidx] < 1.0:
-                v.cut_capacity(float(f[v.vidx]))
+            if fl[v.vidx] < 1.0:
+                v.cut_capacity(fl[v.vidx])
         self.factor = np.minimum(f, 1.0)
         after = model.vendors.capacities()
         total = after[self.us].sum()

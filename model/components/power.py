@@ -10,6 +10,7 @@ import numpy as np
 from model.components.base import Component, MonthContext
 from model.energy import ai_power_share, power_capacity_kw, power_fill, scarcity_multiplier
 
+_CAPACITY: dict[tuple, np.ndarray] = {}  # Power.ai_capacity_kw, per process
 _GROWTH = ("power_add_growth_us", "power_add_growth_cn", "power_add_growth_gs")
 
 
@@ -33,6 +34,22 @@ class Power(Component):
         growth = {"us": self.p["power_add_growth_us"], "cn": self.p["power_add_growth_cn"],
                   "gs": self.p["power_add_growth_gs"]}
         self.add_growth = np.array([growth[b] for b in self.regions.bloc], dtype=float)
+        # what Eq. N1 reads besides the month and the AI share (the cache key of capacity_kw)
+        self._inputs = (self.dc_gw.tobytes(), self.add_gw.tobytes(), self.add_growth.tobytes())
+
+    def ai_capacity_kw(self, month: int) -> np.ndarray:
+        """Eq. N1 for one month: a pure function of the month, the AI share and the region's
+        power tables, kept per process under all of them (a read-only array)."""
+        share = ai_power_share(month, self.p["ai_power_share_2022"], self.p["ai_power_share_2030"])
+        key = (self._inputs, int(month), share)
+        hit = _CAPACITY.get(key)
+        if hit is None:
+            hit = power_capacity_kw(month, self.dc_gw, self.add_gw, self.add_growth, share)
+            hit.flags.writeable = False
+            if len(_CAPACITY) >= 20_000:
+                _CAPACITY.clear()
+            _CAPACITY[key] = hit
+        return hit
 
     def on_set(self, model: Any, keys: set[str]) -> None:
         if keys & set(_GROWTH):
@@ -40,8 +57,7 @@ class Power(Component):
 
     def update(self, model: Any, ctx: MonthContext) -> None:
         """Eq. N1, N3: AI power capacity per region and the scarcity price multiplier."""
-        share = ai_power_share(ctx.month, self.p["ai_power_share_2022"], self.p["ai_power_share_2030"])
-        self.capacity_kw = power_capacity_kw(ctx.month, self.dc_gw, self.add_gw, self.add_growth, share)
+        self.capacity_kw = self.ai_capacity_kw(ctx.month)
         b = model.buyers
         self.used_kw = np.bincount(b.region, weights=b.fleet_kw, minlength=len(self.regions))
         self.scarcity = scarcity_multiplier(self.used_kw, self.capacity_kw, self.p["power_scarcity_markup"])

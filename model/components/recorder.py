@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from agents.regulator import control_level
 from model import metrics
 from model.components.base import Component, MonthContext
 from model.months import month_label
@@ -23,6 +24,14 @@ S = len(STACKS)
 def _repeat_str(value: str, n: int) -> pa.Array:
     """A string column holding ``value`` n times (built in Arrow, not as n Python strings)."""
     return pc.take(pa.array([value], pa.string()), np.zeros(n, dtype=np.int64))
+
+
+def _dual_stack_share(fleet: np.ndarray, weights: np.ndarray) -> float:
+    """metrics.dual_stack_share, on Python floats for a few dozen buyers (the same bits) and in
+    numpy past that, where its per-call cost is no longer the work."""
+    if len(weights) <= 64:
+        return metrics.dual_stack_share_rows(fleet.tolist(), weights.tolist())
+    return metrics.dual_stack_share(fleet, weights=weights)
 
 
 def _share(part: float, total: float) -> float:
@@ -39,51 +48,69 @@ class Recorder(Component):
         self.start_month = start_month
         self.records: dict[str, list] = {"model": [], "adoption": [], "vendors": []}
         self.latest: dict[str, float] = {}
+        self._lay: dict[str, Any] | None = None
+
+    def _layout(self, model: Any) -> dict[str, Any]:
+        """What the month's sums select, from the region and offering columns: rebuilt only when
+        those columns are replaced (offerings are appended by replacing them, never in place)."""
+        reg, off = model.regions, model.offerings
+        cols = (reg.bloc, reg.is_cn, reg.is_gs, off.stack, off.vendor)
+        lay = self._lay
+        if lay is None or any(a is not b for a, b in zip(cols, lay["cols"])):
+            O = len(off.stack)
+            onehot = np.zeros((O, S))
+            onehot[np.arange(O), off.stack] = 1.0
+            lay = self._lay = {
+                "cols": cols, "onehot": onehot,  # holds the columns: their identity stays theirs
+                "us": np.flatnonzero(reg.bloc == "us"), "cn": np.flatnonzero(reg.is_cn),
+                "gs": np.flatnonzero(reg.is_gs),
+                "nvidia": np.flatnonzero(off.vendor == model.vendors.ids.index("nvidia")),
+            }
+        return lay
 
     def record(self, model: Any, ctx: MonthContext) -> None:
         b, off, reg, pol = model.buyers, model.offerings, model.regions, model.policy
         units_or, gross_or, net_or = ctx.units, ctx.gross, ctx.net
         step = ctx.month - self.start_month
         date = month_label(ctx.month)
+        lay = self._layout(model)
         by_region = b.by_region(np.hstack([b.fleet_eff, b.fleet_peak, ctx.purchases_peak]))
         inst_eff_rs, inst_peak_rs, buy_peak_rs = by_region[:, :S], by_region[:, S:2 * S], by_region[:, 2 * S:]
-        O = len(off)
-        stack_onehot = np.zeros((O, S))
-        stack_onehot[np.arange(O), off.stack] = 1.0
-        spend_rs = gross_or.T @ stack_onehot
-        us_bloc = reg.bloc == "us"
-        cn, gs = reg.is_cn, reg.is_gs
-        us_sh = inst_eff_rs[us_bloc].sum(axis=0)
-        cn_sh = inst_eff_rs[cn].sum(axis=0)
-        world = inst_eff_rs.sum(axis=0)
+        spend_rs = gross_or.T @ lay["onehot"]
+        cn = reg.is_cn
+        us_sh = inst_eff_rs[lay["us"]].sum(axis=0).tolist()
+        cn_sh = inst_eff_rs[lay["cn"]].sum(axis=0).tolist()
+        gs_inst = inst_eff_rs[lay["gs"]].sum(axis=0).tolist()
+        world = inst_eff_rs.sum(axis=0).tolist()
+        # China's purchases by offering: units, H100e, spend; totals and the domestic part
         cn_units = units_or[:, cn].sum(axis=1)
-        cn_units_peak = cn_units * off.peak
-        cn_total = cn_units_peak.sum()
-        cn_spend = gross_or[:, cn].sum(axis=1)
-        nvidia = off.vendor == model.vendors.ids.index("nvidia")
-        nv_total = net_or[nvidia].sum()
-        gs_inst = inst_eff_rs[gs].sum(axis=0)
-        gs_total = gs_inst.sum()
-        ws = metrics.stack_shares(world)
+        by_off = np.vstack([cn_units * off.peak, cn_units, gross_or[:, cn].sum(axis=1)])
+        # (a column selection is not C-ordered: made so, each row sums as the 1-D vector did)
+        tot, dom = by_off.sum(axis=1).tolist(), np.ascontiguousarray(by_off[:, off.cn]).sum(axis=1).tolist()
+        cn_total = tot[0]
+        nv = net_or[lay["nvidia"]]
+        nv_total, nv_cn = float(nv.sum()), float(nv[:, cn].sum())
+        gs_total = metrics._lsum(gs_inst)
+        ws = metrics.shares_list(world)
+        ws2 = metrics.shares_list(ws)  # hhi and top share normalise their input again
+        ws2_a = np.array(ws2)
         gsb = b.is_gs & b.active
         row = {
             "bifurcation_index": metrics.bifurcation_index(inst_eff_rs),
-            "bloc_jsd": metrics.bloc_jsd(us_sh, cn_sh),
-            "hhi_world": metrics.hhi(ws),
-            "top_stack_share_world": metrics.top_share(ws),
-            "cn_domestic_share": float(cn_units_peak[off.cn].sum() / cn_total) if cn_total > 0 else np.nan,
-            "cn_domestic_unit_share": _share(cn_units[off.cn].sum(), cn_units.sum()),
-            "cn_domestic_value_share": _share(cn_spend[off.cn].sum(), cn_spend.sum()),
-            "nvidia_china_revenue_share": (float(net_or[np.ix_(nvidia, cn)].sum() / nv_total)
-                                           if nv_total > 0 else np.nan),
+            "bloc_jsd": metrics.bloc_jsd_lists(us_sh, cn_sh),
+            "hhi_world": float(np.dot(ws2_a, ws2_a)),
+            "top_stack_share_world": float(max(ws2)) if ws2 else 0.0,
+            "cn_domestic_share": float(dom[0] / cn_total) if cn_total > 0 else np.nan,
+            "cn_domestic_unit_share": _share(dom[1], tot[1]),
+            "cn_domestic_value_share": _share(dom[2], tot[2]),
+            "nvidia_china_revenue_share": float(nv_cn / nv_total) if nv_total > 0 else np.nan,
             "gs_cuda_share": float(gs_inst[STACK_INDEX["cuda"]] / gs_total) if gs_total > 0 else 0.0,
             "gs_cann_share": float(gs_inst[STACK_INDEX["cann"]] / gs_total) if gs_total > 0 else 0.0,
             # buyers weighted by their share of their country: a country's firms count as one country
-            "gs_dual_stack_share": (metrics.dual_stack_share(b.fleet_eff[gsb], weights=b.share[gsb])
-                                    if gsb.any() else 0.0),
-            "us_cn_compute_ratio": metrics.compute_ratio(us_sh.sum(), cn_sh.sum()),
+            "gs_dual_stack_share": _dual_stack_share(b.fleet_eff[gsb], b.share[gsb]) if gsb.any() else 0.0,
+            "us_cn_compute_ratio": metrics.compute_ratio(metrics._lsum(us_sh), metrics._lsum(cn_sh)),
             "rare_earth_restriction": float(pol.rare_earth),
-            "us_control_level": float(pol.us_control_level),
+            "us_control_level": control_level(pol.us_rule),
             "us_capacity_outside_taiwan_share": model.supply.foundry.outside_share,
         }
         for k in UNIT_METRICS:  # shares and indices in [0, 1]: no float drift past the bounds
@@ -94,13 +121,12 @@ class Recorder(Component):
         self.records["model"].append((step, date, row))
         eff = np.broadcast_to(model.ecosystems.software.stack_efficiency(off.mix), spend_rs.shape)
         self.records["adoption"].append((step, date, inst_peak_rs, buy_peak_rs, spend_rs, eff))
-        nz = np.argwhere(units_or > 0)
+        flat = np.flatnonzero(units_or > 0)  # np.argwhere's (row, column) pairs, in its order
+        nz = np.column_stack(np.divmod(flat, units_or.shape[1]))
         cap = model.vendors.capacities()
         # offerings are only ever appended: the index nz[:, 0] names the same product for the run
-        self.records["vendors"].append((step, date, nz, units_or[nz[:, 0], nz[:, 1]],
-                                        net_or[nz[:, 0], nz[:, 1]],
-                                        ctx.region_price[nz[:, 0], nz[:, 1]],
-                                        cap[off.vendor[nz[:, 0]]]))
+        self.records["vendors"].append((step, date, nz, units_or.ravel()[flat], net_or.ravel()[flat],
+                                        ctx.region_price.ravel()[flat], cap[off.vendor[nz[:, 0]]]))
 
     def tables(self, model: Any) -> dict[str, pd.DataFrame]:
         return {name: tab.to_pandas() for name, tab in self.arrow_tables(model).items()}
@@ -130,7 +156,8 @@ class Recorder(Component):
             "stack": pc.take(pa.array(STACKS, pa.string()), np.tile(np.arange(S), R * n)),
         }
         for i, name in enumerate(("installed_h100e", "purchased_h100e", "spend_usd", "software_efficiency"), start=2):
-            adoption[name] = np.concatenate([a[i].ravel() for a in arec]) if n else np.zeros(0)
+            # the (R, S) blocks stacked row-major: each block's rows in order, as ravel gave them
+            adoption[name] = np.concatenate([a[i] for a in arec]).ravel() if n else np.zeros(0)
         recs = self.records["vendors"]  # one per model record: (step, date, nz, 4 value columns)
         counts = np.array([r[2].shape[0] for r in recs], dtype=np.int64)
         nz = np.concatenate([r[2] for r in recs] + [np.zeros((0, 2), dtype=np.int64)])

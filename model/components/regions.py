@@ -31,6 +31,7 @@ class Regions(Component):
         self.is_cn = self.ids == "cn"
         self.is_gs = self.bloc == "gs"
         self.demand_path = load_demand()
+        self._last_demand: tuple[tuple, np.ndarray] | None = None
         self.software_index = 1.0  # Eq. E8: written only by the software component (its owns)
         self._demand_arrays = (self.demand_path.index.to_numpy(float) + 0.5,
                                np.log(self.demand_path["world_h100e"].to_numpy(float) / 12.0))
@@ -51,7 +52,20 @@ class Regions(Component):
     def demand(self, month: int) -> np.ndarray:
         """Eq. D1: world demand split by region weights; Global-South weights grow at
         ``gs_demand_catchup``/yr; China's drifts at ``cn_demand_trend``/yr until
-        ``cn_demand_trend_end`` (US hyperscaler capex outgrew China's in 2022-24; calibrated)."""
+        ``cn_demand_trend_end`` (US hyperscaler capex outgrew China's in 2022-24; calibrated).
+        The last answer is kept under everything it reads (China's coverage and the buyers' choice
+        both ask in one month); a copy is returned."""
+        key = (month, self.software_index, self.p["gs_demand_catchup"], self.p["cn_demand_trend"],
+               self.dates["cn_demand_trend_end"], self.weight, self.is_gs, self.is_cn, self._demand_arrays)
+        last = self._last_demand
+        if last is not None and len(key) == len(last[0]) and all(
+                a is b or (type(a) is not np.ndarray and a == b) for a, b in zip(key, last[0])):
+            return last[1].copy()
+        out = self._demand(month)
+        self._last_demand = (key, out)  # holds the arrays of the key: their identity stays theirs
+        return out.copy()
+
+    def _demand(self, month: int) -> np.ndarray:
         years = (month - self.start_month) / 12.0
         cn_years = (min(month, self.dates["cn_demand_trend_end"]) - self.start_month) / 12.0
         w = self.weight * np.where(self.is_gs, np.exp(self.p["gs_demand_catchup"] * years), 1.0)

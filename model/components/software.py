@@ -47,22 +47,35 @@ class Software(Component):
     def __init__(self, p: dict[str, Any], dates: dict[str, int]) -> None:
         self.p, self.dates = p, dates
         self.efficiency = np.ones((S, len(CLASSES)))
+        self._last_eff: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._last_value: tuple[tuple, np.ndarray] | None = None
 
     @property
     def on(self) -> bool:
         return bool(self.p["software_maturity"])
 
     def stack_efficiency(self, mix: np.ndarray) -> np.ndarray:
-        """(S,) each stack's efficiency on a workload mix (weights over the four workloads)."""
-        w = np.array([mix[WORKLOAD_CLASS == c].sum() for c in range(len(CLASSES))])
-        return self.efficiency @ (w / w.sum())
+        """(S,) each stack's efficiency on a workload mix (weights over the four workloads). The
+        last answer is kept for the same efficiency and mix arrays (both are replaced, never
+        written into: a month's step and a new mix make new ones); a copy is returned."""
+        last = self._last_eff
+        if last is None or last[0] is not self.efficiency or last[1] is not mix:
+            w = np.array([mix[WORKLOAD_CLASS == c].sum() for c in range(len(CLASSES))])
+            last = self._last_eff = (self.efficiency, mix, self.efficiency @ (w / w.sum()))
+        return last[2].copy()
 
     def effective_value(self, off: Any) -> np.ndarray:
         """(O,) Eq. E7: sum_w mix_w * thr_{o,w} / thr_{ref,w} * e_{stack(o), class(w)}."""
         if (self.efficiency == 1.0).all():
             return off.value
-        mult = self.efficiency[off.stack][:, WORKLOAD_CLASS]  # (O, W)
-        return np.maximum((off.thr / off._ref_thr[None, :] * mult) @ off.mix, 1e-3)
+        # kept for the same arrays (each is replaced, never written into): China's coverage and
+        # this month's value ask with the same table unless offerings launched in between
+        key = (self.efficiency, off.stack, off.thr, off._ref_thr, off.mix)
+        last = self._last_value
+        if last is None or any(a is not b for a, b in zip(key, last[0])):
+            mult = self.efficiency[off.stack][:, WORKLOAD_CLASS]  # (O, W)
+            last = self._last_value = (key, np.maximum((off.thr / off._ref_thr[None, :] * mult) @ off.mix, 1e-3))
+        return last[1].copy()
 
     def value(self, model: Any, ctx: MonthContext) -> None:
         """Sets ``ctx.value``: what pricing and the market read as a unit's useful work."""
@@ -87,5 +100,6 @@ class Software(Component):
             model.buyers.fleet_eff = model.buyers.fleet_eff * ratio[None, :]
         # Eq. E8: the world's software efficiency, weighted by the installed fleet's stacks
         fleet = model.buyers.fleet_eff.sum(axis=0)
-        if fleet.sum() > 0:
-            model.regions.software_index = float((fleet * new).sum() / fleet.sum())
+        total = fleet.sum()
+        if total > 0:
+            model.regions.software_index = float((fleet * new).sum() / total)

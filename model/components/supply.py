@@ -119,10 +119,13 @@ class Supply(Component):
         off = model.offerings
         cn_v = [v for v in model.vendors if v.bloc == "cn"]
         cap_units = np.array([v.capacity_units for v in cn_v])
-        best = np.zeros(len(cn_v))
         value = model.ecosystems.software.effective_value(off)  # after software (Eq. E7)
-        for i, v in enumerate(cn_v):  # the best product each vendor has in production
-            sel = (off.vendor == v.vidx) & off.live
-            best[i] = value[sel].max() if sel.any() else 0.0
+        # the best product each vendor has in production, all vendors in one pass (max is exact)
+        top = np.full(len(model.vendors), -np.inf)
+        live = np.flatnonzero(off.live)
+        np.maximum.at(top, off.vendor[live], value[live])
+        has = np.zeros(len(model.vendors), bool)
+        has[off.vendor[live]] = True
+        best = np.array([top[v.vidx] if has[v.vidx] else 0.0 for v in cn_v])
         demand = model.regions.demand(model.month)[model.regions.is_cn].sum()
         return float((cap_units * best).sum() / demand) if demand > 0 else 0.0

@@ -24,6 +24,8 @@ class Vendors(Component):
         self.agents: list[ChipVendor] = [ChipVendor(model, i, df.loc[vid]) for i, vid in enumerate(self.ids)]
         self.utilisation = np.ones(len(self.agents))
         self.cn_base_capacity = 0.0  # Chinese vendors' capacity before this month's moves
+        self._newest: tuple[tuple, list[int | None]] | None = None  # (the columns read, result)
+        self._candidates: tuple[tuple, list[list[int]]] | None = None
 
     def __len__(self) -> int:
         return len(self.agents)
@@ -46,6 +48,40 @@ class Vendors(Component):
         of them moves, so the order of activation changes nothing."""
         self.cn_base_capacity = sum(v.base_capacity for v in self.agents if v.bloc == "cn")
         model.agents_by_type[ChipVendor].shuffle_do("step")
+
+    def newest_own(self, off: Any) -> list[int | None]:
+        """(V,) each vendor's newest release month among its own (non-variant) offerings, None
+        for a vendor with none; one pass over the table, redone only when the table grows
+        (launches replace the columns, never write into them)."""
+        cols = (off.vendor, off.compliance, off.available)
+        if self._newest is None or any(a is not b for a, b in zip(cols, self._newest[0])):
+            newest: list[int | None] = [None] * len(self.agents)
+            for v, comp, avail in zip(*(c.tolist() for c in cols)):
+                if not comp and (newest[v] is None or avail > newest[v]):
+                    newest[v] = avail
+            self._newest = (cols, newest)  # holds the columns: their identity stays theirs
+        return self._newest[1]
+
+    def variant_candidates(self, model: Any, rule: Any) -> list[list[int]]:
+        """(V,) for each vendor, its own (non-variant) offerings in or about to enter production
+        that ``rule`` controls, in table order (Eq. V3's candidates). Nothing a vendor does in its
+        step changes these (designs are queued until the launch), so one pass serves all."""
+        off, p = model.offerings, model.p
+        lag, max_age = p["variant_lag_months"], p["variant_max_age_months"]
+        cols = (off.vendor, off.compliance, off.available, off.live, off.tpp, off.density, off.io, rule)
+        key = (model.month, lag, max_age)
+        c = self._candidates
+        if c is None or c[0][1] != key or any(a is not b for a, b in zip(cols, c[0][0])):
+            age = model.month - off.available
+            cand = (~off.compliance & (age >= -lag) & (age <= max_age) & ((age < 0) | off.live))
+            out: list[list[int]] = [[] for _ in self.agents]
+            idx = np.flatnonzero(cand)
+            if idx.size:
+                idx = idx[rule.controlled(off.tpp[idx], off.density[idx], off.io[idx])]
+                for o, v in zip(idx.tolist(), off.vendor[idx].tolist()):
+                    out[v].append(o)
+            self._candidates = c = ((cols, key), out)
+        return c[1]
 
     def observe_demand(self, demand_units: np.ndarray, capacity: np.ndarray) -> None:
         """Demand over capacity this month: next month's price and capacity respond to it."""
