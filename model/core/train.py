@@ -43,7 +43,8 @@ def _train_time(n: np.ndarray, c: dict[str, np.ndarray]) -> np.ndarray:
 
 def _train_layout(n: np.ndarray, pp: np.ndarray, *, t, ep, seq, batch, d, f_tok, pk, C, tp_per_n,
                   a2a_per_n, p_shard1, g_max, bw_in, bw_out, alpha_dp, mb, v_wl, layers) -> np.ndarray:
-    """[C2] Training tokens/s of the whole job for one pipeline depth ``pp`` (0 if it cannot run)."""
+    """[C2] Training tokens/s of the whole job at pipeline depth ``pp`` (0 if it cannot run); ``pp``
+    may carry a leading axis of layouts (the result then has it too)."""
     m = t * pp
     n_min = pp * np.maximum(t, ep)
     n_max = m * np.maximum(batch / (seq * mb), 1.0)   # at least one micro-batch of mb sequences per replica
@@ -72,10 +73,10 @@ def _train_layout(n: np.ndarray, pp: np.ndarray, *, t, ep, seq, batch, d, f_tok,
     a_out = 2.0 * G / g_max / bw_out
     cst = a_in * (1.0 - 1.0 / g_max) + a_out + alpha_dp
     cands.append((a_out * g_max * m + share) / np.maximum(cst, _TINY))
-    best = np.full(np.broadcast_shapes(n_used.shape, C.shape), np.inf)
-    for cand in cands:  # five candidate sizes, not a loop over offerings or workloads
-        cand = np.clip(cand, lo, n_used)
-        best = np.minimum(best, _train_time(cand, c))
+    # the five candidate sizes on a leading axis: each expression runs once, elementwise as a
+    # loop over them would, and the minimum over that axis is exact (not a loop over offerings)
+    cand = np.clip(np.stack(np.broadcast_arrays(*cands)), lo, n_used)
+    best = np.min(_train_time(cand, c), axis=0)
     return np.where(ok, batch / best, 0.0)
 
 
@@ -112,12 +113,14 @@ def _train(off: Offerings, wl: Workloads, peak: np.ndarray, fmt: np.ndarray, n: 
     alpha_dp = 2.0 * ALPHA_SCALEUP_S * (g_max > 1) + 2.0 * ALPHA_SCALEOUT_S
     # [C2a] a workload that states its pipeline depth runs at it (deeper only where memory needs)
     pp_wl, mb, v_wl = g(wl.pp), g(wl.microbatch), g(wl.interleave)
-    tokens_total = np.zeros(np.broadcast_shapes(n.shape, C.shape))
-    for mult in PP_MULTIPLIERS:  # a few pipeline layouts; the operator keeps the fastest
-        pp = np.minimum(np.where(np.isfinite(pp_wl), np.maximum(pp_wl, pp_min), pp_min * mult), layers)
-        tokens_total = np.maximum(tokens_total, np.where(fits, _train_layout(
-            n, pp, t=t, ep=ep, seq=seq, batch=batch, d=d, f_tok=f_tok, pk=pk, C=C,
-            tp_per_n=tp_per_n, a2a_per_n=a2a_per_n, p_shard1=p_shard1, g_max=g_max,
-            bw_in=bw_in, bw_out=bw_out, alpha_dp=alpha_dp, mb=mb, v_wl=v_wl, layers=layers), 0.0))
+    # a few pipeline layouts (PP_MULTIPLIERS) on a leading axis; the operator keeps the fastest
+    mult = np.asarray(PP_MULTIPLIERS, dtype=np.float64).reshape((-1,) + (1,) * pp_min.ndim)
+    pp = np.minimum(np.where(np.isfinite(pp_wl), np.maximum(pp_wl, pp_min), pp_min * mult), layers)
+    layout = _train_layout(
+        n, pp, t=t, ep=ep, seq=seq, batch=batch, d=d, f_tok=f_tok, pk=pk, C=C,
+        tp_per_n=tp_per_n, a2a_per_n=a2a_per_n, p_shard1=p_shard1, g_max=g_max,
+        bw_in=bw_in, bw_out=bw_out, alpha_dp=alpha_dp, mb=mb, v_wl=v_wl, layers=layers)
+    tokens_total = np.maximum(np.zeros(np.broadcast_shapes(n.shape, C.shape)),
+                              np.max(np.where(fits, layout, 0.0), axis=0))
     return _Perf(peak, tokens_total, np.broadcast_to(f_tok, peak.shape), n, fmt)
 
