@@ -47,8 +47,17 @@ class Deployments:
 
     def pick(self, k: np.ndarray) -> Deployments:
         """The candidate ``k`` (O, W) of every pair: arrays of shape (O, W)."""
-        take = lambda a: np.take_along_axis(np.broadcast_to(a, self.tokens_per_s.shape),  # noqa: E731
-                                            k[..., None], axis=2)[..., 0]
+        k = np.asarray(k)
+        o, w = k.shape
+        zero = np.zeros((o, w), dtype=np.intp)
+        io, iw = np.arange(o)[:, None], np.arange(w)[None, :]
+
+        def take(a: np.ndarray) -> np.ndarray:  # a broadcasts to (O, W, K): index, never broadcast
+            a = np.asarray(a)
+            s0, s1, s2 = (1,) * (3 - a.ndim) + a.shape
+            a = a.reshape(s0, s1, s2)
+            return a[io if s0 > 1 else zero, iw if s1 > 1 else zero, k if s2 > 1 else zero]
+
         return Deployments(take(self.ep), take(self.tp), take(self.batch), take(self.tokens_per_s),
                            take(self.bound), {n: take(v) for n, v in self.terms.items()})
 
@@ -61,9 +70,9 @@ def grid(ep: tuple[int, ...] | np.ndarray | None = None,
     return e.reshape(1, 1, -1), t.reshape(1, 1, -1)
 
 
-def deployments(off: Offerings, wl: Workloads, peak: np.ndarray, fmt: np.ndarray,
-                ep: np.ndarray, tp: np.ndarray) -> Deployments:
-    """[C3]-[C4] every candidate deployment of every (offering, workload) pair."""
+def _deployments(off: Offerings, wl: Workloads, peak: np.ndarray, fmt: np.ndarray,
+                 ep: np.ndarray, tp: np.ndarray) -> Deployments:
+    """[C3]-[C4] every candidate deployment; ``ep`` and ``tp`` as given (not broadcast to (O, W, K))."""
     o = lambda a: np.asarray(a, dtype=np.float64)[:, None, None]  # noqa: E731  (O,) -> (O, 1, 1)
     g = lambda a: np.asarray(a, dtype=np.float64)[None, :, None]  # noqa: E731  (W,) -> (1, W, 1)
     prefill = (np.asarray(wl.kind) == PREFILL)[None, :, None]
@@ -155,15 +164,22 @@ def deployments(off: Offerings, wl: Workloads, peak: np.ndarray, fmt: np.ndarray
     bound = np.argmax(share, axis=0).astype(np.float64)
     capacity_bound = ~prefill & (b_cap <= b_tpot) & np.isfinite(b_cap)
     bound = np.where(capacity_bound, float(K.BOUNDS.index("capacity")), bound)
-    shape = tok.shape
-    bc = lambda a: np.broadcast_to(a, shape)  # noqa: E731
-    return Deployments(bc(ep), bc(tp), bc(np.where(ok, b, 0.0)), tok, np.where(ok, bound, np.nan),
-                       {k: bc(np.where(ok, v, np.nan)) for k, v in t.items()})
+    return Deployments(ep, tp, np.where(ok, b, 0.0), tok, np.where(ok, bound, np.nan),
+                       {k: np.where(ok, v, np.nan) for k, v in t.items()})
+
+
+def deployments(off: Offerings, wl: Workloads, peak: np.ndarray, fmt: np.ndarray,
+                ep: np.ndarray, tp: np.ndarray) -> Deployments:
+    """[C3]-[C4] every candidate deployment of every (offering, workload) pair (arrays (O, W, K))."""
+    dep = _deployments(off, wl, peak, fmt, ep, tp)
+    bc = lambda a: np.broadcast_to(a, dep.tokens_per_s.shape)  # noqa: E731
+    return Deployments(bc(dep.ep), bc(dep.tp), bc(dep.batch), dep.tokens_per_s, dep.bound,
+                       {k: bc(v) for k, v in dep.terms.items()})
 
 
 def serve(off: Offerings, wl: Workloads, peak: np.ndarray, fmt: np.ndarray,
           ep: np.ndarray | None = None, tp: np.ndarray | None = None) -> Deployments:
     """The best deployment of every (offering, workload) pair (arrays (O, W)); ties: first."""
     e, t = grid(ep, tp)
-    dep = deployments(off, wl, peak, fmt, e, t)
+    dep = _deployments(off, wl, peak, fmt, e, t)
     return dep.pick(np.argmax(dep.tokens_per_s, axis=2))
