@@ -1,6 +1,6 @@
 """The numpy formulation of the serving deployment search ([C3]-[C4]) that the compiled kernel
 ``model.core.serve._deploy_kernel`` replaced (issue 19), kept as the reference the kernel must
-equal bit for bit (tests/test_serve_kernel.py). Not used by the model."""
+equal bit for bit (tests/test_core_kernels.py). Not used by the model."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""The compiled serving kernel (issue 19) gives exactly what its numpy formulation gave: every
-field and term of every candidate deployment, bit for bit (NaNs and signed zeros included), on
-the catalog, on random and degenerate specs, on restricted grids and under changed constants."""
+"""The compiled kernels of the core (issue 19) give exactly what their numpy formulations gave:
+serving, every field and term of every candidate deployment; training, throughput and FLOP per
+token; bit for bit (NaNs and signed zeros included), on the catalog, on random and degenerate
+specs and workloads, at many cluster sizes, on restricted grids and under changed constants."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import pytest
 from model import cluster as C
 from model.core import consts as K
 from model.core import serve as S
+from model.core import train as T
 from tests.reference_serve import reference_deployments
+from tests.reference_train import reference_train
 
 WL = C.Workloads.load()
 
@@ -136,3 +139,44 @@ def _tiny_frames():
                             "scaleout_gb_s": [50.0], "watts_allin": [1400.0], "price_usd": [3e5]},
                            index=["hgx"])
     return systems, chips
+
+
+def _check_train(off: C.Offerings, wl: C.Workloads, n) -> None:
+    fmt, peak = C._choose_format(off, wl)
+    nn = np.asarray(n, dtype=np.float64)
+    nn = np.maximum(np.broadcast_to(nn[:, None] if nn.ndim == 1 else nn, peak.shape), 0.0)  # as performance()
+    with np.errstate(all="ignore"):
+        ref = reference_train(off, wl, peak, fmt, nn)
+        new = T._train(off, wl, peak, fmt, nn)
+    for f in dataclasses.fields(ref):
+        x, y = np.asarray(getattr(new, f.name)), np.asarray(getattr(ref, f.name))
+        assert x.shape == y.shape and x.tobytes() == y.tobytes(), f.name
+
+
+def _train_workloads(rng: np.random.Generator) -> C.Workloads:
+    """The packaged workloads with training layouts moved around: stated or open pipeline depth,
+    micro-batch, interleave, tensor and expert parallelism."""
+    n = len(WL)
+    return dataclasses.replace(
+        WL, pp=np.where(rng.random(n) < 0.5, np.nan, rng.choice([1.0, 4.0, 16.0], n)),
+        microbatch=rng.choice([1.0, 2.0, 8.0], n),
+        interleave=np.where(rng.random(n) < 0.5, np.nan, rng.choice([1.0, 2.0, 8.0], n)),
+        tp=rng.choice([1.0, 4.0, 6.0, 8.0, 16.0], n), ep=rng.choice([1.0, 6.0, 8.0, 48.0, 256.0], n),
+        batch_tokens=WL.batch_tokens * rng.uniform(0.01, 4.0, n))
+
+
+def test_train_kernel_equals_numpy_on_the_catalog(real):
+    for n in (16384.0, 1.0, 0.0, 1e7, np.arange(len(real)) * 512.0):
+        _check_train(real, WL, n)
+    fmt, peak = C._choose_format(real, WL)
+    assert (T._train(real, WL, peak, fmt, np.full(peak.shape, 16384.0)).tokens_per_s_total > 0).any()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_train_kernel_equals_numpy_on_random_and_degenerate_specs(seed):
+    rng = np.random.default_rng(100 + seed)
+    off = _random_offerings(rng, 40)
+    n = np.exp(rng.uniform(0.0, 17.0, (len(off), len(WL))))
+    _check_train(off, WL, n)
+    _check_train(off, _train_workloads(rng), n)
+    _check_train(off, _train_workloads(rng), 4096.0)
