@@ -90,7 +90,7 @@ def performance(off: Offerings, wl: Workloads, n_accel: int | np.ndarray = 16384
     n = np.broadcast_to(n, peak.shape)
     n = np.maximum(n, 0.0)
     train = _train(off, wl, peak, fmt, n)
-    dep = serve(off, wl, peak, fmt)
+    dep = serve(off, wl, peak, fmt, terms=False)
     g = lambda a: np.asarray(a, dtype=np.float64)[None, :]  # noqa: E731
     kind = np.asarray(wl.kind)[None, :]
     ctx = g(wl.seq_len)

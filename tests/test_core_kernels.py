@@ -123,6 +123,18 @@ def test_serve_picks_the_first_best_candidate(real):
         assert at(full.terms[name]).tobytes() == best.terms[name].tobytes(), name
 
 
+def test_serve_without_terms_is_serve_less_its_terms(real):
+    fmt, peak = C._choose_format(real, WL)
+    full, lean = S.serve(real, WL, peak, fmt), S.serve(real, WL, peak, fmt, terms=False)
+    assert lean.terms == {} and len(full.terms) == len(S.TERMS)
+    for name in ("ep", "tp", "batch", "tokens_per_s", "bound"):
+        assert getattr(full, name).tobytes() == getattr(lean, name).tobytes(), name
+    e, t = S.grid()  # the default grid serve() keeps per process is grid()'s, and grid() stays fresh
+    e[...] = 0.0
+    assert S.grid()[0].max() == max(K.EP_GRID)
+    assert S.serve(real, WL, peak, fmt).tokens_per_s.tobytes() == full.tokens_per_s.tobytes()
+
+
 def test_grid_shape_is_checked():
     off = C.Offerings.from_frame(*_tiny_frames())
     fmt, peak = C._choose_format(off, WL)

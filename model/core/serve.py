@@ -23,6 +23,7 @@ Imports nothing of the project outside model.core (CONTRIBUTING.md, "How the cod
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,8 +49,9 @@ class Deployments:
     bound: np.ndarray
     terms: dict[str, np.ndarray]
 
-    def pick(self, k: np.ndarray) -> Deployments:
-        """The candidate ``k`` (O, W) of every pair: arrays of shape (O, W)."""
+    def pick(self, k: np.ndarray, terms: bool = True) -> Deployments:
+        """The candidate ``k`` (O, W) of every pair: arrays of shape (O, W) (``terms`` False: no
+        terms, for a caller that reads only the deployment and its throughput)."""
         k = np.asarray(k)
         o, w = k.shape
         zero = np.zeros((o, w), dtype=np.intp)
@@ -62,7 +64,7 @@ class Deployments:
             return a[io if s0 > 1 else zero, iw if s1 > 1 else zero, k if s2 > 1 else zero]
 
         return Deployments(take(self.ep), take(self.tp), take(self.batch), take(self.tokens_per_s),
-                           take(self.bound), {n: take(v) for n, v in self.terms.items()})
+                           take(self.bound), {n: take(v) for n, v in self.terms.items()} if terms else {})
 
 
 def grid(ep: tuple[int, ...] | np.ndarray | None = None,
@@ -274,9 +276,21 @@ def deployments(off: Offerings, wl: Workloads, peak: np.ndarray, fmt: np.ndarray
                        {k: bc(v) for k, v in dep.terms.items()})
 
 
-def serve(off: Offerings, wl: Workloads, peak: np.ndarray, fmt: np.ndarray,
-          ep: np.ndarray | None = None, tp: np.ndarray | None = None) -> Deployments:
-    """The best deployment of every (offering, workload) pair (arrays (O, W)); ties: first."""
+@functools.lru_cache(maxsize=8)
+def _grid_of(ep: tuple, tp: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`grid` of the default candidates, once per process per grid (read-only arrays)."""
     e, t = grid(ep, tp)
+    e.flags.writeable = t.flags.writeable = False
+    return e, t
+
+
+def serve(off: Offerings, wl: Workloads, peak: np.ndarray, fmt: np.ndarray,
+          ep: np.ndarray | None = None, tp: np.ndarray | None = None, *, terms: bool = True) -> Deployments:
+    """The best deployment of every (offering, workload) pair (arrays (O, W)); ties: first.
+    ``terms`` False leaves the per-step terms out (``terms`` is then empty)."""
+    if ep is None and tp is None:  # the grid as the constants say now (a calibration may set them)
+        e, t = _grid_of(tuple(K.EP_GRID), tuple(K.TP_GRID))
+    else:
+        e, t = grid(ep, tp)
     dep = _deployments(off, wl, peak, fmt, e, t)
-    return dep.pick(np.argmax(dep.tokens_per_s, axis=2))
+    return dep.pick(np.argmax(dep.tokens_per_s, axis=2), terms)
