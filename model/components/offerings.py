@@ -189,8 +189,7 @@ class OfferingTable(Component):
             serve = np.where(perf.n > 0, perf.tokens_per_s_total / perf.n, 0.0)
         thr = np.nan_to_num(np.where(self.workloads.kind[None, :] == 0, train, serve), nan=0.0)
         d = self._decode_index
-        decode = type(perf)(**{f.name: np.asarray(getattr(perf, f.name))[:, d:d + 1]
-                               for f in dataclasses.fields(perf)})
+        decode = type(perf)(**{f: np.asarray(getattr(perf, f))[:, d:d + 1] for f in _PERF_FIELDS})
         return thr, decode
 
     def _value(self, thr: np.ndarray) -> np.ndarray:
@@ -314,8 +313,8 @@ class OfferingTable(Component):
         if not self._pending:
             return
         news = [n for n, _r in self._pending]
-        rows = Offerings(**{f.name: np.concatenate([getattr(r, f.name) for _n, r in self._pending])
-                            for f in dataclasses.fields(Offerings)})
+        rows = Offerings(**{f: np.concatenate([getattr(r, f) for _n, r in self._pending])
+                            for f in _OFFERING_FIELDS})  # validates the designed rows
         self._pending = []
         thr, decode = self._throughput(rows)
         value = self._value(thr)
@@ -323,13 +322,15 @@ class OfferingTable(Component):
             n["value"] = value[i]
         for col in COLUMNS:
             arr = getattr(self, col)
-            setattr(self, col, np.append(arr, np.array([n[col] for n in news], dtype=arr.dtype)))
+            setattr(self, col, np.concatenate((arr, np.array([n[col] for n in news], dtype=arr.dtype))))
         self.thr = np.vstack([self.thr, thr])
-        self.core = Offerings(**{f.name: np.concatenate([getattr(self.core, f.name), getattr(rows, f.name)])
-                                 for f in dataclasses.fields(Offerings)})
+        core = object.__new__(Offerings)  # two valid tables end to end: nothing to re-validate
+        for f in _OFFERING_FIELDS:
+            object.__setattr__(core, f, np.concatenate((getattr(self.core, f), getattr(rows, f))))
+        self.core = core
         self.decode_perf = type(self.decode_perf).concat([self.decode_perf, decode])
         for i, n in enumerate(news):  # a designed next generation supersedes the product it follows
             if n["_after"] >= 0:
                 self.successor[n["_after"]] = len(self.ids) - len(news) + i
         self._sync_view()
-        self.live = np.append(self.live, np.zeros(len(news), bool))  # pricing sets it this month
+        self.live = np.concatenate((self.live, np.zeros(len(news), bool)))  # pricing sets it this month
