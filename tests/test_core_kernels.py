@@ -192,3 +192,21 @@ def test_train_kernel_equals_numpy_on_random_and_degenerate_specs(seed):
     _check_train(off, WL, n)
     _check_train(off, _train_workloads(rng), n)
     _check_train(off, _train_workloads(rng), 4096.0)
+
+
+def test_fab_scalar_paths_equal_the_array_paths():
+    """dies_per_wafer and die_yield on one die (the monthly supply's call) take a path without
+    numpy's per-call overhead: the same value, bits and type as on a 0-d array."""
+    from model.core import fab
+
+    rng = np.random.default_rng(7)
+    areas = np.r_[np.exp(rng.uniform(np.log(1e-3), np.log(1e6), 3000)), 665.0, 1.0, 7e4, 0.0, -5.0, np.inf, np.nan]
+    d0s = np.r_[np.exp(rng.uniform(np.log(1e-4), np.log(10.0), len(areas) - 2)), 0.0, np.nan]
+    with np.errstate(all="ignore"):
+        for a, d in zip(areas, d0s):
+            for x, y in ((fab.dies_per_wafer(float(a)), fab.dies_per_wafer(np.asarray(a))),
+                         (fab.die_yield(float(a), d), fab.die_yield(np.asarray(a), np.asarray(d))),
+                         (fab.die_yield(float(a), float(d)), fab.die_yield(np.asarray(a), np.asarray(d)))):
+                assert type(x) is type(y) and np.shape(x) == np.shape(y), (a, d)
+                assert np.asarray(x).tobytes() == np.asarray(y).tobytes(), (a, d)
+    assert fab.dies_per_wafer(665.0) == fab.dies_per_wafer(np.array([665.0]))[0] > 0
