@@ -1,7 +1,10 @@
 """Benchmark the market's hot path (cluster core pricing + every buyer's logit choice).
 
 Sizes are evaluations = offerings x workloads x regions x buyers, each ending in a buyer's
-choice probability. In the same run it times a plain numpy ceiling on arrays of the same
+choice probability. First it prints the cost of one launch-time core call
+(``performance`` of O new offerings on the launch's four workloads, per call, the best of
+``--repeats``), at O = 1, 2 (a month's new designs) and 140 (every offering of a run by 2035).
+In the same run it times a plain numpy ceiling on arrays of the same
 shape and dtype: one multiply-add, one exp and one normalising sum over the offering axis,
 the irreducible work of a logit choice. Last line: ratio_vs_numpy_ceiling = ceiling / core
 at the largest size (1.0 = as fast as the ceiling). Run: .venv/bin/python benchmarks/bench_core.py
@@ -18,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from model.cluster import Offerings, Workloads, price_and_choose  # noqa: E402
+from model.cluster import Offerings, Workloads, performance, price_and_choose  # noqa: E402
 
 
 def _offerings(n_off: int, rng: np.random.Generator) -> Offerings:
@@ -64,6 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     pue = rng.uniform(1.1, 1.5, n_reg)
     levy = rng.choice([0.0, 0.15, 0.25], size=(n_off, n_reg))
     subsidy = rng.choice([0.0, 0.5], size=(n_off, n_reg))
+    launch_wl = Workloads.load(ids=["llama3-405b-train", "deepseek-v3-train", "deepseek-r1-prefill",
+                                    "deepseek-r1-decode"])  # model/components/offerings.py WORKLOAD_IDS
+    performance(off.take([0]), launch_wl, 16384)  # compiled kernels loaded (or compiled) first
+    for n_new in (1, 2, 140):
+        new, calls = _offerings(n_new, rng), max(1, 2000 // n_new)
+        t = _best(lambda new=new, calls=calls: [performance(new, launch_wl, 16384) for _ in range(calls)],
+                  args.repeats) / calls
+        print(f"performance() of {n_new} offerings x 4 launch workloads: {t * 1e3:.3f} ms per call")
     per_buyer = n_off * len(wl) * n_reg
     print(f"offerings {n_off}, workloads {len(wl)}, regions {n_reg}: {per_buyer} evaluations per buyer")
     print(f"{'evaluations':>12} {'buyers':>7} {'core s':>10} {'core eval/s':>12} "

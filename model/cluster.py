@@ -71,8 +71,8 @@ def _choose_format(off: Offerings, wl: Workloads) -> tuple[np.ndarray, np.ndarra
     has = np.isfinite(rates) & (rates > 0)
     score = np.where(has[:, None, :], wl.pref_rank[None, :, :], np.inf)  # (O, W, 3)
     fmt = np.argmin(score, axis=2)
-    peak = np.take_along_axis(np.broadcast_to(rates[:, None, :], score.shape), fmt[..., None], 2)[..., 0]
-    return fmt, np.nan_to_num(peak, nan=0.0)
+    peak = rates[np.arange(len(rates))[:, None], fmt]  # (O, W): each pair's rate at its format
+    return fmt, (peak if np.isfinite(peak).all() else np.nan_to_num(peak, nan=0.0))
 
 
 
@@ -90,7 +90,7 @@ def performance(off: Offerings, wl: Workloads, n_accel: int | np.ndarray = 16384
     n = np.broadcast_to(n, peak.shape)
     n = np.maximum(n, 0.0)
     train = _train(off, wl, peak, fmt, n)
-    dep = serve(off, wl, peak, fmt)
+    dep = serve(off, wl, peak, fmt, terms=False)
     g = lambda a: np.asarray(a, dtype=np.float64)[None, :]  # noqa: E731
     kind = np.asarray(wl.kind)[None, :]
     ctx = g(wl.seq_len)
@@ -103,7 +103,7 @@ def performance(off: Offerings, wl: Workloads, n_accel: int | np.ndarray = 16384
         useful_flops_per_token=np.where(is_train, train.useful_flops_per_token, np.broadcast_to(f_serve, peak.shape)),
         n=n, fmt=fmt, ep=np.where(is_train, nan, dep.ep), tp=np.where(is_train, nan, dep.tp),
         batch=np.where(is_train, nan, dep.batch),
-        bound=np.where(is_train, -1.0, np.nan_to_num(dep.bound, nan=-1.0)))
+        bound=np.where(is_train | np.isnan(dep.bound), -1.0, dep.bound))  # a code 0-5 or NaN, never inf
 
 
 def serving_deployments(off: Offerings, wl: Workloads, ep: Any = None, tp: Any = None,

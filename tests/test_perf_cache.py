@@ -59,6 +59,18 @@ def test_cached_equals_uncached_for_hits_misses_and_mixes(table):
     _same(cached_performance(off.core, off.workloads, n), performance(off.core, off.workloads, n))  # all hits
 
 
+def test_what_a_caller_gets_is_its_own(table):
+    """A call whose rows all miss (a launch) hands back copies: writing into them leaves the
+    cached rows, and so the next answer, as they were."""
+    off, n = table
+    got = cached_performance(off.core, off.workloads, n)  # every row computed
+    for f in dataclasses.fields(got):
+        a = getattr(got, f.name)
+        assert a.flags.writeable and a.flags.c_contiguous, f.name
+        a[...] = -7.0
+    _same(cached_performance(off.core, off.workloads, n), performance(off.core, off.workloads, n))  # hits
+
+
 @pytest.mark.parametrize("field,change", [("hbm_gb", lambda a: a * 0.5), ("scaleup_gb_s", lambda a: a * 0.25),
                                           ("bf16_tflops", lambda a: a * 0.9), ("domain", lambda a: a * 0 + 1),
                                           ("stack", lambda a: np.array(["cann"] * len(a), dtype=object))])

@@ -32,6 +32,9 @@ _UNKEYED = ("ids", "chip", "price_usd_per_accel")
 _PERF_CACHE: dict[tuple, dict[bytes, tuple[np.ndarray, ...]]] = {}
 _OFFERING_FIELDS = tuple(f.name for f in dataclasses.fields(Offerings))
 _PERF_CACHE_MAX = 20_000  # rows per (workloads, n_accel); cleared when full
+_KEYED_FIELDS = tuple(f for f in _OFFERING_FIELDS if f not in _UNKEYED and f != "stack")  # + stack
+_WORKLOAD_FIELDS = tuple(f.name for f in dataclasses.fields(Workloads))
+_PERF_FIELDS = tuple(f.name for f in dataclasses.fields(_Perf))
 
 
 def cached_performance(off: Offerings, wl: Workloads, n_accel: float) -> Any:
@@ -42,10 +45,9 @@ def cached_performance(off: Offerings, wl: Workloads, n_accel: float) -> Any:
     offering's result is kept under the bytes of its spec (every field the core reads) and only
     the rows never seen in this process are computed, in one call. Results are bit-identical
     to one uncached call on the whole batch."""
-    fields = [f.name for f in dataclasses.fields(Offerings) if f.name not in _UNKEYED]
-    spec = np.column_stack([np.asarray(getattr(off, f), dtype=np.float64) for f in fields if f != "stack"])
+    spec = np.column_stack([np.asarray(getattr(off, f), dtype=np.float64) for f in _KEYED_FIELDS])
     keys = [row.tobytes() + str(s).encode() for row, s in zip(spec, off.stack)]
-    wl_key = (tuple(np.asarray(getattr(wl, f.name)).tobytes() for f in dataclasses.fields(wl)), float(n_accel))
+    wl_key = (tuple(np.asarray(getattr(wl, f)).tobytes() for f in _WORKLOAD_FIELDS), float(n_accel))
     cache = _PERF_CACHE.setdefault(wl_key, {})
     # rows are read once into ``rows`` and never back: safe when threads share the cache (the
     # dashboard's runs); a full cache is replaced by a new dict, never cleared under a reader
@@ -54,12 +56,14 @@ def cached_performance(off: Offerings, wl: Workloads, n_accel: float) -> Any:
     if miss:
         if len(cache) + len(miss) > _PERF_CACHE_MAX:
             cache = _PERF_CACHE[wl_key] = {}
-        new = performance(off.take(miss), wl, n_accel)
-        cols = [np.asarray(getattr(new, f.name)) for f in dataclasses.fields(new)]
+        every = len(miss) == len(rows)  # a launch's new designs: all rows, in order
+        new = performance(off if every else off.take(miss), wl, n_accel)
+        cols = [np.asarray(getattr(new, f)) for f in _PERF_FIELDS]
         for j, i in enumerate(miss):
             rows[i] = cache[keys[i]] = tuple(c[j:j + 1] for c in cols)
-    names = [f.name for f in dataclasses.fields(_Perf)]
-    return _Perf(**{n: np.concatenate([r[j] for r in rows]) for j, n in enumerate(names)})
+        if every:  # copies (as the concatenation below): a caller never holds the cache's arrays
+            return _Perf(**{n: np.array(c) for n, c in zip(_PERF_FIELDS, cols)})
+    return _Perf(**{n: np.concatenate([r[j] for r in rows]) for j, n in enumerate(_PERF_FIELDS)})
 
 
 def prefetch_performance(tables: list[Any]) -> None:
@@ -185,8 +189,7 @@ class OfferingTable(Component):
             serve = np.where(perf.n > 0, perf.tokens_per_s_total / perf.n, 0.0)
         thr = np.nan_to_num(np.where(self.workloads.kind[None, :] == 0, train, serve), nan=0.0)
         d = self._decode_index
-        decode = type(perf)(**{f.name: np.asarray(getattr(perf, f.name))[:, d:d + 1]
-                               for f in dataclasses.fields(perf)})
+        decode = type(perf)(**{f: np.asarray(getattr(perf, f))[:, d:d + 1] for f in _PERF_FIELDS})
         return thr, decode
 
     def _value(self, thr: np.ndarray) -> np.ndarray:
@@ -310,8 +313,8 @@ class OfferingTable(Component):
         if not self._pending:
             return
         news = [n for n, _r in self._pending]
-        rows = Offerings(**{f.name: np.concatenate([getattr(r, f.name) for _n, r in self._pending])
-                            for f in dataclasses.fields(Offerings)})
+        rows = Offerings(**{f: np.concatenate([getattr(r, f) for _n, r in self._pending])
+                            for f in _OFFERING_FIELDS})  # validates the designed rows
         self._pending = []
         thr, decode = self._throughput(rows)
         value = self._value(thr)
@@ -319,13 +322,15 @@ class OfferingTable(Component):
             n["value"] = value[i]
         for col in COLUMNS:
             arr = getattr(self, col)
-            setattr(self, col, np.append(arr, np.array([n[col] for n in news], dtype=arr.dtype)))
+            setattr(self, col, np.concatenate((arr, np.array([n[col] for n in news], dtype=arr.dtype))))
         self.thr = np.vstack([self.thr, thr])
-        self.core = Offerings(**{f.name: np.concatenate([getattr(self.core, f.name), getattr(rows, f.name)])
-                                 for f in dataclasses.fields(Offerings)})
+        core = object.__new__(Offerings)  # two valid tables end to end: nothing to re-validate
+        for f in _OFFERING_FIELDS:
+            object.__setattr__(core, f, np.concatenate((getattr(self.core, f), getattr(rows, f))))
+        self.core = core
         self.decode_perf = type(self.decode_perf).concat([self.decode_perf, decode])
         for i, n in enumerate(news):  # a designed next generation supersedes the product it follows
             if n["_after"] >= 0:
                 self.successor[n["_after"]] = len(self.ids) - len(news) + i
         self._sync_view()
-        self.live = np.append(self.live, np.zeros(len(news), bool))  # pricing sets it this month
+        self.live = np.concatenate((self.live, np.zeros(len(news), bool)))  # pricing sets it this month

@@ -49,17 +49,18 @@ class Offerings:
 
     def __post_init__(self) -> None:
         n = len(self.ids)
-        for f in fields(self):
-            arr = getattr(self, f.name)
-            if np.shape(arr) != (n,):
-                raise ValueError(f"Offerings.{f.name} has shape {np.shape(arr)}, expected ({n},)")
+        for f in _OFFERINGS_FIELDS:
+            arr = getattr(self, f)
+            shape = arr.shape if type(arr) is np.ndarray else np.shape(arr)
+            if shape != (n,):
+                raise ValueError(f"Offerings.{f} has shape {shape}, expected ({n},)")
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def take(self, idx: ArrayLike) -> Offerings:
         """A subset (or reordering) of offerings by integer index or boolean mask."""
-        return Offerings(**{f.name: np.asarray(getattr(self, f.name))[idx] for f in fields(self)})
+        return Offerings(**{f: np.asarray(getattr(self, f))[idx] for f in _OFFERINGS_FIELDS})
 
     @classmethod
     def from_frame(cls, systems: pd.DataFrame, chips: pd.DataFrame) -> Offerings:
@@ -105,6 +106,9 @@ class Offerings:
             n_per_system=np.nan_to_num(n_sys, nan=1.0).astype(np.int64),
         )
 
+
+#: the Offerings fields, in order (read in loops that run every month)
+_OFFERINGS_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Offerings))
 
 
 _WL_NUMERIC: tuple[str, ...] = (

@@ -16,14 +16,18 @@ The deployment with the most tokens/s per accelerator wins. Terms per step and a
 * tensor-parallel all-reduce of activations (not overlapped) and a fixed per-step overhead.
 
 q = 1 + mtp_depth tokens are verified per sequence and step; 1 + sum(accept^i) are emitted.
+One compiled pass (numba) over every (O, W, K); tests/reference_serve.py keeps the numpy
+formulation it replaced and tests/test_core_kernels.py checks the two agree bit for bit.
 Imports nothing of the project outside model.core (CONTRIBUTING.md, "How the code is laid out").
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from model.core import consts as K
 from model.core.consts import _TINY, ACT_BYTES, ALPHA_SCALEOUT_S, ALPHA_SCALEUP_S, FORMATS, PREFILL
@@ -45,12 +49,22 @@ class Deployments:
     bound: np.ndarray
     terms: dict[str, np.ndarray]
 
-    def pick(self, k: np.ndarray) -> Deployments:
-        """The candidate ``k`` (O, W) of every pair: arrays of shape (O, W)."""
-        take = lambda a: np.take_along_axis(np.broadcast_to(a, self.tokens_per_s.shape),  # noqa: E731
-                                            k[..., None], axis=2)[..., 0]
+    def pick(self, k: np.ndarray, terms: bool = True) -> Deployments:
+        """The candidate ``k`` (O, W) of every pair: arrays of shape (O, W) (``terms`` False: no
+        terms, for a caller that reads only the deployment and its throughput)."""
+        k = np.asarray(k)
+        o, w = k.shape
+        zero = np.zeros((o, w), dtype=np.intp)
+        io, iw = np.arange(o)[:, None], np.arange(w)[None, :]
+
+        def take(a: np.ndarray) -> np.ndarray:  # a broadcasts to (O, W, K): index, never broadcast
+            a = np.asarray(a)
+            s0, s1, s2 = (1,) * (3 - a.ndim) + a.shape
+            a = a.reshape(s0, s1, s2)
+            return a[io if s0 > 1 else zero, iw if s1 > 1 else zero, k if s2 > 1 else zero]
+
         return Deployments(take(self.ep), take(self.tp), take(self.batch), take(self.tokens_per_s),
-                           take(self.bound), {n: take(v) for n, v in self.terms.items()})
+                           take(self.bound), {n: take(v) for n, v in self.terms.items()} if terms else {})
 
 
 def grid(ep: tuple[int, ...] | np.ndarray | None = None,
@@ -61,109 +75,222 @@ def grid(ep: tuple[int, ...] | np.ndarray | None = None,
     return e.reshape(1, 1, -1), t.reshape(1, 1, -1)
 
 
+# Kernel options: cached on disk, no fastmath (IEEE semantics, the numpy formulation's bits);
+# numpy's error model (x / 0 is inf or NaN as in numpy, not ZeroDivisionError).
+_JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
+_BIG = float(np.finfo(np.float64).max)
+
+
+@njit(**_JIT)
+def _mx(a, b):
+    """np.maximum of two floats (NaN propagates)."""
+    return a if (a > b or a != a) else b
+
+
+@njit(**_JIT)
+def _mn(a, b):
+    """np.minimum of two floats (NaN propagates)."""
+    return a if (a < b or a != a) else b
+
+
+@njit(**_JIT)
+def _clip(x, lo, hi):
+    """np.clip of a float (NaN stays NaN)."""
+    return lo if x < lo else (hi if x > hi else x)
+
+
+@njit(**_JIT)
+def _n2n(x, nan):
+    """np.nan_to_num of a float: NaN -> ``nan``, +-inf -> +-largest float."""
+    if x != x:
+        return nan
+    if x == np.inf:
+        return _BIG
+    if x == -np.inf:
+        return -_BIG
+    return x
+
+
+@njit(**_JIT)
+def _deploy_kernel(sw, fp8_t, bf16_t, domain_o, hbm_gb, hbm_tb_s, scaleup, scaleout, peak, eight,
+                   prefill, ctx_w, d_w, nl_w, moe_w, p_tot_w, p_exp_w, p_act_w, top_k_w, attn_fp8,
+                   kv_bpt, n_exp, kv_latent, depth_w, acc_w, acc_pow, attn_fl, tpot_s, ep_k, tp_k,
+                   ep_min, pow_out, c):
+    """[C3]-[C4] every (O, W, K) deployment: rows batch, tokens/s, bound, then TERMS; the same
+    IEEE operations in the same order as the numpy formulation (tests/reference_serve.py)."""
+    (tiny, act, a_out, a_up, ep_red, hsf, eta_hbm, eta_link, eta_gemm, eta_attn, slo, so,
+     overlap, max_b, pre_tok, cap_code) = c
+    O, W = peak.shape
+    Kn = ep_k.shape[0]
+    out = np.empty((13, O, W, Kn))
+    keep = 1.0 - overlap
+    p0 = np.empty(6)
+    p1 = np.empty(6)
+    share = np.empty(5)
+    for o in range(O):
+        fp8 = _n2n(fp8_t[o], 0.0) * 1e12
+        bf16 = _n2n(bf16_t[o], 0.0) * 1e12
+        domain = domain_o[o]
+        hbm = _mx(hbm_tb_s[o] * 1e12 * eta_hbm, tiny)
+        bw_up = _mx(scaleup[o] * 1e9 / 2.0 * eta_link, tiny)
+        bw_out = _mx(scaleout[o] * 1e9 * eta_link, tiny)
+        for w in range(W):
+            pre = prefill[w]
+            pk = _mx(peak[o, w], tiny)
+            wb = 1.0 if eight[o, w] else 2.0
+            ctx, d, nl, moe, top_k = ctx_w[w], d_w[w], nl_w[w], moe_w[w], top_k_w[w]
+            attn8 = (attn_fp8[w] > 0) and (fp8 > 0)
+            pk_attn = _mx(_mn(fp8 if attn8 else (bf16 if bf16 > 0 else pk), pk), tiny)
+            kv_tok = kv_bpt[w] * (0.5 if attn8 else 1.0)
+            cap = _n2n(n_exp[w] * ep_red, np.inf)
+            depth, acc = depth_w[w], acc_w[w]
+            q = 1.0 if pre else 1.0 + depth
+            emit = 1.0 if pre else (1.0 - acc_pow[w]) / _mx(1.0 - acc, 1e-12)
+            if acc >= 1.0:
+                emit = 1.0 + depth
+            attn_ctx = ctx / 2.0 if pre else ctx
+            budget = _n2n(tpot_s[w], np.inf) * emit
+            tok_bytes = moe * d * (wb + act)
+            gc1 = q * 2.0 * p_act_w[w] / (pk * eta_gemm * sw[o])
+            ac1 = q * attn_fl[w] * attn_ctx / (pk_attn * eta_attn * sw[o])
+            for k in range(Kn):
+                ep, tp = ep_k[k], tp_k[k]
+                valid = (tp <= _mn(domain, ep)) and ((ep <= cap) or (ep == ep_min))
+                w_dev = ((p_tot_w[w] - p_exp_w[w]) / tp + p_exp_w[w] / ep) * wb
+                kv_rep = tp if kv_latent[w] > 0 else 1.0
+                kv_seq = ctx * kv_tok * kv_rep
+                room = hsf * hbm_gb[o] * 1e9 - w_dev
+                n_dom = ep / domain
+                copies_out = (n_dom - 1.0) * (1.0 - pow_out[o, w, k]) if n_dom > 1 else 0.0
+                copies_up = top_k * (1.0 - 1.0 / ep)
+                has_a2a = (moe > 0) and (p_exp_w[w] > 0) and (ep > 1)
+                alpha = a_out if n_dom > 1 else a_up
+                c0 = moe * 2.0 * alpha if has_a2a else 0.0
+                gm0 = w_dev / hbm
+                am1 = (kv_tok * kv_rep if pre else kv_seq) / hbm
+                cu1 = q * tok_bytes * copies_up / bw_up if has_a2a else 0.0
+                co1 = q * tok_bytes * copies_out / bw_out if has_a2a else 0.0
+                tp1 = nl * 4.0 * (tp - 1.0) * q * d * act / bw_up
+                fixed = nl * slo + so + nl * 4.0 * (tp - 1.0) * a_up
+                a1 = _mx(ac1, am1)
+                j = 0
+                for h in range(2):
+                    q0 = 0.0 if h == 0 else gm0
+                    q1 = gc1 + a1 if h == 0 else a1
+                    p0[j] = fixed + q0
+                    p1[j] = tp1 + q1
+                    p0[j + 1] = fixed + c0 + keep * q0
+                    p1[j + 1] = tp1 + cu1 + keep * q1
+                    p0[j + 2] = fixed + c0 + keep * q0
+                    p1[j + 2] = tp1 + co1 + keep * q1
+                    j += 3
+                b_tpot = np.inf
+                for j in range(6):
+                    b_tpot = _mn(b_tpot, (budget - p0[j]) / _mx(p1[j], tiny))
+                b_cap = room / kv_seq if kv_seq > 0 else np.inf
+                b_dec = _clip(_mn(b_tpot, b_cap), 0.0, max_b)
+                kv_pre = kv_tok * kv_rep
+                pre_cap = room / kv_pre if kv_pre > 0 else np.inf
+                b_pre = _mn(pre_tok, _mx(pre_cap, 0.0))
+                b = b_pre if pre else b_dec
+                ok = valid and (room > 0) and (peak[o, w] > 0) and (b >= (1.0 if pre else 1.0 / tp))
+                step = p0[0] + p1[0] * b
+                for j in range(1, 6):
+                    step = _mx(step, p0[j] + p1[j] * b)
+                tok = b * emit / _mx(step, tiny)
+                gemm, weights, attn, kv = gc1 * b, gm0 + 0.0 * b, ac1 * b, am1 * b
+                up_t = c0 + cu1 * b
+                out_t = (c0 if n_dom > 1 else 0.0) + co1 * b
+                p_time = _mx(gemm, weights) + _mx(attn, kv)
+                exposed = _mx(0.0, _mx(up_t, out_t) - overlap * p_time)
+                tp_ar = tp1 * b + nl * 4.0 * (tp - 1.0) * a_up
+                over = nl * slo + so + 0.0 * b
+                compute = (gemm if gemm >= weights else 0.0) + (attn if attn >= kv else 0.0)
+                up = up_t >= out_t
+                share[0] = compute
+                share[1] = p_time - compute
+                share[2] = (exposed if up else 0.0) + tp_ar
+                share[3] = 0.0 if up else exposed
+                share[4] = over
+                bound = 0  # np.argmax: the first NaN, else the first largest
+                for j in range(5):
+                    if share[j] != share[j]:
+                        bound = j
+                        break
+                    if share[j] > share[bound]:
+                        bound = j
+                if (not pre) and (b_cap <= b_tpot) and np.isfinite(b_cap):
+                    bnd = cap_code
+                else:
+                    bnd = float(bound)
+                nan = np.nan
+                out[0, o, w, k] = b if ok else 0.0
+                out[1, o, w, k] = tok if ok else 0.0
+                out[2, o, w, k] = bnd if ok else nan
+                out[3, o, w, k] = gemm if ok else nan
+                out[4, o, w, k] = weights if ok else nan
+                out[5, o, w, k] = attn if ok else nan
+                out[6, o, w, k] = kv if ok else nan
+                out[7, o, w, k] = up_t if ok else nan
+                out[8, o, w, k] = out_t if ok else nan
+                out[9, o, w, k] = exposed if ok else nan
+                out[10, o, w, k] = tp_ar if ok else nan
+                out[11, o, w, k] = over if ok else nan
+                out[12, o, w, k] = step if ok else nan
+    return out
+
+
+def _deployments(off: Offerings, wl: Workloads, peak: np.ndarray, fmt: np.ndarray,
+                 ep: np.ndarray, tp: np.ndarray) -> Deployments:
+    """[C3]-[C4] every candidate deployment; ``ep`` and ``tp`` as given (not broadcast to (O, W, K))."""
+    f = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
+    e, t = f(ep), f(tp)
+    if e.ndim != 3 or e.shape[:2] != (1, 1) or t.shape != e.shape:
+        raise ValueError(f"ep and tp: shapes {e.shape} and {t.shape}, expected (1, 1, K) each (see grid)")
+    e1, t1 = e.reshape(-1), t.reshape(-1)
+    domain = f(off.domain)
+    top_k, depth, acc = f(wl.top_k), f(wl.mtp_depth), f(wl.mtp_accept)
+    # the two powers stay numpy's (its pow may be a vector routine; the kernel's would be libm's)
+    pow_out = (1.0 - 1.0 / np.maximum(e / domain[:, None, None], 1.0)) ** top_k[None, :, None]
+    sw = f([K.STACK_COMPUTE_FACTOR.get(str(x), 1.0) for x in off.stack])   # [C4f] stack software factor
+    c = (_TINY, ACT_BYTES, ALPHA_SCALEOUT_S, ALPHA_SCALEUP_S, K.EP_REDUNDANCY, K.HBM_SERVING_FRACTION,
+         K.ETA_HBM, K.ETA_LINK, K.ETA_GEMM, K.ETA_ATTN, K.STEP_LAYER_OVERHEAD_S, K.STEP_OVERHEAD_S,
+         K.SERVE_A2A_OVERLAP, K.MAX_DECODE_BATCH, K.PREFILL_TOKENS_PER_ACCEL, float(K.BOUNDS.index("capacity")))
+    res = _deploy_kernel(
+        sw, f(off.fp8_tflops), f(off.bf16_tflops), domain, f(off.hbm_gb), f(off.hbm_tb_s),
+        f(off.scaleup_gb_s), f(off.scaleout_gb_s), f(peak), np.ascontiguousarray(fmt != FORMATS.index("bf16")),
+        np.ascontiguousarray(np.asarray(wl.kind) == PREFILL), f(wl.seq_len), f(wl.d_model), f(wl.n_layers),
+        f(wl.moe_layers), f(wl.params_total), f(wl.params_expert), f(wl.params_active), top_k,
+        f(wl.attn_fp8), f(wl.kv_bytes_per_token), f(wl.n_experts), f(wl.kv_latent), depth, acc,
+        f(acc ** (depth + 1.0)), f(wl.attn_flops_per_ctx), f(wl.tpot_s), e1, t1, float(e1.min()),
+        f(pow_out), c)
+    return Deployments(ep, tp, res[0], res[1], res[2], dict(zip(TERMS, res[3:])))
+
+
 def deployments(off: Offerings, wl: Workloads, peak: np.ndarray, fmt: np.ndarray,
                 ep: np.ndarray, tp: np.ndarray) -> Deployments:
-    """[C3]-[C4] every candidate deployment of every (offering, workload) pair."""
-    o = lambda a: np.asarray(a, dtype=np.float64)[:, None, None]  # noqa: E731  (O,) -> (O, 1, 1)
-    g = lambda a: np.asarray(a, dtype=np.float64)[None, :, None]  # noqa: E731  (W,) -> (1, W, 1)
-    prefill = (np.asarray(wl.kind) == PREFILL)[None, :, None]
-    ctx, d, n_layers, moe = g(wl.seq_len), g(wl.d_model), g(wl.n_layers), g(wl.moe_layers)
-    p_tot, p_exp, p_act, top_k = g(wl.params_total), g(wl.params_expert), g(wl.params_active), g(wl.top_k)
-    pk = np.maximum(peak, _TINY)[..., None]
-    sw = o([K.STACK_COMPUTE_FACTOR.get(str(x), 1.0) for x in off.stack])   # [C4f] stack software factor
-    eight_bit = (fmt != FORMATS.index("bf16"))[..., None]
-    wb = np.where(eight_bit, 1.0, 2.0)                                  # bytes per weight
-    # [C4a] attention and KV in FP8 where the workload allows it and the chip has FP8
-    fp8 = np.nan_to_num(o(off.fp8_tflops), nan=0.0) * 1e12
-    bf16 = np.nan_to_num(o(off.bf16_tflops), nan=0.0) * 1e12
-    attn8 = (g(wl.attn_fp8) > 0) & (fp8 > 0)
-    pk_attn = np.minimum(np.where(attn8, fp8, np.where(bf16 > 0, bf16, pk)), pk)
-    pk_attn = np.maximum(pk_attn, _TINY)
-    kv_tok = g(wl.kv_bytes_per_token) * np.where(attn8, 0.5, 1.0)       # KV bytes per token of context
-    # [C4b] deployment: experts sharded over ep, attention + dense weights over tp
-    domain = o(off.domain)
-    cap = np.nan_to_num(g(wl.n_experts) * K.EP_REDUNDANCY, nan=np.inf)
-    valid = (tp <= np.minimum(domain, ep)) & ((ep <= cap) | (ep == ep.min()))
-    w_dev = ((p_tot - p_exp) / tp + p_exp / ep) * wb                    # weight bytes per accelerator
-    kv_rep = np.where(g(wl.kv_latent) > 0, tp, 1.0)                    # MLA latent KV: TP replicates it
-    kv_seq = ctx * kv_tok * kv_rep                                      # per sequence share, bytes
-    room = K.HBM_SERVING_FRACTION * o(off.hbm_gb) * 1e9 - w_dev
-    hbm = np.maximum(o(off.hbm_tb_s) * 1e12 * K.ETA_HBM, _TINY)
-    bw_up = np.maximum(o(off.scaleup_gb_s) * 1e9 / 2.0 * K.ETA_LINK, _TINY)   # one direction
-    bw_out = np.maximum(o(off.scaleout_gb_s) * 1e9 * K.ETA_LINK, _TINY)
-    # [C4c] all-to-all copies per token: every remote expert over scale-up; past the domain each
-    # token crosses the NICs once per remote domain it has experts in (then fans out inside)
-    n_dom = ep / domain
-    copies_out = np.where(n_dom > 1, (n_dom - 1.0) * (1.0 - (1.0 - 1.0 / np.maximum(n_dom, 1.0)) ** top_k), 0.0)
-    copies_up = top_k * (1.0 - 1.0 / ep)
-    tok_bytes = moe * d * (wb + ACT_BYTES)                              # dispatch (format) + combine (bf16)
-    has_a2a = (moe > 0) & (p_exp > 0) & (ep > 1)
-    alpha = np.where(n_dom > 1, ALPHA_SCALEOUT_S, ALPHA_SCALEUP_S)
-    c0 = np.where(has_a2a, moe * 2.0 * alpha, 0.0)
-    # tokens per sequence and step: verified q, emitted 1 + a + a^2 + ...
-    depth, acc = g(wl.mtp_depth), g(wl.mtp_accept)
-    q = np.where(prefill, 1.0, 1.0 + depth)
-    emit = np.where(prefill, 1.0, (1.0 - acc ** (depth + 1.0)) / np.maximum(1.0 - acc, 1e-12))
-    emit = np.where(acc >= 1.0, 1.0 + depth, emit)
-    attn_ctx = np.where(prefill, ctx / 2.0, ctx)                        # causal prefill: half on average
-    # slopes per unit of batch (sequences for decode, tokens for prefill) and intercepts, s
-    gc1 = q * 2.0 * p_act / (pk * K.ETA_GEMM * sw)
-    gm0 = w_dev / hbm
-    ac1 = q * g(wl.attn_flops_per_ctx) * attn_ctx / (pk_attn * K.ETA_ATTN * sw)
-    am1 = np.where(prefill, kv_tok * kv_rep, kv_seq) / hbm              # prefill writes, decode reads
-    cu1 = np.where(has_a2a, q * tok_bytes * copies_up / bw_up, 0.0)
-    co1 = np.where(has_a2a, q * tok_bytes * copies_out / bw_out, 0.0)
-    tp1 = n_layers * 4.0 * (tp - 1.0) * q * d * ACT_BYTES / bw_up       # 2 ring all-reduces per layer
-    fixed = n_layers * K.STEP_LAYER_OVERHEAD_S + K.STEP_OVERHEAD_S + n_layers * 4.0 * (tp - 1.0) * ALPHA_SCALEUP_S
-    a1 = np.maximum(ac1, am1)
-    keep = 1.0 - K.SERVE_A2A_OVERLAP
-    pieces = []  # step(b) = fixed + tp1 b + max(P, C + keep P), P = max(gc1 b, gm0) + a1 b
-    for p0, p1 in ((0.0, gc1 + a1), (gm0, a1)):
-        pieces.append((fixed + p0, tp1 + p1))
-        for cc in (cu1, co1):
-            pieces.append((fixed + c0 + keep * p0, tp1 + cc + keep * p1))
-    # [C4d] batch: decode the largest within TPOT and capacity; prefill a fixed chunk
-    tpot = np.nan_to_num(g(wl.tpot_s), nan=np.inf)
-    budget = tpot * emit
-    b_tpot = np.full(np.broadcast_shapes(gc1.shape, room.shape, tp.shape), np.inf)
-    for p0, p1 in pieces:
-        b_tpot = np.minimum(b_tpot, (budget - p0) / np.maximum(p1, _TINY))
-    b_cap = np.where(kv_seq > 0, room / np.where(kv_seq > 0, kv_seq, 1.0), np.inf)
-    b_dec = np.clip(np.minimum(b_tpot, b_cap), 0.0, K.MAX_DECODE_BATCH)
-    kv_pre = kv_tok * kv_rep
-    pre_cap = np.where(kv_pre > 0, room / np.where(kv_pre > 0, kv_pre, 1.0), np.inf)
-    b_pre = np.minimum(K.PREFILL_TOKENS_PER_ACCEL, np.maximum(pre_cap, 0.0))
-    b = np.where(prefill, b_pre, b_dec)
-    ok = valid & (room > 0) & (peak[..., None] > 0) & (b >= np.where(prefill, 1.0, 1.0 / tp))
-    step = np.max(np.stack(np.broadcast_arrays(*[p0 + p1 * b for p0, p1 in pieces])), axis=0)
-    tok = np.where(ok, b * emit / np.maximum(step, _TINY), 0.0)
-    # [C4e] the terms at that batch and the resource that binds
-    t = {"gemm_compute": gc1 * b, "weights_hbm": gm0 + 0.0 * b, "attn_compute": ac1 * b, "kv_hbm": am1 * b,
-         "a2a_scaleup": c0 + cu1 * b, "a2a_scaleout": np.where(n_dom > 1, c0, 0.0) + co1 * b}
-    p_time = np.maximum(t["gemm_compute"], t["weights_hbm"]) + np.maximum(t["attn_compute"], t["kv_hbm"])
-    comm = np.maximum(t["a2a_scaleup"], t["a2a_scaleout"])
-    t["a2a_exposed"] = np.maximum(0.0, comm - K.SERVE_A2A_OVERLAP * p_time)
-    t["tp_allreduce"] = tp1 * b + n_layers * 4.0 * (tp - 1.0) * ALPHA_SCALEUP_S
-    t["overhead"] = n_layers * K.STEP_LAYER_OVERHEAD_S + K.STEP_OVERHEAD_S + 0.0 * b
-    t["step"] = step
-    compute = (np.where(t["gemm_compute"] >= t["weights_hbm"], t["gemm_compute"], 0.0)
-               + np.where(t["attn_compute"] >= t["kv_hbm"], t["attn_compute"], 0.0))
-    up = t["a2a_scaleup"] >= t["a2a_scaleout"]
-    share = np.stack(np.broadcast_arrays(
-        compute, p_time - compute, np.where(up, t["a2a_exposed"], 0.0) + t["tp_allreduce"],
-        np.where(up, 0.0, t["a2a_exposed"]), t["overhead"]))
-    bound = np.argmax(share, axis=0).astype(np.float64)
-    capacity_bound = ~prefill & (b_cap <= b_tpot) & np.isfinite(b_cap)
-    bound = np.where(capacity_bound, float(K.BOUNDS.index("capacity")), bound)
-    shape = tok.shape
-    bc = lambda a: np.broadcast_to(a, shape)  # noqa: E731
-    return Deployments(bc(ep), bc(tp), bc(np.where(ok, b, 0.0)), tok, np.where(ok, bound, np.nan),
-                       {k: bc(np.where(ok, v, np.nan)) for k, v in t.items()})
+    """[C3]-[C4] every candidate deployment of every (offering, workload) pair (arrays (O, W, K))."""
+    dep = _deployments(off, wl, peak, fmt, ep, tp)
+    bc = lambda a: np.broadcast_to(a, dep.tokens_per_s.shape)  # noqa: E731
+    return Deployments(bc(dep.ep), bc(dep.tp), bc(dep.batch), dep.tokens_per_s, dep.bound,
+                       {k: bc(v) for k, v in dep.terms.items()})
+
+
+@functools.lru_cache(maxsize=8)
+def _grid_of(ep: tuple, tp: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`grid` of the default candidates, once per process per grid (read-only arrays)."""
+    e, t = grid(ep, tp)
+    e.flags.writeable = t.flags.writeable = False
+    return e, t
 
 
 def serve(off: Offerings, wl: Workloads, peak: np.ndarray, fmt: np.ndarray,
-          ep: np.ndarray | None = None, tp: np.ndarray | None = None) -> Deployments:
-    """The best deployment of every (offering, workload) pair (arrays (O, W)); ties: first."""
-    e, t = grid(ep, tp)
-    dep = deployments(off, wl, peak, fmt, e, t)
-    return dep.pick(np.argmax(dep.tokens_per_s, axis=2))
+          ep: np.ndarray | None = None, tp: np.ndarray | None = None, *, terms: bool = True) -> Deployments:
+    """The best deployment of every (offering, workload) pair (arrays (O, W)); ties: first.
+    ``terms`` False leaves the per-step terms out (``terms`` is then empty)."""
+    if ep is None and tp is None:  # the grid as the constants say now (a calibration may set them)
+        e, t = _grid_of(tuple(K.EP_GRID), tuple(K.TP_GRID))
+    else:
+        e, t = grid(ep, tp)
+    dep = _deployments(off, wl, peak, fmt, e, t)
+    return dep.pick(np.argmax(dep.tokens_per_s, axis=2), terms)

@@ -1,8 +1,14 @@
-"""[C2] Training step time and throughput (Calculon-style accounting, alpha-beta collectives)."""
+"""[C2] Training step time and throughput (Calculon-style accounting, alpha-beta collectives).
+
+One compiled pass per (offering, workload) pair (numba): at a few arrays of a few elements the
+numpy formulation was per-call overhead, not arithmetic. tests/reference_train.py keeps that
+formulation and tests/test_core_kernels.py checks the kernel equals it bit for bit.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from model.core.consts import (
     _TINY,
@@ -23,101 +29,133 @@ from model.core.consts import (
 )
 from model.core.data import Offerings, Workloads, _Perf
 
+# Kernel options: cached on disk, no fastmath (IEEE semantics: the numpy formulation's bits),
+# numpy's error model (x / 0 is inf or NaN as in numpy, not ZeroDivisionError).
+_JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
-def _train_time(n: np.ndarray, c: dict[str, np.ndarray]) -> np.ndarray:
-    """[C2] Step time (s) at n accelerators in use; all other inputs broadcast with n."""
-    m = c["t"] * c["pp"]
+
+@njit(**_JIT)
+def _mx(a, b):
+    """np.maximum of two floats (NaN propagates; the second on a tie, as numpy)."""
+    return a if (a > b or a != a) else b
+
+
+@njit(**_JIT)
+def _mn(a, b):
+    """np.minimum of two floats (NaN propagates; the second on a tie, as numpy)."""
+    return a if (a < b or a != a) else b
+
+
+@njit(**_JIT)
+def _step_time(n, m, C, tp_per_n, p2p_per_n, a2a_per_n, bubble, G, g_max, bw_in, bw_out, alpha_dp, c):
+    """[C2] Step time (s) at n accelerators in use."""
+    a2a_ov, dp_ov = c[6], c[7]
     dp = n / m
-    t_comp = c["C"] / n
-    t_tp = c["tp_per_n"] / n
-    t_p2p = c["p2p_per_n"] / n
-    t_a2a = np.maximum(0.0, c["a2a_per_n"] - A2A_OVERLAP * c["C"]) / n
-    g_in = np.minimum(dp, c["g_max"])
+    t_comp = C / n
+    t_tp = tp_per_n / n
+    t_p2p = p2p_per_n / n
+    t_a2a = _mx(0.0, a2a_per_n - a2a_ov * C) / n
+    g_in = _mn(dp, g_max)
     g_out = dp / g_in
-    t_dp = (2.0 * (1.0 - 1.0 / g_in) * c["G"] / c["bw_in"]
-            + 2.0 * (1.0 - 1.0 / g_out) * c["G"] / g_in / c["bw_out"]
-            + c["alpha_dp"])
-    t_dp_exposed = np.maximum(0.0, t_dp - DP_OVERLAP * (2.0 / 3.0) * t_comp)
-    return t_comp + t_tp + t_p2p + t_a2a + c["bubble"] + t_dp_exposed
+    t_dp = (2.0 * (1.0 - 1.0 / g_in) * G / bw_in
+            + 2.0 * (1.0 - 1.0 / g_out) * G / g_in / bw_out
+            + alpha_dp)
+    t_dp_exposed = _mx(0.0, t_dp - dp_ov * (2.0 / 3.0) * t_comp)
+    return t_comp + t_tp + t_p2p + t_a2a + bubble + t_dp_exposed
 
 
-def _train_layout(n: np.ndarray, pp: np.ndarray, *, t, ep, seq, batch, d, f_tok, pk, C, tp_per_n,
-                  a2a_per_n, p_shard1, g_max, bw_in, bw_out, alpha_dp, mb, v_wl, layers) -> np.ndarray:
-    """[C2] Training tokens/s of the whole job for one pipeline depth ``pp`` (0 if it cannot run)."""
-    m = t * pp
-    n_min = pp * np.maximum(t, ep)
-    n_max = m * np.maximum(batch / (seq * mb), 1.0)   # at least one micro-batch of mb sequences per replica
-    n_used = np.minimum(n, n_max)
-    ok = n_used >= n_min
-    # [C2e] virtual stages per device: the workload's schedule, else the fitted value; each
-    # virtual stage holds at least one layer
-    v = np.minimum(np.where(np.isfinite(v_wl), v_wl, PIPELINE_INTERLEAVE), np.maximum(1.0, np.floor(layers / pp)))
-    # [C2c] pipeline point-to-point across domains (forward activations + backward gradients),
-    # split over the t tensor-parallel ranks (scatter/gather) and sent once per virtual stage
-    p2p_per_n = np.where(pp > 1, batch * pp * v * d * ACT_BYTES * 2.0 / bw_out, 0.0)
-    # [C2e] pipeline bubble of 1F1B: (pp - 1) / v passes of one micro-batch (mb sequences)
-    # through one stage, i.e. a fraction (pp - 1) / (v m) of the compute with m micro-batches
-    bubble = (pp - 1.0) / pp * mb * seq * f_tok / (v * t * pk * ETA_COMPUTE_TRAIN)
-    # [C2f] data-parallel gradient reduction, hierarchical: inside the domain, then across NICs
-    G = p_shard1 / pp * GRAD_BYTES
-    c = dict(t=t, pp=pp, C=C, tp_per_n=tp_per_n, p2p_per_n=p2p_per_n, a2a_per_n=a2a_per_n,
-             bubble=bubble, G=G, g_max=g_max, bw_in=bw_in, bw_out=bw_out, alpha_dp=alpha_dp)
-    # [C2g] operators use the best n' <= n: the step time is a + b/n' + max(0, c + d/n') on each
-    # regime of the hierarchical reduction, so its minimum lies at a regime end or exposure onset.
-    lo = np.minimum(n_min, n_used)
-    cands = [n_used, lo, m * g_max]
-    share = DP_OVERLAP * (2.0 / 3.0) * C
-    a_in = 2.0 * G / bw_in
-    cands.append((a_in * m + share) / np.maximum(a_in + alpha_dp, _TINY))
-    a_out = 2.0 * G / g_max / bw_out
-    cst = a_in * (1.0 - 1.0 / g_max) + a_out + alpha_dp
-    cands.append((a_out * g_max * m + share) / np.maximum(cst, _TINY))
-    best = np.full(np.broadcast_shapes(n_used.shape, C.shape), np.inf)
-    for cand in cands:  # five candidate sizes, not a loop over offerings or workloads
-        cand = np.clip(cand, lo, n_used)
-        best = np.minimum(best, _train_time(cand, c))
-    return np.where(ok, batch / best, 0.0)
+@njit(**_JIT)
+def _train_kernel(domain_o, hbm_gb, scaleup, scaleout, peak, bf16_fmt, n_ow, seq_w, batch_w, layers_w,
+                  p_tot_w, p_exp_w, d_w, ep_w, p_act_w, attn_w, tp_w, moe_w, top_k_w, pp_w, mb_w, v_w,
+                  mults, c):
+    """[C2] Training tokens/s (row 0) and useful FLOP per token (row 1) of every (O, W) pair: the
+    same IEEE operations in the same order as the numpy formulation (tests/reference_train.py)."""
+    tiny, tsb, hsf, eta_link, eta_ct, tpc, _a2a, dp_ov, act, a_up, a_out, grad, pil = c[:13]
+    O, W = peak.shape
+    out = np.empty((2, O, W))
+    cands = np.empty(5)
+    for o in range(O):
+        domain = domain_o[o]
+        hbm_bytes = hbm_gb[o] * 1e9
+        bw_in = _mx(scaleup[o] * 1e9 / 2.0 * eta_link, tiny)
+        bw_out = _mx(scaleout[o] * 1e9 * eta_link, tiny)
+        for w in range(W):
+            seq, batch, layers, d, ep = seq_w[w], batch_w[w], layers_w[w], d_w[w], ep_w[w]
+            f_tok = 6.0 * p_act_w[w] + 3.0 * attn_w[w] * seq / 2.0
+            out[1, o, w] = f_tok
+            t = _mn(tp_w[w], domain)
+            p_shard1 = (p_tot_w[w] - p_exp_w[w]) / t + p_exp_w[w] / ep
+            need = p_shard1 * tsb / (hsf * _mx(hbm_bytes, tiny))
+            pp_min = _mx(1.0, np.ceil(need - 1e-9))
+            fits = (pp_min <= layers) and (hbm_bytes > 0) and (peak[o, w] > 0)
+            pk = _mx(peak[o, w], tiny)
+            C = f_tok * batch / (pk * eta_ct)
+            tp_bytes = batch * layers * t * tpc * d * act * 2.0 * (t - 1.0) / t
+            n_coll = (batch / seq) * layers * t * tpc
+            tp_per_n = tp_bytes / bw_in + n_coll * 2.0 * (t - 1.0) * a_up
+            disp = 2.0 if bf16_fmt[o, w] else 1.0
+            a2a_bytes = batch * moe_w[w] * top_k_w[w] * d * (disp + act) * 2.0
+            f_out = 1.0 - domain / ep
+            f_out = 0.0 if f_out < 0.0 else (1.0 if f_out > 1.0 else f_out)  # np.clip, constant bounds
+            a2a_per_n = a2a_bytes * _mx((1.0 - f_out) / bw_in, f_out / bw_out)
+            g_max = _mx(1.0, np.floor(domain / t))
+            alpha_dp = 2.0 * a_up * (1.0 if g_max > 1 else 0.0) + 2.0 * a_out
+            pp_wl, mb, v_wl = pp_w[w], mb_w[w], v_w[w]
+            n = n_ow[o, w]
+            tokens = 0.0
+            for i in range(mults.shape[0]):
+                pp = _mn(_mx(pp_wl, pp_min) if np.isfinite(pp_wl) else pp_min * mults[i], layers)
+                m = t * pp
+                n_min = pp * _mx(t, ep)
+                n_max = m * _mx(batch / (seq * mb), 1.0)
+                n_used = _mn(n, n_max)
+                ok = n_used >= n_min
+                v = _mn(v_wl if np.isfinite(v_wl) else pil, _mx(1.0, np.floor(layers / pp)))
+                p2p_per_n = batch * pp * v * d * act * 2.0 / bw_out if pp > 1 else 0.0
+                bubble = (pp - 1.0) / pp * mb * seq * f_tok / (v * t * pk * eta_ct)
+                G = p_shard1 / pp * grad
+                lo = _mn(n_min, n_used)
+                share = dp_ov * (2.0 / 3.0) * C
+                a_in = 2.0 * G / bw_in
+                a_o = 2.0 * G / g_max / bw_out
+                cst = a_in * (1.0 - 1.0 / g_max) + a_o + alpha_dp
+                cands[0] = n_used
+                cands[1] = lo
+                cands[2] = m * g_max
+                cands[3] = (a_in * m + share) / _mx(a_in + alpha_dp, tiny)
+                cands[4] = (a_o * g_max * m + share) / _mx(cst, tiny)
+                best = 0.0
+                for j in range(5):
+                    x = _mn(_mx(cands[j], lo), n_used)  # np.clip with array bounds
+                    s = _step_time(x, m, C, tp_per_n, p2p_per_n, a2a_per_n, bubble, G, g_max,
+                                   bw_in, bw_out, alpha_dp, c)
+                    best = s if j == 0 else _mn(best, s)
+                layout = batch / best if ok else 0.0
+                layout = layout if fits else 0.0
+                tokens = layout if i == 0 else _mx(tokens, layout)
+            out[0, o, w] = _mx(0.0, tokens)
+    return out
 
 
 def _train(off: Offerings, wl: Workloads, peak: np.ndarray, fmt: np.ndarray, n: np.ndarray) -> _Perf:
-    """[C2] Training throughput of n accelerators on each (O, W) pair."""
-    g = lambda a: np.asarray(a, dtype=np.float64)[None, :]  # noqa: E731  (W,) -> (1, W)
-    o = lambda a: np.asarray(a, dtype=np.float64)[:, None]  # noqa: E731  (O,) -> (O, 1)
-    seq, batch, layers = g(wl.seq_len), g(wl.batch_tokens), g(wl.n_layers)
-    p_tot, p_exp, d = g(wl.params_total), g(wl.params_expert), g(wl.d_model)
-    ep = g(wl.ep)
-    f_tok = 6.0 * g(wl.params_active) + 3.0 * g(wl.attn_flops_per_ctx) * seq / 2.0
-    domain = o(off.domain)
-    t = np.minimum(g(wl.tp), domain)
-    hbm_bytes = o(off.hbm_gb) * 1e9
-    # [C2a] pipeline depth from memory: params held per accelerator at pp = 1
-    p_shard1 = (p_tot - p_exp) / t + p_exp / ep
-    need = p_shard1 * TRAIN_STATE_BYTES_PER_PARAM / (HBM_STATE_FRACTION * np.maximum(hbm_bytes, _TINY))
-    pp_min = np.maximum(1.0, np.ceil(need - 1e-9))
-    fits = (pp_min <= layers) & (hbm_bytes > 0) & (peak > 0)
-    bw_in = np.maximum(o(off.scaleup_gb_s) * 1e9 / 2.0 * ETA_LINK, _TINY)   # one direction
-    bw_out = np.maximum(o(off.scaleout_gb_s) * 1e9 * ETA_LINK, _TINY)
-    pk = np.maximum(peak, _TINY)
-    C = f_tok * batch / (pk * ETA_COMPUTE_TRAIN)      # compute time x accelerators
-    # [C2b] tensor parallel inside the domain: ring all-reduce of activations, B*L*t/n tokens-layers
-    tp_bytes = batch * layers * t * TP_COLLECTIVES_PER_LAYER * d * ACT_BYTES * 2.0 * (t - 1.0) / t
-    n_coll = (batch / seq) * layers * t * TP_COLLECTIVES_PER_LAYER  # collectives x n
-    tp_per_n = tp_bytes / bw_in + n_coll * 2.0 * (t - 1.0) * ALPHA_SCALEUP_S
-    # [C2d] MoE all-to-all: dispatch (format bytes) + combine (bf16), forward and backward
-    disp_bytes = np.where(fmt == FORMATS.index("bf16"), 2.0, 1.0)
-    a2a_bytes = batch * g(wl.moe_layers) * g(wl.top_k) * d * (disp_bytes + ACT_BYTES) * 2.0
-    f_out = np.clip(1.0 - domain / ep, 0.0, 1.0)
-    a2a_per_n = a2a_bytes * np.maximum((1.0 - f_out) / bw_in, f_out / bw_out)
-    g_max = np.maximum(1.0, np.floor(domain / t))
-    alpha_dp = 2.0 * ALPHA_SCALEUP_S * (g_max > 1) + 2.0 * ALPHA_SCALEOUT_S
-    # [C2a] a workload that states its pipeline depth runs at it (deeper only where memory needs)
-    pp_wl, mb, v_wl = g(wl.pp), g(wl.microbatch), g(wl.interleave)
-    tokens_total = np.zeros(np.broadcast_shapes(n.shape, C.shape))
-    for mult in PP_MULTIPLIERS:  # a few pipeline layouts; the operator keeps the fastest
-        pp = np.minimum(np.where(np.isfinite(pp_wl), np.maximum(pp_wl, pp_min), pp_min * mult), layers)
-        tokens_total = np.maximum(tokens_total, np.where(fits, _train_layout(
-            n, pp, t=t, ep=ep, seq=seq, batch=batch, d=d, f_tok=f_tok, pk=pk, C=C,
-            tp_per_n=tp_per_n, a2a_per_n=a2a_per_n, p_shard1=p_shard1, g_max=g_max,
-            bw_in=bw_in, bw_out=bw_out, alpha_dp=alpha_dp, mb=mb, v_wl=v_wl, layers=layers), 0.0))
-    return _Perf(peak, tokens_total, np.broadcast_to(f_tok, peak.shape), n, fmt)
+    """[C2] Training throughput of n accelerators on each (O, W) pair.
 
+    Per pair: the pipeline depth from memory ([C2a]; a workload that states its depth runs at
+    it, deeper only where memory needs), then for each of a few layouts (PP_MULTIPLIERS x that
+    depth) tensor parallelism inside the domain ([C2b]), pipeline point-to-point ([C2c]), MoE
+    all-to-all ([C2d]), the 1F1B bubble with virtual stages ([C2e]) and the hierarchical
+    data-parallel reduction ([C2f]) at the best n' <= n of five candidate sizes ([C2g]: the
+    step time is a + b/n' + max(0, c + d/n') on each regime, so its minimum lies at a regime
+    end or exposure onset); the operator keeps the fastest layout.
+    """
+    f = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
+    c = (_TINY, TRAIN_STATE_BYTES_PER_PARAM, HBM_STATE_FRACTION, ETA_LINK, ETA_COMPUTE_TRAIN,
+         TP_COLLECTIVES_PER_LAYER, A2A_OVERLAP, DP_OVERLAP, ACT_BYTES, ALPHA_SCALEUP_S, ALPHA_SCALEOUT_S,
+         GRAD_BYTES, PIPELINE_INTERLEAVE)
+    res = _train_kernel(
+        f(off.domain), f(off.hbm_gb), f(off.scaleup_gb_s), f(off.scaleout_gb_s), f(peak),
+        np.ascontiguousarray(fmt == FORMATS.index("bf16")), f(np.broadcast_to(n, np.shape(peak))),
+        f(wl.seq_len), f(wl.batch_tokens), f(wl.n_layers), f(wl.params_total), f(wl.params_expert),
+        f(wl.d_model), f(wl.ep), f(wl.params_active), f(wl.attn_flops_per_ctx), f(wl.tp), f(wl.moe_layers),
+        f(wl.top_k), f(wl.pp), f(wl.microbatch), f(wl.interleave), f(PP_MULTIPLIERS), c)
+    return _Perf(peak, res[0], res[1], n, fmt)
