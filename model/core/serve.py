@@ -30,6 +30,9 @@ import numpy as np
 from numba import njit
 
 from model.core import consts as K
+from model.core._jit import JIT
+from model.core._jit import mn as _mn
+from model.core._jit import mx as _mx
 from model.core.consts import _TINY, ACT_BYTES, ALPHA_SCALEOUT_S, ALPHA_SCALEUP_S, FORMATS, PREFILL
 from model.core.data import Offerings, Workloads
 
@@ -75,22 +78,8 @@ def grid(ep: tuple[int, ...] | np.ndarray | None = None,
     return e.reshape(1, 1, -1), t.reshape(1, 1, -1)
 
 
-# Kernel options: cached on disk, no fastmath (IEEE semantics, the numpy formulation's bits);
-# numpy's error model (x / 0 is inf or NaN as in numpy, not ZeroDivisionError).
-_JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
+_JIT = JIT  # model/core/_jit.py: cached, IEEE semantics, numpy's error model
 _BIG = float(np.finfo(np.float64).max)
-
-
-@njit(**_JIT)
-def _mx(a, b):
-    """np.maximum of two floats (NaN propagates)."""
-    return a if (a > b or a != a) else b
-
-
-@njit(**_JIT)
-def _mn(a, b):
-    """np.minimum of two floats (NaN propagates)."""
-    return a if (a < b or a != a) else b
 
 
 @njit(**_JIT)

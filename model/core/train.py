@@ -10,6 +10,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from model.core._jit import JIT
+from model.core._jit import mn as _mn
+from model.core._jit import mx as _mx
 from model.core.consts import (
     _TINY,
     A2A_OVERLAP,
@@ -29,21 +32,7 @@ from model.core.consts import (
 )
 from model.core.data import Offerings, Workloads, _Perf
 
-# Kernel options: cached on disk, no fastmath (IEEE semantics: the numpy formulation's bits),
-# numpy's error model (x / 0 is inf or NaN as in numpy, not ZeroDivisionError).
-_JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
-
-
-@njit(**_JIT)
-def _mx(a, b):
-    """np.maximum of two floats (NaN propagates; the second on a tie, as numpy)."""
-    return a if (a > b or a != a) else b
-
-
-@njit(**_JIT)
-def _mn(a, b):
-    """np.minimum of two floats (NaN propagates; the second on a tie, as numpy)."""
-    return a if (a < b or a != a) else b
+_JIT = JIT  # model/core/_jit.py: cached, IEEE semantics, numpy's error model
 
 
 @njit(**_JIT)

@@ -1,0 +1,23 @@
+"""Compile options and float helpers shared by the core's numba kernels (serve.py, train.py).
+
+Kernels are cached on disk (a fresh checkout compiles once), with no fastmath (IEEE semantics:
+the numpy formulation's bits) and numpy's error model (x / 0 is inf or NaN as in numpy, not
+ZeroDivisionError)."""
+
+from __future__ import annotations
+
+from numba import njit
+
+JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
+
+
+@njit(**JIT)
+def mx(a, b):
+    """np.maximum of two floats (NaN propagates; the second on a tie, as numpy)."""
+    return a if (a > b or a != a) else b
+
+
+@njit(**JIT)
+def mn(a, b):
+    """np.minimum of two floats (NaN propagates; the second on a tie, as numpy)."""
+    return a if (a < b or a != a) else b
