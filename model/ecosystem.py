@@ -245,15 +245,37 @@ def attraction(installed: np.ndarray, purchases: np.ndarray, params: EcosystemPa
     return (1.0 - w) * _shares(installed) + w * _shares(purchases)
 
 
+_DECAY: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # _relax's factors of a scalar rate, per process
+
+
 def _relax(x: np.ndarray, inflow: np.ndarray, rate: np.ndarray | float) -> np.ndarray:
-    """Exact one-month solution of dx/dt = inflow - rate * x (rate >= 0; rate 0: x + inflow)."""
-    rate = np.asarray(rate, dtype=float)
-    if rate.shape != x.shape:
-        rate = np.full(x.shape, rate)  # the values broadcast_to would give, writable
-    decay = np.exp(-rate)
-    # (1 - e^-r) / r, -> 1 as r -> 0
-    gain = np.divide(-np.expm1(-rate), rate, out=np.ones_like(rate), where=rate > 0)
+    """Exact one-month solution of dx/dt = inflow - rate * x (rate >= 0; rate 0: x + inflow).
+    The factors of a scalar rate (the developers' decay, a parameter) are kept per process
+    under the rate's value and the shape (read-only arrays, the same values)."""
+    if isinstance(rate, (float, int, np.floating, np.integer)):
+        key = (float(rate), x.shape)
+        hit = _DECAY.get(key)
+        if hit is None:
+            hit = _decay_gain(np.full(x.shape, float(rate)))
+            for a in hit:
+                a.flags.writeable = False
+            if len(_DECAY) >= 1_000:
+                _DECAY.clear()
+            _DECAY[key] = hit
+        decay, gain = hit
+    else:
+        rate = np.asarray(rate, dtype=float)
+        if rate.shape != x.shape:
+            rate = np.full(x.shape, rate)  # the values broadcast_to would give, writable
+        decay, gain = _decay_gain(rate)
     return x * decay + inflow * gain
+
+
+def _decay_gain(rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """e^-r and (1 - e^-r) / r (-> 1 as r -> 0) of the rates (an array of x's shape)."""
+    decay = np.exp(-rate)
+    gain = np.divide(-np.expm1(-rate), rate, out=np.ones_like(rate), where=rate > 0)
+    return decay, gain
 
 
 def update_ecosystem(

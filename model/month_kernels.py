@@ -260,6 +260,61 @@ def fold_rows(alloc, unmet, forgone, n_main, rows):
     return a, u, f
 
 
+@njit(**_JIT)
+def outside_shares(avail, stack, fleet, total, n_stacks):
+    """The outside option's estate shares (Eq. M1b), (B, S): a buyer's installed share
+    ``fleet[b, s] / total[b]`` on the stacks it can still buy (a column of that stack open in
+    ``avail`` (B, C)), 0 elsewhere and where that estate is empty: the numpy formulation's
+    ``reach = avail @ onehot > 0``, ``est = fleet * reach`` and ``divide(est, total, where=est
+    sums > 0)`` (fleets are >= 0, so the sum's order cannot change its sign)."""
+    B, C = avail.shape
+    S = n_stacks
+    shares = np.zeros((B, S))
+    est = np.empty(S)
+    for b in range(B):
+        reach = np.zeros(S, dtype=np.bool_)
+        for c in range(C):
+            if avail[b, c]:
+                reach[stack[c]] = True
+        tot = 0.0
+        for s in range(S):
+            est[s] = fleet[b, s] * (1.0 if reach[s] else 0.0)
+            tot += est[s]
+        if tot > 0:
+            for s in range(S):
+                shares[b, s] = est[s] / total[b]
+    return shares
+
+
+@njit(**_JIT)
+def power_fill(need, pue, region, capacity, used):
+    """Eq. N2 per buyer (model.components.power.Power.limit): ``need`` (B,) watts per buyer
+    times its region's PUE / 1000 (kW), summed per region in buyer order (np.bincount's), filled
+    up to the region's headroom max(capacity - used, 0) (model.energy.power_fill); returns the
+    buyers' fill (B,) and whether any is below 1."""
+    R = capacity.shape[0]
+    B = need.shape[0]
+    need_r = np.zeros(R)
+    for i in range(B):
+        need_r[region[i]] += need[i] * pue[region[i]] / 1000.0
+    fill_r = np.empty(R)
+    for r in range(R):
+        h = capacity[r] - used[r]
+        if not (h >= 0.0 or h != h):  # np.maximum(h, 0.0), NaN kept
+            h = 0.0
+        if need_r[r] > h:
+            fill_r[r] = h / need_r[r] if need_r[r] > 0 else 0.0
+        else:
+            fill_r[r] = 1.0
+    fill = np.empty(B)
+    short = False
+    for i in range(B):
+        fill[i] = fill_r[region[i]]
+        if fill[i] < 1.0:
+            short = True
+    return fill, short
+
+
 def warm_up() -> None:
     """Compile (or load from the on-disk cache) these kernels for the argument types the phases
     use (called by ``model.kernels.warm_up``)."""
@@ -274,6 +329,10 @@ def warm_up() -> None:
     columns(b, i2, b, i2, b, 2, i2, 2, 1, u, 0, 2)
     delivery_weights(i2, i2, z, z, z, b, 2)
     fold_rows(u, z, z, 1, np.zeros(1, dtype=np.int64))
+    outside_shares(available, i2, u, z, 2)
+    ro = z.copy()
+    ro.flags.writeable = False  # as the run passes them: the regions' PUE and the cached capacity
+    power_fill(z, ro, i2, ro, z)
     availability(b, b, np.zeros((1, 2), dtype=np.bool_), np.zeros((1, 2), dtype=np.bool_), z[:1].copy(),
                  z[:1].copy(), b, np.full(2, -1, dtype=np.int64), b, b, False, b, b)
     unit_cost(np.arange(2), z, z + 1.0, z, z, z, u, 1.0, b, b, np.nan, 0.3, z + 1.0, b, b, np.nan, 730.0, 8760.0, 0.75)

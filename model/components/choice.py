@@ -102,10 +102,8 @@ class BuyersChoice(Component):
         # Waiting keeps the network value of the estate only on stacks the buyer can still buy:
         # an estate whose stack is cut off (controls, bans) cannot be extended by waiting.
         cap = model.vendors.capacities()
-        reach = (avail @ onehot) > 0  # (B, S) stacks with at least one offering for sale
-        est = b.fleet_eff * reach
-        tot = est.sum(axis=1, keepdims=True)
-        shares = np.divide(est, fleet_tot, out=np.zeros_like(est), where=tot > 0)
+        # (B, S) shares of the estate on stacks with at least one offering for sale, in one pass
+        shares = month_kernels.outside_shares(avail, stack, b.fleet_eff, fleet_tot[:, 0], S)
         u0 = -b.beta * np.log(p["outside_cost_ratio"] * reference_cost(model, cost, cap, c)) + shares @ nv
         if rows.size:  # the mandated rows' demand and outside option
             demand = np.concatenate([demand * (1.0 - mand), demand[rows] * mand[rows]])

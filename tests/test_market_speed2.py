@@ -1,0 +1,96 @@
+"""Round 2 of issue 19: the market's further compiled passes and per-process memos give bit for
+bit what the numpy code they stand in for gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model import month_kernels
+from model.energy import power_fill
+from model.market_model import ChipMarketModel
+
+
+@pytest.fixture(scope="module")
+def month():
+    """A model in 2030 (fleets on several stacks, a few dozen offerings live)."""
+    m = ChipMarketModel(rng=3, end="2030-06")
+    m.run_model()
+    return m
+
+
+def _outside_shares_numpy(avail, onehot, fleet, fleet_tot):
+    """The formulation the kernel replaces (model/components/choice.py before round 2)."""
+    reach = (avail @ onehot) > 0
+    est = fleet * reach
+    tot = est.sum(axis=1, keepdims=True)
+    return np.divide(est, fleet_tot, out=np.zeros_like(est), where=tot > 0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_outside_shares_kernel_is_the_numpy_formulation(month, seed):
+    rng = np.random.default_rng(seed)
+    b, S = month.buyers, 4
+    fleet = b.fleet_eff.copy()
+    fleet[1] = 0.0  # an empty estate
+    fleet[2, 1:] = 0.0  # an estate on one stack
+    B = fleet.shape[0]
+    stack = np.sort(rng.integers(0, S - 1, 12))  # grouped by stack, the last stack never offered
+    avail = rng.random((B, stack.size)) < 0.4
+    avail[0] = False  # nothing for sale
+    avail[2, stack == 0] = False  # its one stack cut off
+    onehot = (stack[:, None] == np.arange(S)[None, :]).astype(float)
+    fleet_tot = fleet.sum(axis=1, keepdims=True)
+    want = _outside_shares_numpy(avail, onehot, fleet, fleet_tot)
+    got = month_kernels.outside_shares(avail, stack, fleet, fleet_tot[:, 0], S)
+    assert got.tobytes() == want.tobytes()
+    assert (want > 0).any() and (want == 0).any() and not want[0].any() and not want[2].any()
+
+
+def _power_fill_numpy(need_w, pue, region, capacity, used):
+    """Power.limit's fill before round 2 (model.energy.power_fill over np.bincount)."""
+    need_b = need_w * pue[region] / 1000.0
+    need_r = np.bincount(region, weights=need_b, minlength=capacity.size)
+    return power_fill(need_r, capacity - used)[region]
+
+
+def test_power_fill_kernel_is_the_numpy_formulation(month):
+    rng = np.random.default_rng(4)
+    b, reg = month.buyers, month.regions
+    R = len(reg)
+    need_w = rng.uniform(0.0, 1e6, len(b.ids))
+    need_w[0] = 0.0
+    pue = reg.pue
+    need_r = np.bincount(b.region, weights=need_w * pue[b.region] / 1000.0, minlength=R)
+    used = rng.uniform(0.0, 1e3, R)
+    capacity = used + need_r * rng.uniform(0.2, 2.0, R)  # some regions short, some not
+    capacity[0] = np.inf
+    capacity[1] = used[1] * 0.5  # over its capacity already: no headroom
+    capacity[2] = 0.0
+    for cap in (capacity, np.full(R, np.inf)):
+        want = _power_fill_numpy(need_w, pue, b.region, cap, used)
+        fill, short = month_kernels.power_fill(need_w, pue, b.region, cap, used)
+        assert fill.tobytes() == want.tobytes() and short == bool((want < 1.0).any())
+    assert month_kernels.power_fill(need_w, pue, b.region, np.full(R, np.inf), used)[1] is False
+    want = _power_fill_numpy(need_w, pue, b.region, capacity, used)
+    assert (want < 1.0).any() and (want == 1.0).any()
+
+
+def test_relax_keeps_a_scalar_rates_factors_per_process():
+    from model import ecosystem
+
+    x, inflow = np.array([3.0, 0.2, 1.0, 0.5]), np.array([0.1, 0.0, 0.3, 0.02])
+    for rate in (0.01, 0.0, 0.25, 1e-300):
+        ecosystem._DECAY.clear()
+        fresh = ecosystem._relax(x, inflow, np.full(4, rate))  # the array path: no memo
+        first = ecosystem._relax(x, inflow, rate)
+        hit = ecosystem._relax(x, inflow, rate)
+        assert fresh.tobytes() == first.tobytes() == hit.tobytes()
+    # the key covers the rate's value and the shape
+    a = ecosystem._relax(x, inflow, 0.01)
+    b = ecosystem._relax(x, inflow, 0.02)
+    assert not np.array_equal(a, b)
+    assert ecosystem._relax(x[:2], inflow[:2], 0.01).tobytes() == a[:2].tobytes()
+    assert (0.01, (4,)) in ecosystem._DECAY and (0.01, (2,)) in ecosystem._DECAY
+    for arr in ecosystem._DECAY[(0.01, (4,))]:
+        assert not arr.flags.writeable
