@@ -94,3 +94,65 @@ def test_relax_keeps_a_scalar_rates_factors_per_process():
     assert (0.01, (4,)) in ecosystem._DECAY and (0.01, (2,)) in ecosystem._DECAY
     for arr in ecosystem._DECAY[(0.01, (4,))]:
         assert not arr.flags.writeable
+
+
+@pytest.mark.parametrize("n", [0, 1, 4, 7, 8, 9, 17, 29, 64, 127, 128, 129, 200, 255, 256, 257, 1000, 2049])
+def test_pairwise_sum_is_numpys_sum(n):
+    from model import kernels
+
+    rng = np.random.default_rng(n)
+    for _ in range(20):
+        a = rng.standard_normal(n + 3) * 10.0 ** rng.uniform(-8, 8, n + 3)
+        assert kernels.pairwise_sum(a, 3, n) == float(a[3:].sum())
+        assert kernels.pairwise_sum(a, 0, n) == float(a[:n].sum())
+
+
+def test_bass_kernels_are_bass_start_and_the_demand(month):
+    from model import kernels
+    from model.market import bass_start
+
+    b, reg, p = month.buyers, month.regions, month.p
+    rng = np.random.default_rng(5)
+    active = rng.random(len(b.ids)) < 0.5
+    weight = np.where(b.is_gs, b.share * reg.weight[b.region], 0.0)
+    rd = reg.demand(month.month)
+    noise = np.exp(rng.normal(0.0, 0.1, len(b.ids)))
+    for hazard_p in (0.03, 5.0):
+        g1, g2 = np.random.default_rng(9), np.random.default_rng(9)
+        want = bass_start(active | ~b.is_gs, weight, hazard_p, p["bass_q"], g1) | ~b.is_gs
+        a0, total, on = kernels.bass_weights(active, b.is_gs, b.share, reg.weight, b.region)
+        assert total == weight.sum() and on == (weight * (active | ~b.is_gs)).sum()
+        from model.lock_in import bass_hazard
+        hazard = bass_hazard(hazard_p, p["bass_q"], min(max(on / total, 0.0), 1.0), 1.0 / 12.0)
+        got, demand = kernels.bass_demand(a0, g2.random(len(b.ids)), float(hazard), b.is_gs, rd, b.region,
+                                          b.share, noise)
+        assert np.array_equal(got, want) and got.dtype == want.dtype
+        assert demand.tobytes() == (rd[b.region] * b.share * noise * want).tobytes()
+    assert (~want).any() or hazard_p == 5.0
+
+
+@pytest.mark.parametrize("fine", [0.0, 0.25])
+def test_deliver_tables_kernel_is_the_numpy_deliveries(month, fine):
+    from model import kernels
+
+    b, off, reg = month.buyers, month.offerings, month.regions
+    rng = np.random.default_rng(7)
+    O, R, V = len(off), len(reg), len(month.vendors)
+    cols = np.flatnonzero(rng.random(O) < 0.6)
+    alloc = rng.random((len(b.ids), cols.size)) * (rng.random((len(b.ids), cols.size)) < 0.5) * 1e4
+    per_unit = 1.0 / (off.value[cols] * rng.uniform(0.5, 1.0, cols.size))
+    region_price = rng.uniform(1e3, 3e4, (O, R))
+    levy = np.where(rng.random((O, R)) < 0.3, 0.15, 0.0)
+    units = np.zeros((O, R))
+    units[cols] = (b.by_region(alloc) * per_unit[None, :]).T
+    gross = units * region_price
+    net = gross * (1.0 - levy)
+    nv = rng.random(O) < 0.4
+    if fine:
+        net[np.ix_(nv, reg.is_cn)] *= 1.0 - fine
+    got = kernels.deliver_tables(alloc, per_unit, cols, b.region_starts, b.region[b.region_starts], O, R,
+                                 region_price, levy, off.cn, off.vendor, V, fine if fine else np.nan, nv, reg.is_cn)
+    assert got[0].tobytes() == units.tobytes() and got[1].tobytes() == gross.tobytes()
+    assert got[2].tobytes() == net.tobytes()
+    assert got[3] == float(units[off.cn].sum()) and off.cn.any()
+    assert got[4].tobytes() == np.bincount(off.vendor, weights=net.sum(axis=1), minlength=V).tobytes()

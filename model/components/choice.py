@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from model import month_kernels
+from model import kernels, month_kernels
 from model.cluster import logit_choice
 from model.components.base import Component, MonthContext
-from model.ecosystem import network_value, porting_decision
-from model.market import bass_start, clear_market
+from model.ecosystem import bass_hazard, network_value, porting_decision
+from model.market import clear_market
 from model.types import STACK_INDEX, STACKS
 
 S = len(STACKS)
@@ -51,12 +51,16 @@ class BuyersChoice(Component):
         b, off, reg, pol, p = model.buyers, model.offerings, model.regions, model.policy, self.p
         m = ctx.month
         cost, available = ctx.cost, ctx.available
-        # Bass timing for Global-South buyers (Eq. M4)
-        b.active = bass_start(b.active | ~b.is_gs, np.where(b.is_gs, b.share * reg.weight[b.region], 0.0),
-                              p["bass_p"], p["bass_q"], model.rng) | ~b.is_gs
+        # Bass timing for Global-South buyers (Eq. M4): model.market.bass_start on the weights
+        # share x region weight (0 outside the Global South), its sums and masks compiled
+        B = len(b.ids)
+        a0, total, on = kernels.bass_weights(b.active, b.is_gs, b.share, reg.weight, b.region)
+        frac = on / total if total > 0 else 0.0
+        hazard = bass_hazard(p["bass_p"], p["bass_q"], min(max(frac, 0.0), 1.0), 1.0 / 12.0)
+        draws = model.rng.random(B)
         rd = reg.demand(m)
-        noise = np.exp(model.rng.normal(0.0, p["demand_noise"], len(b.ids)) - 0.5 * p["demand_noise"] ** 2)
-        demand = rd[b.region] * b.share * noise * b.active
+        noise = np.exp(model.rng.normal(0.0, p["demand_noise"], B) - 0.5 * p["demand_noise"] ** 2)
+        b.active, demand = kernels.bass_demand(a0, draws, float(hazard), b.is_gs, rd, b.region, b.share, noise)
         counts, regs = self._region_blocks(b)
         c = self._columns(off, reg, regs, cost, len(model.vendors))
         cols, stack, onehot = c.cols, c.stack, c.onehot  # in production, grouped by stack
@@ -78,7 +82,6 @@ class BuyersChoice(Component):
         pen = pol.us_guidance_cann_penalty if block is not None and pol.us_guidance_cann_penalty else np.nan
         # Mandated share of state-funded Chinese buyers: a second row restricted to domestic chips
         # (rows B.. of util_all and avail_all, built in the same pass)
-        B = len(b.ids)
         mand = pol.cn_mandate * b.state_funded * reg.is_cn[b.region]
         rows = np.flatnonzero(mand > 0)
         util_all, avail_all = month_kernels.utility(
