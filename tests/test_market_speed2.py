@@ -156,3 +156,40 @@ def test_deliver_tables_kernel_is_the_numpy_deliveries(month, fine):
     assert got[2].tobytes() == net.tobytes()
     assert got[3] == float(units[off.cn].sum()) and off.cn.any()
     assert got[4].tobytes() == np.bincount(off.vendor, weights=net.sum(axis=1), minlength=V).tobytes()
+
+
+def test_ecosystem_fast_update_is_the_general_one():
+    from model.ecosystem import EcosystemParams, EcosystemState, update_ecosystem
+
+    rng = np.random.default_rng(8)
+    params = EcosystemParams()
+    state = EcosystemState.initial()
+    for t in range(60):
+        inst = rng.uniform(0.0, 1e6, 4) * (rng.random(4) < 0.8)
+        buy = rng.uniform(0.0, 1e4, 4) * (rng.random(4) < 0.6) if t % 7 else np.zeros(4)
+        inv = rng.uniform(0.0, 1.0, 4) * (rng.random(4) < 0.7)
+        fast = update_ecosystem(state, inst, buy, inv, params)
+        slow = update_ecosystem(state, list(inst), list(buy), list(inv), params)  # lists: the general code
+        assert fast.developers.tobytes() == slow.developers.tobytes()
+        assert fast.maturity.tobytes() == slow.maturity.tobytes()
+        state = fast
+    for bad, msg in ((np.array([1.0, np.nan, 0.0, 0.0]), "installed"), (-np.ones(4), "installed")):
+        with pytest.raises(ValueError, match=msg):
+            update_ecosystem(state, bad, np.zeros(4), np.zeros(4), params)
+    with pytest.raises(ValueError, match="purchases"):
+        update_ecosystem(state, np.ones(4), np.array([0.0, np.inf, 0.0, 0.0]), np.zeros(4), params)
+    with pytest.raises(ValueError, match="in \\[0, 1\\]"):
+        update_ecosystem(state, np.ones(4), np.zeros(4), np.full(4, 1.5), params)
+
+
+def test_kernels_take_numpys_maximum_of_minus_zero():
+    """np.maximum(-0.0, 0.0) is 0.0 (np.clip keeps -0.0): the kernels' clamps do the same."""
+    h = month_kernels.power_fill(np.ones(1), np.ones(1), np.zeros(1, dtype=np.int64), np.array([-0.0]),
+                                 np.zeros(1))[0]
+    assert not np.signbit(h[0]) and h[0] == 0.0
+    z = np.zeros(1)
+    d, m = month_kernels.ecosystem_relax(np.array([-0.0]), z, np.ones(1), z, np.array([-0.0]), z,
+                                         np.ones(1), np.ones(1), z)
+    assert not np.signbit(d[0]) and np.signbit(m[0])
+    assert d.tobytes() == np.maximum(np.array([-0.0]), 0.0).tobytes()
+    assert m.tobytes() == np.clip(np.array([-0.0]), 0.0, 1.0).tobytes()
