@@ -383,6 +383,8 @@ def warm_up() -> None:
     delivery_weights(i2, i2, z, z, z, b, 2)
     fold_rows(u, z, z, 1, np.zeros(1, dtype=np.int64))
     outside_shares(available, i2, u, z, 2)
+    from model.lock_in import _porting_pass  # the porting step's pass (model.lock_in.porting_step)
+    _porting_pass(u, z, 3.0, b, b, u, 0.1)
     _, dev_in, k, rate = ecosystem_inflows(z, z, z, 0.5, 1.0, 1.0, 1.0, 1.0, 0.1)
     ecosystem_relax(z, dev_in, z, z, z, k, rate, z, z)
     ro = z.copy()

@@ -193,3 +193,29 @@ def test_kernels_take_numpys_maximum_of_minus_zero():
     assert not np.signbit(d[0]) and np.signbit(m[0])
     assert d.tobytes() == np.maximum(np.array([-0.0]), 0.0).tobytes()
     assert m.tobytes() == np.clip(np.array([-0.0]), 0.0, 1.0).tobytes()
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_porting_step_is_porting_decision(k):
+    import dataclasses
+
+    from model.ecosystem import EcosystemParams
+    from model.lock_in import porting_decision, porting_step
+
+    rng = np.random.default_rng(k)
+    B, S = 29, 4
+    params = dataclasses.replace(EcosystemParams(), porting_step_per_month=0.02 * k)
+    assert params.mandated_porting_stacks
+    cur = rng.uniform(0.0, 1.0, (B, S)) * (rng.random((B, S)) < 0.6)
+    cur[0] = 1.0
+    cur[1, 0] = 0.995  # capped at 1
+    save = rng.uniform(0.0, 2.0, (B, S))
+    cost = rng.uniform(0.0, 1.0, B) * 0.5
+    for mand in (np.zeros(B, dtype=bool), rng.random(B) < 0.3):
+        want = porting_decision(save, np.broadcast_to(cost[:, None], save.shape) * k, mand, cur, params)
+        got = porting_step(save, cost, k, mand, cur, params)
+        assert got.tobytes() == want.tobytes() and (got != cur).any() and (got == 1.0).any()
+    bad = cur.copy()
+    bad[3, 2] = 1.5
+    with pytest.raises(ValueError, match="in \\[0, 1\\]"):
+        porting_step(save, cost, k, mand, bad, params)

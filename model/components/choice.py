@@ -12,7 +12,8 @@ import numpy as np
 from model import kernels, month_kernels
 from model.cluster import logit_choice
 from model.components.base import Component, MonthContext
-from model.ecosystem import bass_hazard, network_value, porting_decision
+from model.ecosystem import bass_hazard, network_value
+from model.lock_in import porting_step
 from model.market import clear_market
 from model.types import STACK_INDEX, STACKS
 
@@ -133,7 +134,7 @@ class BuyersChoice(Component):
         free = logit_choice(util + sw[:, stack], avail, temperature=max(p["choice_temperature"], 1e-6))
         saving = sw * (free @ onehot)
         # porting is paying the switching cost ahead of time: it scales with kappa like the cost it removes
-        cost = np.broadcast_to((p["porting_cost"] * p["kappa"] * b.estate)[:, None], saving.shape)
+        cost = p["porting_cost"] * p["kappa"] * b.estate  # per buyer, on every stack
         mandated = b.state_funded & model.regions.is_cn[b.region] & (model.policy.cn_mandate > 0)
         k = int(p["porting_interval_months"])  # decisions every k months, k months of porting each
         eco = model.ecosystems.params
@@ -145,7 +146,7 @@ class BuyersChoice(Component):
                 memo = self._porting_params = (eco, k, eco.porting_step_per_month, dataclasses.replace(
                     eco, porting_step_per_month=eco.porting_step_per_month * k))
             params = memo[3]
-        b.porting = porting_decision(saving, cost * k, mandated, b.porting, params)
+        b.porting = porting_step(saving, cost, k, mandated, b.porting, params)  # porting_decision, compiled
 
 
 class _Columns:
