@@ -219,3 +219,22 @@ def test_porting_step_is_porting_decision(k):
     bad[3, 2] = 1.5
     with pytest.raises(ValueError, match="in \\[0, 1\\]"):
         porting_step(save, cost, k, mand, bad, params)
+
+
+def test_investment_memo_is_a_fresh_computation(month):
+    eco = month.ecosystems
+    start = eco.dates["cann_open_source"]
+    for m in (start - 1, start, start + 5, start - 2):
+        got = eco.investment(m)
+        assert got.tobytes() == eco._investment(m).tobytes()
+        got[:] = -1.0  # a copy: the memo is not touched
+        assert eco.investment(m).tobytes() == eco._investment(m).tobytes()
+    old = eco.p["invest_cann"]
+    before = eco.investment(start - 1)
+    try:
+        eco.p["invest_cann"] = old / 2 + 0.01  # every parameter it reads is in the key
+        assert eco.investment(start - 1).tobytes() == eco._investment(start - 1).tobytes()
+        assert eco.investment(start - 1).tobytes() != before.tobytes()
+    finally:
+        eco.p["invest_cann"] = old
+    assert eco.investment(start).tobytes() == eco._investment(start).tobytes()
