@@ -245,15 +245,43 @@ def attraction(installed: np.ndarray, purchases: np.ndarray, params: EcosystemPa
     return (1.0 - w) * _shares(installed) + w * _shares(purchases)
 
 
+_DECAY: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # _relax's factors of a scalar rate, per process
+
+
 def _relax(x: np.ndarray, inflow: np.ndarray, rate: np.ndarray | float) -> np.ndarray:
-    """Exact one-month solution of dx/dt = inflow - rate * x (rate >= 0; rate 0: x + inflow)."""
-    rate = np.asarray(rate, dtype=float)
-    if rate.shape != x.shape:
-        rate = np.full(x.shape, rate)  # the values broadcast_to would give, writable
-    decay = np.exp(-rate)
-    # (1 - e^-r) / r, -> 1 as r -> 0
-    gain = np.divide(-np.expm1(-rate), rate, out=np.ones_like(rate), where=rate > 0)
+    """Exact one-month solution of dx/dt = inflow - rate * x (rate >= 0; rate 0: x + inflow).
+    The factors of a scalar rate (the developers' decay, a parameter) are kept per process
+    under the rate's value and the shape (read-only arrays, the same values)."""
+    if isinstance(rate, (float, int, np.floating, np.integer)):
+        decay, gain = _scalar_decay(rate, x.shape)
+    else:
+        rate = np.asarray(rate, dtype=float)
+        if rate.shape != x.shape:
+            rate = np.full(x.shape, rate)  # the values broadcast_to would give, writable
+        decay, gain = _decay_gain(rate)
     return x * decay + inflow * gain
+
+
+def _scalar_decay(rate: float, shape: Any) -> tuple[np.ndarray, np.ndarray]:
+    """_decay_gain of a scalar rate over ``shape``, kept per process (read-only arrays)."""
+    shape = (shape,) if isinstance(shape, int) else shape
+    key = (float(rate), shape)
+    hit = _DECAY.get(key)
+    if hit is None:
+        hit = _decay_gain(np.full(shape, float(rate)))
+        for a in hit:
+            a.flags.writeable = False
+        if len(_DECAY) >= 1_000:
+            _DECAY.clear()
+        _DECAY[key] = hit
+    return hit
+
+
+def _decay_gain(rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """e^-r and (1 - e^-r) / r (-> 1 as r -> 0) of the rates (an array of x's shape)."""
+    decay = np.exp(-rate)
+    gain = np.divide(-np.expm1(-rate), rate, out=np.ones_like(rate), where=rate > 0)
+    return decay, gain
 
 
 def update_ecosystem(
@@ -273,6 +301,9 @@ def update_ecosystem(
     installed base, purchases or investment both decay exponentially.
     """
     n = state.developers.shape[0]
+    fast = _update_fast(state, installed, purchases, investment, params, n)
+    if fast is not None:
+        return fast
     inst = _stack_vec(installed, "installed", n)
     buy = _stack_vec(purchases, "purchases", n)
     inv = _stack_vec(investment, "investment", n)
@@ -320,3 +351,28 @@ def network_value(
 
 # the lock-in functions live in model/lock_in.py (re-exported here for callers)
 from model.lock_in import _any_negative, bass_hazard, portability, porting_decision, switching_cost  # noqa: E402
+
+
+def _update_fast(state: EcosystemState, installed: Any, purchases: Any, investment: Any,
+                 params: EcosystemParams, n: int) -> EcosystemState | None:
+    """update_ecosystem's arithmetic, the same IEEE operations in the same order, in two compiled
+    passes around the two exponentials (model.month_kernels.ecosystem_inflows/ecosystem_relax);
+    None (the general code then runs, and raises its errors) for other input types or bad input."""
+    from model import month_kernels
+
+    vecs = (installed, purchases, investment)
+    if not all(type(x) is np.ndarray and x.dtype == np.float64 and x.shape == (n,) for x in vecs) or \
+            not isinstance(params.dev_decay_per_month, (float, int, np.floating, np.integer)):
+        return None
+    p = params
+    code, dev_in, k, rate = month_kernels.ecosystem_inflows(
+        installed, purchases, investment, float(p.purchase_weight), float(p.dev_growth_m_per_month),
+        float(p.dev_invest_effect), float(p.maturity_growth_per_month), float(p.maturity_invest_effect),
+        float(p.maturity_decay_per_month))
+    if code or state.developers.dtype != np.float64 or state.maturity.dtype != np.float64:
+        return None
+    d_decay, d_gain = _scalar_decay(p.dev_decay_per_month, n)
+    minus = -rate
+    developers, maturity = month_kernels.ecosystem_relax(state.developers, dev_in, d_decay, d_gain,
+                                                         state.maturity, k, rate, np.exp(minus), np.expm1(minus))
+    return EcosystemState(developers, maturity)

@@ -235,6 +235,147 @@ def clear(demand, utility, available, outside_utility, outside, value, vendor_of
     return alloc, forgone, remaining, first_units
 
 
+# ---- Month passes with sums (Deliveries, the Bass timing): numpy's summation order -----------
+# np.sum of a contiguous float64 run is a pairwise sum (eight accumulators over blocks of up to
+# 128, halves above); ``pairwise_sum`` repeats it, so these passes keep the numpy code's bits
+# (tests/test_market_speed2.py checks it against np.sum at many sizes). error_model "numpy" as in
+# model/month_kernels.py: x / 0 is inf or NaN, not an exception.
+_MJIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
+
+
+@njit(**_MJIT)
+def _pairwise_block(a, lo, n):
+    """numpy's pairwise sum of ``a[lo:lo + n]`` for n <= 128 (its unrolled leaf)."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    m = n - n % 8
+    for i in range(lo + 8, lo + m, 8):
+        r0 += a[i]
+        r1 += a[i + 1]
+        r2 += a[i + 2]
+        r3 += a[i + 3]
+        r4 += a[i + 4]
+        r5 += a[i + 5]
+        r6 += a[i + 6]
+        r7 += a[i + 7]
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for i in range(lo + m, lo + n):
+        res += a[i]
+    return res
+
+
+@njit(**_MJIT)
+def pairwise_sum(a, lo, n):
+    """``np.sum(a[lo:lo + n])`` for a contiguous float64 ``a``, in numpy's order: above 128
+    the halves (the first a multiple of 8) summed separately, then added. Without recursion (a
+    recursive kernel loaded from numba's disk cache crashes): the halving walked depth first,
+    left half before right, on an explicit stack."""
+    if n <= 128:
+        return _pairwise_block(a, lo, n)
+    seg = np.empty((128, 3), dtype=np.int64)  # (lo, n, 0 = to split / 1 = to add), depth <= 2 log2(n)
+    vals = np.empty(128)
+    top, nv = 0, 0
+    seg[0, 0], seg[0, 1], seg[0, 2] = lo, n, 0
+    top = 1
+    while top:
+        top -= 1
+        s_lo, s_n, state = seg[top, 0], seg[top, 1], seg[top, 2]
+        if s_n <= 128:
+            vals[nv] = _pairwise_block(a, s_lo, s_n)
+            nv += 1
+        elif state == 1:
+            nv -= 1
+            vals[nv - 1] = vals[nv - 1] + vals[nv]
+        else:
+            n2 = s_n // 2
+            n2 -= n2 % 8
+            seg[top, 0], seg[top, 1], seg[top, 2] = s_lo, s_n, 1
+            seg[top + 1, 0], seg[top + 1, 1], seg[top + 1, 2] = s_lo + n2, s_n - n2, 0
+            seg[top + 2, 0], seg[top + 2, 1], seg[top + 2, 2] = s_lo, n2, 0
+            top += 3
+    return vals[0]
+
+
+@njit(**_MJIT)
+def bass_weights(active, is_gs, share, region_weight, region):
+    """The Bass timing's inputs (model.market.bass_start as the market calls it): ``active |
+    ~is_gs``, the demand weights' total and the active weights' total (np.sum's order)."""
+    B = active.shape[0]
+    a0 = np.empty(B, dtype=np.bool_)
+    w = np.empty(B)
+    wa = np.empty(B)
+    for i in range(B):
+        a0[i] = active[i] or not is_gs[i]
+        w[i] = share[i] * region_weight[region[i]] if is_gs[i] else 0.0
+        wa[i] = w[i] * (1.0 if a0[i] else 0.0)
+    return a0, pairwise_sum(w, 0, B), pairwise_sum(wa, 0, B)
+
+
+@njit(**_MJIT)
+def bass_demand(a0, draws, hazard, is_gs, region_demand, region, share, noise):
+    """Buyers starting this month (``draws`` < ``hazard`` among the inactive), the new ``active``
+    (Global-South timing only) and each buyer's demand rd[r(b)] * share * noise * active."""
+    B = a0.shape[0]
+    active = np.empty(B, dtype=np.bool_)
+    demand = np.empty(B)
+    for i in range(B):
+        active[i] = a0[i] or (not a0[i] and draws[i] < hazard) or not is_gs[i]
+        demand[i] = region_demand[region[i]] * share[i] * noise[i] * (1.0 if active[i] else 0.0)
+    return active, demand
+
+
+@njit(**_MJIT)
+def deliver_tables(alloc, per_unit, cols, starts, block_region, n_off, n_regions, region_price, levy,
+                   cn, vendor, n_vendors, fine, fined, is_cn):
+    """Deliveries' (O, R) tables from the month's (B, C) allocation: units (the buyers' rows summed
+    per region block as np.add.reduceat sums them, times units per effective H100e), gross
+    (x region price), net (x (1 - levy), and x (1 - ``fine``) on the ``fined`` rows in China
+    unless ``fine`` is NaN); the Chinese offerings' units in total and each vendor's net revenue
+    (row sums, np.bincount's order), all with the numpy code's sums."""
+    B, C = alloc.shape
+    R, O = n_regions, n_off
+    units = np.zeros((O, R))
+    rest = np.empty(B)
+    K = starts.shape[0]
+    for k in range(K):
+        s0 = starts[k]
+        s1 = starts[k + 1] if k + 1 < K else B
+        r = block_region[k]
+        for c in range(C):
+            # np.add.reduceat's sum: the block's first row plus the pairwise sum of the others
+            for i in range(s0 + 1, s1):
+                rest[i - s0 - 1] = alloc[i, c]
+            acc = alloc[s0, c] + pairwise_sum(rest, 0, s1 - s0 - 1) if s1 - s0 > 1 else alloc[s0, c]
+            units[cols[c], r] = acc * per_unit[c]
+    gross = np.empty((O, R))
+    net = np.empty((O, R))
+    n_cn = 0
+    for o in range(O):
+        if cn[o]:
+            n_cn += 1
+    cn_units = np.empty(n_cn * R)
+    revenue = np.zeros(n_vendors)
+    j = 0
+    flat = net.reshape(O * R)
+    for o in range(O):
+        for r in range(R):
+            gross[o, r] = units[o, r] * region_price[o, r]
+            net[o, r] = gross[o, r] * (1.0 - levy[o, r])
+            if fine == fine and fined[o] and is_cn[r]:
+                net[o, r] *= 1.0 - fine
+        if cn[o]:
+            for r in range(R):
+                cn_units[j] = units[o, r]
+                j += 1
+        revenue[vendor[o]] += pairwise_sum(flat, o * R, R)
+    return units, gross, net, pairwise_sum(cn_units, 0, n_cn * R), revenue
+
+
 def warm_up() -> None:
     """Compile (or load from the on-disk cache) the kernels for the argument types the market
     uses, on a two-buyer market. The sweep runner's fork server calls this once, so that every
@@ -245,6 +386,13 @@ def warm_up() -> None:
     rows = first_rows(demand, available, True)
     clear(demand, u, available, np.zeros(2), True, np.ones(2), np.arange(2, dtype=np.int64),
           np.ones(2), rows, np.full((rows.size, 1), 0.5), 1, 1, 1.0)
+    z, b = np.zeros(2), np.zeros(2, dtype=np.bool_)
+    i2 = np.arange(2, dtype=np.int64)
+    ro = z.copy()
+    ro.flags.writeable = False  # the regions' weights, read-only as the run passes them
+    a0, _, _ = bass_weights(b, b, z, ro, i2)
+    bass_demand(a0, z, 0.5, b, z, i2, z, z)
+    deliver_tables(u, z, i2, i2, i2, 2, 2, u, u, b, i2, 2, np.nan, b, b)
     from model import month_kernels  # the month's other compiled passes
 
     month_kernels.warm_up()

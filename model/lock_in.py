@@ -1,19 +1,21 @@
 """Lock-in (docs/ODD.md "Lock-in: portability, switching and porting"): how much of a buyer's
 software runs on each stack, what switching costs, when buyers port, and Bass adoption timing,
-as pure vectorised functions over buyers x stacks (no loops over buyers, no randomness)."""
+as pure vectorised functions over buyers x stacks (no randomness); the market's monthly porting
+step also as one compiled pass (``porting_step``, the same IEEE operations)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from model.types import STACK_INDEX
 
 if TYPE_CHECKING:  # annotations only: model.ecosystem re-exports this module
     from model.ecosystem import EcosystemParams
 
-__all__ = ["portability", "switching_cost", "porting_decision", "bass_hazard"]
+__all__ = ["portability", "switching_cost", "porting_decision", "porting_step", "bass_hazard"]
 
 
 def portability(
@@ -105,6 +107,45 @@ def porting_decision(
         cols[[STACK_INDEX[s] for s in p.mandated_porting_stacks]] = True
         invest = invest | (mand[:, None] & cols[None, :])
     return np.minimum(1.0, cur + p.porting_step_per_month * invest)
+
+
+def porting_step(expected_saving: np.ndarray, cost_per_buyer: np.ndarray, months: int, mandated: np.ndarray,
+                 current: np.ndarray, params: EcosystemParams) -> np.ndarray:
+    """``porting_decision(expected_saving, cost, mandated, current, params)`` with the cost
+    ``cost_per_buyer[:, None] * months`` on every stack, in one compiled pass for the market's
+    arrays (float64 (B, S), (B,) and bool (B,)); the general function for anything else."""
+    cur, save, cost, mand = current, expected_saving, cost_per_buyer, mandated
+    if not (all(type(x) is np.ndarray for x in (cur, save, cost, mand)) and cur.ndim == 2
+            and save.shape == cur.shape and cost.shape == mand.shape == cur.shape[:1]
+            and cur.dtype == save.dtype == cost.dtype == np.float64 and mand.dtype == np.bool_):
+        return porting_decision(save, np.broadcast_to(cost[:, None], save.shape) * months, mand, cur, params)
+    cols = np.zeros(cur.shape[1], dtype=bool)
+    if params.mandated_porting_stacks:
+        cols[[STACK_INDEX[s] for s in params.mandated_porting_stacks]] = True
+    out, bad = _porting_pass(save, cost, float(months), mand, cols, cur, float(params.porting_step_per_month))
+    if bad:
+        raise ValueError("porting_decision: current porting levels must be in [0, 1]")
+    return out
+
+
+@njit(cache=True, nogil=True, fastmath=False, error_model="numpy")
+def _porting_pass(save, cost, months, mandated, cols, cur, step):
+    """porting_decision's operations per element: invest where saving > cost x months (or a
+    mandated buyer on a mandated stack), min(1, cur + step x invest); and whether any current
+    level is outside [0, 1]."""
+    B, S = cur.shape
+    out = np.empty((B, S))
+    bad = False
+    for i in range(B):
+        c = cost[i] * months
+        for s in range(S):
+            x = cur[i, s]
+            if x < 0 or x > 1:
+                bad = True
+            invest = save[i, s] > c or (mandated[i] and cols[s])
+            y = x + step * (1.0 if invest else 0.0)
+            out[i, s] = 1.0 if 1.0 < y else y  # np.minimum(1.0, y): NaN kept
+    return out, bad
 
 
 def _in_unit_interval(a: np.ndarray) -> bool:

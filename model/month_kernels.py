@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from model.kernels import pairwise_sum
+
 # as model/kernels.py: cached on disk (a fresh checkout compiles once, ~seconds), IEEE semantics;
 # error_model "numpy": x / 0 is inf or NaN as in the numpy code, not Python's ZeroDivisionError
 _JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
@@ -260,6 +262,112 @@ def fold_rows(alloc, unmet, forgone, n_main, rows):
     return a, u, f
 
 
+@njit(**_JIT)
+def outside_shares(avail, stack, fleet, total, n_stacks):
+    """The outside option's estate shares (Eq. M1b), (B, S): a buyer's installed share
+    ``fleet[b, s] / total[b]`` on the stacks it can still buy (a column of that stack open in
+    ``avail`` (B, C)), 0 elsewhere and where that estate is empty: the numpy formulation's
+    ``reach = avail @ onehot > 0``, ``est = fleet * reach`` and ``divide(est, total, where=est
+    sums > 0)`` (fleets are >= 0, so the sum's order cannot change its sign)."""
+    B, C = avail.shape
+    S = n_stacks
+    shares = np.zeros((B, S))
+    est = np.empty(S)
+    for b in range(B):
+        reach = np.zeros(S, dtype=np.bool_)
+        for c in range(C):
+            if avail[b, c]:
+                reach[stack[c]] = True
+        tot = 0.0
+        for s in range(S):
+            est[s] = fleet[b, s] * (1.0 if reach[s] else 0.0)
+            tot += est[s]
+        if tot > 0:
+            for s in range(S):
+                shares[b, s] = est[s] / total[b]
+    return shares
+
+
+@njit(**_JIT)
+def power_fill(need, pue, region, capacity, used):
+    """Eq. N2 per buyer (model.components.power.Power.limit): ``need`` (B,) watts per buyer
+    times its region's PUE / 1000 (kW), summed per region in buyer order (np.bincount's), filled
+    up to the region's headroom max(capacity - used, 0) (model.energy.power_fill); returns the
+    buyers' fill (B,) and whether any is below 1."""
+    R = capacity.shape[0]
+    B = need.shape[0]
+    need_r = np.zeros(R)
+    for i in range(B):
+        need_r[region[i]] += need[i] * pue[region[i]] / 1000.0
+    fill_r = np.empty(R)
+    for r in range(R):
+        h = capacity[r] - used[r]
+        if not (h > 0.0 or h != h):  # np.maximum(h, 0.0): NaN kept, -0.0 becomes 0.0
+            h = 0.0
+        if need_r[r] > h:
+            fill_r[r] = h / need_r[r] if need_r[r] > 0 else 0.0
+        else:
+            fill_r[r] = 1.0
+    fill = np.empty(B)
+    short = False
+    for i in range(B):
+        fill[i] = fill_r[region[i]]
+        if fill[i] < 1.0:
+            short = True
+    return fill, short
+
+
+@njit(**_JIT)
+def _finite_nonneg(x):
+    for s in range(x.shape[0]):
+        if not (x[s] >= 0 and x[s] < np.inf):  # NaN fails
+            return False
+    return True
+
+
+@njit(**_JIT)
+def ecosystem_inflows(inst, buy, inv, w, g_dev, e_dev, g_mat, e_mat, d_mat):
+    """model.ecosystem.update_ecosystem up to its exponentials: 0 and the developers' inflow, the
+    maturity's inflow k and its rate k + d_mat (attraction = (1 - w) installed share + w purchase
+    share, np.sum's order), or the code of the first failed check (1, 2, 3: installed, purchases,
+    investment not finite and >= 0; 4: investment above 1) and nothing computed."""
+    S = inst.shape[0]
+    code = 0 if _finite_nonneg(inst) else 1
+    if not code:
+        code = 0 if _finite_nonneg(buy) else 2
+    if not code:
+        code = 0 if _finite_nonneg(inv) else 3
+    if not code:
+        for s in range(S):
+            if inv[s] > 1:
+                code = 4
+    if code:
+        return code, inst, inst, inst
+    ti, tb = pairwise_sum(inst, 0, S), pairwise_sum(buy, 0, S)
+    dev_in, k, rate = np.empty(S), np.empty(S), np.empty(S)
+    for s in range(S):
+        a = (1.0 - w) * (inst[s] / ti if ti > 0 else 0.0) + w * (buy[s] / tb if tb > 0 else 0.0)
+        dev_in[s] = g_dev * (a + e_dev * inv[s])
+        k[s] = g_mat * (a + e_mat * inv[s])
+        rate[s] = k[s] + d_mat
+    return 0, dev_in, k, rate
+
+
+@njit(**_JIT)
+def ecosystem_relax(dev, dev_in, dev_decay, dev_gain, mat, k, rate, decay, expm1):
+    """The month's exact step (model.ecosystem._relax) from the exponentials e^-rate and
+    expm1(-rate): developers max(D e^-d + inflow gain, 0), maturity clipped to [0, 1]."""
+    S = dev.shape[0]
+    d_out, m_out = np.empty(S), np.empty(S)
+    for s in range(S):
+        x = dev[s] * dev_decay[s] + dev_in[s] * dev_gain[s]
+        d_out[s] = x if (x > 0.0 or x != x) else 0.0  # np.maximum(x, 0.0): NaN kept, -0.0 to 0.0
+        gain = -expm1[s] / rate[s] if rate[s] > 0 else 1.0
+        y = mat[s] * decay[s] + k[s] * gain
+        m_out[s] = 0.0 if y < 0.0 else (1.0 if y > 1.0 else y)  # np.clip's: -0.0 and NaN kept
+    return d_out, m_out
+
+
 def warm_up() -> None:
     """Compile (or load from the on-disk cache) these kernels for the argument types the phases
     use (called by ``model.kernels.warm_up``)."""
@@ -274,6 +382,14 @@ def warm_up() -> None:
     columns(b, i2, b, i2, b, 2, i2, 2, 1, u, 0, 2)
     delivery_weights(i2, i2, z, z, z, b, 2)
     fold_rows(u, z, z, 1, np.zeros(1, dtype=np.int64))
+    outside_shares(available, i2, u, z, 2)
+    from model.lock_in import _porting_pass  # the porting step's pass (model.lock_in.porting_step)
+    _porting_pass(u, z, 3.0, b, b, u, 0.1)
+    _, dev_in, k, rate = ecosystem_inflows(z, z, z, 0.5, 1.0, 1.0, 1.0, 1.0, 0.1)
+    ecosystem_relax(z, dev_in, z, z, z, k, rate, z, z)
+    ro = z.copy()
+    ro.flags.writeable = False  # as the run passes them: the regions' PUE and the cached capacity
+    power_fill(z, ro, i2, ro, z)
     availability(b, b, np.zeros((1, 2), dtype=np.bool_), np.zeros((1, 2), dtype=np.bool_), z[:1].copy(),
                  z[:1].copy(), b, np.full(2, -1, dtype=np.int64), b, b, False, b, b)
     unit_cost(np.arange(2), z, z + 1.0, z, z, z, u, 1.0, b, b, np.nan, 0.3, z + 1.0, b, b, np.nan, 730.0, 8760.0, 0.75)

@@ -9,11 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from model import month_kernels
+from model import kernels, month_kernels
 from model.cluster import logit_choice
 from model.components.base import Component, MonthContext
-from model.ecosystem import network_value, porting_decision
-from model.market import bass_start, clear_market
+from model.ecosystem import bass_hazard, network_value
+from model.lock_in import porting_step
+from model.market import clear_market
 from model.types import STACK_INDEX, STACKS
 
 S = len(STACKS)
@@ -51,12 +52,16 @@ class BuyersChoice(Component):
         b, off, reg, pol, p = model.buyers, model.offerings, model.regions, model.policy, self.p
         m = ctx.month
         cost, available = ctx.cost, ctx.available
-        # Bass timing for Global-South buyers (Eq. M4)
-        b.active = bass_start(b.active | ~b.is_gs, np.where(b.is_gs, b.share * reg.weight[b.region], 0.0),
-                              p["bass_p"], p["bass_q"], model.rng) | ~b.is_gs
+        # Bass timing for Global-South buyers (Eq. M4): model.market.bass_start on the weights
+        # share x region weight (0 outside the Global South), its sums and masks compiled
+        B = len(b.ids)
+        a0, total, on = kernels.bass_weights(b.active, b.is_gs, b.share, reg.weight, b.region)
+        frac = on / total if total > 0 else 0.0
+        hazard = bass_hazard(p["bass_p"], p["bass_q"], min(max(frac, 0.0), 1.0), 1.0 / 12.0)
+        draws = model.rng.random(B)
         rd = reg.demand(m)
-        noise = np.exp(model.rng.normal(0.0, p["demand_noise"], len(b.ids)) - 0.5 * p["demand_noise"] ** 2)
-        demand = rd[b.region] * b.share * noise * b.active
+        noise = np.exp(model.rng.normal(0.0, p["demand_noise"], B) - 0.5 * p["demand_noise"] ** 2)
+        b.active, demand = kernels.bass_demand(a0, draws, float(hazard), b.is_gs, rd, b.region, b.share, noise)
         counts, regs = self._region_blocks(b)
         c = self._columns(off, reg, regs, cost, len(model.vendors))
         cols, stack, onehot = c.cols, c.stack, c.onehot  # in production, grouped by stack
@@ -78,7 +83,6 @@ class BuyersChoice(Component):
         pen = pol.us_guidance_cann_penalty if block is not None and pol.us_guidance_cann_penalty else np.nan
         # Mandated share of state-funded Chinese buyers: a second row restricted to domestic chips
         # (rows B.. of util_all and avail_all, built in the same pass)
-        B = len(b.ids)
         mand = pol.cn_mandate * b.state_funded * reg.is_cn[b.region]
         rows = np.flatnonzero(mand > 0)
         util_all, avail_all = month_kernels.utility(
@@ -102,10 +106,8 @@ class BuyersChoice(Component):
         # Waiting keeps the network value of the estate only on stacks the buyer can still buy:
         # an estate whose stack is cut off (controls, bans) cannot be extended by waiting.
         cap = model.vendors.capacities()
-        reach = (avail @ onehot) > 0  # (B, S) stacks with at least one offering for sale
-        est = b.fleet_eff * reach
-        tot = est.sum(axis=1, keepdims=True)
-        shares = np.divide(est, fleet_tot, out=np.zeros_like(est), where=tot > 0)
+        # (B, S) shares of the estate on stacks with at least one offering for sale, in one pass
+        shares = month_kernels.outside_shares(avail, stack, b.fleet_eff, fleet_tot[:, 0], S)
         u0 = -b.beta * np.log(p["outside_cost_ratio"] * reference_cost(model, cost, cap, c)) + shares @ nv
         if rows.size:  # the mandated rows' demand and outside option
             demand = np.concatenate([demand * (1.0 - mand), demand[rows] * mand[rows]])
@@ -132,7 +134,7 @@ class BuyersChoice(Component):
         free = logit_choice(util + sw[:, stack], avail, temperature=max(p["choice_temperature"], 1e-6))
         saving = sw * (free @ onehot)
         # porting is paying the switching cost ahead of time: it scales with kappa like the cost it removes
-        cost = np.broadcast_to((p["porting_cost"] * p["kappa"] * b.estate)[:, None], saving.shape)
+        cost = p["porting_cost"] * p["kappa"] * b.estate  # per buyer, on every stack
         mandated = b.state_funded & model.regions.is_cn[b.region] & (model.policy.cn_mandate > 0)
         k = int(p["porting_interval_months"])  # decisions every k months, k months of porting each
         eco = model.ecosystems.params
@@ -144,7 +146,7 @@ class BuyersChoice(Component):
                 memo = self._porting_params = (eco, k, eco.porting_step_per_month, dataclasses.replace(
                     eco, porting_step_per_month=eco.porting_step_per_month * k))
             params = memo[3]
-        b.porting = porting_decision(saving, cost * k, mandated, b.porting, params)
+        b.porting = porting_step(saving, cost, k, mandated, b.porting, params)  # porting_decision, compiled
 
 
 class _Columns:

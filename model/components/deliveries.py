@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from model import month_kernels
+from model import kernels, month_kernels
 from model.components.base import Component, MonthContext
 from model.types import STACKS
 
@@ -45,15 +45,18 @@ class Deliveries(Component):
             b.capped_bought[:] = 0.0
         if pol.tier_caps_h100e:
             b.capped_bought += per_buyer[:, 2 * S + 1] * (reg.tier[b.region] == 2)
-        # Units and revenue per offering x region
-        units_or = np.zeros((O, R))
-        units_or[cols] = (b.by_region(cl.alloc) * per_unit[None, :]).T  # (C, R)
-        model.supply.consume(float(units_or[off.cn].sum()), pol.us_rule.hbm_to_china)
-        gross_or = units_or * ctx.region_price  # buyers' price incl. passed-through levy
-        net_or = gross_or * (1.0 - levy)  # the levy is a share of the vendor's revenue (Eq. V5)
-        if pol.antitrust_fine:
-            nv = np.array([vid == "nvidia" for vid in model.vendors.ids])[off.vendor]
-            net_or[np.ix_(nv, reg.is_cn)] *= 1.0 - pol.antitrust_fine
-        model.vendors.book(np.bincount(off.vendor, weights=net_or.sum(axis=1), minlength=len(model.vendors)))
+        # Units and revenue per offering x region, in one compiled pass (model.kernels.deliver_tables):
+        # units = the buyers' allocation summed by region (b.by_region) per unit; gross = units x the
+        # buyers' price incl. passed-through levy; net = gross x (1 - levy) (the levy is a share of the
+        # vendor's revenue, Eq. V5), Nvidia's sales in China less the antitrust fine
+        V = len(model.vendors)
+        fine = float(pol.antitrust_fine) if pol.antitrust_fine else np.nan
+        nv = (np.array([vid == "nvidia" for vid in model.vendors.ids])[off.vendor] if pol.antitrust_fine
+              else off.cn)  # (unread without a fine)
+        units_or, gross_or, net_or, cn_units, revenue = kernels.deliver_tables(
+            cl.alloc, per_unit, cols, b.region_starts, b.region[b.region_starts], O, R, ctx.region_price, levy,
+            off.cn, off.vendor, V, fine, nv, reg.is_cn)
+        model.supply.consume(cn_units, pol.us_rule.hbm_to_china)
+        model.vendors.book(revenue)
         ctx.units, ctx.gross, ctx.net = units_or, gross_or, net_or
         ctx.purchases_eff, ctx.purchases_peak = purchases_eff_bs, purchases_peak_bs

@@ -26,11 +26,23 @@ class Ecosystems(Component):
         self.params = EcosystemParams.from_params(p)
         self.state = EcosystemState.initial()
         self.software = Software(p, dates)  # the software-efficiency multiplier (Eq. E6-E7)
+        self._inv_memo: tuple | None = None  # (what investment() reads, its answer)
 
     def on_set(self, model: Any, keys: set[str]) -> None:
         self.params = EcosystemParams.from_params(self.p)
 
     def investment(self, month: int) -> np.ndarray:
+        """Owners' effort by stack (a copy of the last answer while the parameters it reads and
+        the side of the CANN open-source date are the same)."""
+        p = self.p
+        key = (p["invest_cuda"], p["invest_rocm"], p["invest_other_cn"], p["invest_cann"], p["invest_cann_open"],
+               month >= self.dates["cann_open_source"])
+        memo = self._inv_memo
+        if memo is None or memo[0] != key:
+            memo = self._inv_memo = (key, self._investment(month))
+        return memo[1].copy()
+
+    def _investment(self, month: int) -> np.ndarray:
         inv = np.zeros(S)
         inv[STACK_INDEX["cuda"]] = self.p["invest_cuda"]
         inv[STACK_INDEX["rocm"]] = self.p["invest_rocm"]

@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from model import month_kernels
 from model.components.base import Component, MonthContext
-from model.energy import ai_power_share, power_capacity_kw, power_fill, scarcity_multiplier
+from model.energy import ai_power_share, power_capacity_kw, scarcity_multiplier
 
 _CAPACITY: dict[tuple, np.ndarray] = {}  # Power.ai_capacity_kw, per process
 _GROWTH = ("power_add_growth_us", "power_add_growth_cn", "power_add_growth_gs")
@@ -64,10 +65,9 @@ class Power(Component):
 
     def limit(self, cl: Any, buyers: Any, watts_allin: np.ndarray) -> None:
         """Eq. N2: purchases a region cannot power this month are not installed (left unmet)."""
-        pue = self.regions.pue[buyers.region]
-        need_b = (cl.alloc @ (watts_allin[cl.cols] / cl.value)) * pue / 1000.0
-        need_r = np.bincount(buyers.region, weights=need_b, minlength=len(self.regions))
-        fill = power_fill(need_r, self.capacity_kw - self.used_kw)[buyers.region]
-        if (fill < 1.0).any():
+        # the region sums of the kW needed and model.energy.power_fill in one compiled pass
+        fill, short = month_kernels.power_fill(cl.alloc @ (watts_allin[cl.cols] / cl.value), self.regions.pue,
+                                               buyers.region, self.capacity_kw, self.used_kw)
+        if short:
             cl.unmet = cl.unmet + cl.alloc.sum(axis=1) * (1.0 - fill)
             cl.alloc *= fill[:, None]

@@ -25,7 +25,7 @@ class Pricing(Component):
         self.p, self.dates = p, dates
         self.last_price: np.ndarray | None = None  # (O,) for inspection (dashboard)
         self.last_region_price: np.ndarray | None = None  # (O, R)
-        self._avail_memo: tuple | None = None  # (key, available, levy, approval) of the last month
+        self._avail_memo: tuple | None = None  # (key, view, available, levy, approval, any approval < 1)
         self._rule_memo: dict = {}  # the rule engine's name and region masks (model.policy.availability_fast)
 
     @staticmethod
@@ -43,7 +43,7 @@ class Pricing(Component):
         memo = self._avail_memo
         if memo is None or memo[0] != key or memo[1] is not off.view:
             out = availability_fast(pol, off.view, reg.tier, reg.ids, reg.is_cn, month, self._rule_memo)
-            memo = self._avail_memo = (key, off.view, *out)
+            memo = self._avail_memo = (key, off.view, *out, bool((out[2] < 1.0).any()))
         return memo[2].copy(), memo[3].copy(), memo[4].copy()
 
     def price(self, model: Any, ctx: MonthContext) -> None:
@@ -53,7 +53,7 @@ class Pricing(Component):
         live = off.update_live(ctx.month)
         available, levy, approval = self._availability(pol, off, reg, ctx.month)
         available &= live[:, None]
-        if (approval < 1.0).any():  # licence approvals drawn per (offering, region) this month
+        if self._avail_memo[5]:  # (approval < 1).any(), kept with the memo: approvals drawn this month
             available &= model.rng.random(approval.shape) < approval
         price_idx = model.vendors.price_index()[off.vendor]
         # US-bloc vendors pay the rare-earth premium (Eq. V5b); Chinese vendors' unit cost follows
