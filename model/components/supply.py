@@ -12,7 +12,7 @@ import pandas as pd
 from model.components.base import Component, MonthContext
 from model.components.foundry import Foundry
 from model.months import month_index
-from model.supply import SupplyState, load_supply, packages_available, unit_cost_index
+from model.supply import DIES_PER_PACKAGE, SupplyState, load_supply, packages_available, unit_cost_index, wafer_path
 
 
 class Supply(Component):
@@ -37,6 +37,7 @@ class Supply(Component):
                               for vid, d in vendors_df["entity_listed"].items()}
         lo, hi = min(start_month, 2019 * 12), end_month + 240
         self._cost = (lo, unit_cost_index(self.df, np.arange(lo, hi + 1), 2024 * 12))
+        self._wafers = (lo, *wafer_path(self.df, lo, hi))  # Eq. S1's terms by month, once per run
 
     def cost_index(self, month: int) -> float:
         """Eq. S4 for one month, from a table computed once for the whole run (vectorised)."""
@@ -90,10 +91,16 @@ class Supply(Component):
         smic = self.foundry.site_availability("smic", month)
         if smic != 1.0:
             shock = shock * smic
+        lo, wafers, good = self._wafers
+        i = month - lo
+        # wafer_packages from the run's table: the same operations in the same order
+        from_wafers = (float(wafers[i] * self.ai_share * shock * good[i] / DIES_PER_PACKAGE)
+                       if 0 <= i < len(wafers) else None)
         pk, self._bank_dies, _ = packages_available(
             self.df, self.state, month, ai_share=self.ai_share,
             shock=shock, hbm_rule=hbm_rule, die_bank_open=month >= 2024 * 12,
-            domestic_hbm_stacks=0.0, stacks_per_package=self.p["hbm_stacks_per_package"])
+            domestic_hbm_stacks=0.0, stacks_per_package=self.p["hbm_stacks_per_package"],
+            from_wafers=from_wafers)
         self.packages = pk
 
     def share(self, model: Any, ctx: MonthContext) -> None:
