@@ -142,7 +142,7 @@ def compute_ratio(a: float, b: float) -> float:
     """a / b for non-negative compute totals, at most RATIO_CAP (b == 0 < a: the cap; 0/0: 1.0)."""
     a = float(a)
     b = float(b)
-    if not (np.isfinite(a) and np.isfinite(b)) or a < 0 or b < 0:
+    if not (math.isfinite(a) and math.isfinite(b)) or a < 0 or b < 0:
         raise ValueError(f"compute_ratio: expected finite non-negative numbers, got {a!r}, {b!r}")
     if b == 0.0:
         return 1.0 if a == 0.0 else RATIO_CAP
@@ -239,19 +239,29 @@ def bloc_jsd_lists(p: list[float], q: list[float]) -> float:
 
 def dual_stack_share_rows(fleet: list[list[float]], weights: list[float], threshold: float = 0.10) -> float:
     """:func:`dual_stack_share` of buyers x stacks rows (S < 8) and their weights."""
-    for r in fleet:
-        _check(r, "fleet")
-    _check(weights, "weights")
     if len(weights) != len(fleet):
+        for r in fleet:
+            _check(r, "fleet")
+        _check(weights, "weights")
         raise ValueError(f"dual_stack_share: weights has {len(weights)} entries for {len(fleet)} buyers")
     has, both = [], []
     for r, w in zip(fleet, weights):
-        t = _lsum(r)
+        t = -0.0  # _lsum, with _check's test on each entry
+        for v in r:
+            if not 0.0 <= v < _INF:  # NaN fails too
+                raise ValueError(f"fleet: entries must be finite and >= 0, got {v!r}")
+            t += v
         if t > 0:
             has.append(w)
-            if sum(1 for v in r if v / t > threshold) >= 2:
+            c = 0
+            for v in r:
+                if v / t > threshold:
+                    c += 1
+            if c >= 2:
                 both.append(w)
+    _check(weights, "weights")  # after the fleet, as before: the fleet's error is the one raised
     denom = _psum(has)
     if denom <= 0.0:
         return 0.0
     return float(_psum(both) / denom)
+

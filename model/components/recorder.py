@@ -34,6 +34,17 @@ def _dual_stack_share(fleet: np.ndarray, weights: np.ndarray) -> float:
     return metrics.dual_stack_share(fleet, weights=weights)
 
 
+def _colsums(rows: list[list[float]], idx: list[int]) -> list[float]:
+    """numpy's ``x[idx].sum(axis=0)`` of (R, S) rows as lists: down the rows in order, from the
+    first (zeros for no row); tests/test_recorder_fast.py checks it against numpy."""
+    if not idx:
+        return [0.0] * S
+    acc = rows[idx[0]]
+    for i in idx[1:]:
+        acc = [a + v for a, v in zip(acc, rows[i])]
+    return list(acc)
+
+
 def _share(part: float, total: float) -> float:
     return float(part / total) if total > 0 else np.nan
 
@@ -54,18 +65,23 @@ class Recorder(Component):
         """What the month's sums select, from the region and offering columns: rebuilt only when
         those columns are replaced (offerings are appended by replacing them, never in place)."""
         reg, off = model.regions, model.offerings
-        cols = (reg.bloc, reg.is_cn, reg.is_gs, off.stack, off.vendor)
         lay = self._lay
-        if lay is None or any(a is not b for a, b in zip(cols, lay["cols"])):
-            O = len(off.stack)
-            onehot = np.zeros((O, S))
-            onehot[np.arange(O), off.stack] = 1.0
-            lay = self._lay = {
-                "cols": cols, "onehot": onehot,  # holds the columns: their identity stays theirs
-                "us": np.flatnonzero(reg.bloc == "us"), "cn": np.flatnonzero(reg.is_cn),
-                "gs": np.flatnonzero(reg.is_gs),
-                "nvidia": np.flatnonzero(off.vendor == model.vendors.ids.index("nvidia")),
-            }
+        if lay is not None:
+            c = lay["cols"]
+            if (c[0] is reg.bloc and c[1] is reg.is_cn and c[2] is reg.is_gs and c[3] is off.stack
+                    and c[4] is off.vendor):
+                return lay
+        cols = (reg.bloc, reg.is_cn, reg.is_gs, off.stack, off.vendor)
+        O = len(off.stack)
+        onehot = np.zeros((O, S))
+        onehot[np.arange(O), off.stack] = 1.0
+        lay = self._lay = {
+            "cols": cols, "onehot": onehot,  # holds the columns: their identity stays theirs
+            # the regions' rows each stack sum adds, as lists (the sums are on Python floats)
+            "us": np.flatnonzero(reg.bloc == "us").tolist(), "cn": np.flatnonzero(reg.is_cn).tolist(),
+            "gs": np.flatnonzero(reg.is_gs).tolist(), "all": list(range(len(reg.bloc))),
+            "nvidia": np.flatnonzero(off.vendor == model.vendors.ids.index("nvidia")),
+        }
         return lay
 
     def record(self, model: Any, ctx: MonthContext) -> None:
@@ -78,10 +94,11 @@ class Recorder(Component):
         inst_eff_rs, inst_peak_rs, buy_peak_rs = by_region[:, :S], by_region[:, S:2 * S], by_region[:, 2 * S:]
         spend_rs = gross_or.T @ lay["onehot"]
         cn = reg.is_cn
-        us_sh = inst_eff_rs[lay["us"]].sum(axis=0).tolist()
-        cn_sh = inst_eff_rs[lay["cn"]].sum(axis=0).tolist()
-        gs_inst = inst_eff_rs[lay["gs"]].sum(axis=0).tolist()
-        world = inst_eff_rs.sum(axis=0).tolist()
+        inst = inst_eff_rs.tolist()  # (R, S) floats: the stack sums below are numpy's, in its order
+        us_sh = _colsums(inst, lay["us"])
+        cn_sh = _colsums(inst, lay["cn"])
+        gs_inst = _colsums(inst, lay["gs"])
+        world = _colsums(inst, lay["all"])
         # China's purchases by offering: units, H100e, spend; totals and the domestic part
         cn_units = units_or[:, cn].sum(axis=1)
         by_off = np.vstack([cn_units * off.peak, cn_units, gross_or[:, cn].sum(axis=1)])
@@ -115,18 +132,19 @@ class Recorder(Component):
         }
         for k in UNIT_METRICS:  # shares and indices in [0, 1]: no float drift past the bounds
             v = row[k]
+            if type(v) is float and 0.0 <= v <= 1.0:
+                continue  # inside: clipping gives the value itself
             if math.isfinite(v):  # min(max()) on a float is np.clip's value, bit for bit
                 row[k] = float(min(max(v, 0.0), 1.0))
         self.latest = row
         self.records["model"].append((step, date, row))
-        eff = np.broadcast_to(model.ecosystems.software.stack_efficiency(off.mix), spend_rs.shape)
+        eff = model.ecosystems.software.stack_efficiency(off.mix)  # (S,): the same for every region
         self.records["adoption"].append((step, date, inst_peak_rs, buy_peak_rs, spend_rs, eff))
-        flat = np.flatnonzero(units_or > 0)  # np.argwhere's (row, column) pairs, in its order
-        nz = np.column_stack(np.divmod(flat, units_or.shape[1]))
+        flat = np.flatnonzero(units_or > 0)  # np.argwhere's order; (row, column) = divmod(flat, R)
         cap = model.vendors.capacities()
-        # offerings are only ever appended: the index nz[:, 0] names the same product for the run
-        self.records["vendors"].append((step, date, nz, units_or.ravel()[flat], net_or.ravel()[flat],
-                                        ctx.region_price.ravel()[flat], cap[off.vendor[nz[:, 0]]]))
+        # offerings are only ever appended: the row flat // R names the same product for the run
+        self.records["vendors"].append((step, date, flat, units_or.ravel()[flat], net_or.ravel()[flat],
+                                        ctx.region_price.ravel()[flat], cap[off.vendor[flat // units_or.shape[1]]]))
 
     def tables(self, model: Any) -> dict[str, pd.DataFrame]:
         return {name: tab.to_pandas() for name, tab in self.arrow_tables(model).items()}
@@ -155,12 +173,15 @@ class Recorder(Component):
             "bloc": pc.take(pa.array(reg.bloc, pa.string()), rix),
             "stack": pc.take(pa.array(STACKS, pa.string()), np.tile(np.arange(S), R * n)),
         }
-        for i, name in enumerate(("installed_h100e", "purchased_h100e", "spend_usd", "software_efficiency"), start=2):
+        for i, name in enumerate(("installed_h100e", "purchased_h100e", "spend_usd"), start=2):
             # the (R, S) blocks stacked row-major: each block's rows in order, as ravel gave them
             adoption[name] = np.concatenate([a[i] for a in arec]).ravel() if n else np.zeros(0)
-        recs = self.records["vendors"]  # one per model record: (step, date, nz, 4 value columns)
+        # each month's (S,) efficiencies, the same for its R regions
+        adoption["software_efficiency"] = (np.repeat(np.array([a[5] for a in arec]), R, axis=0).ravel()
+                                           if n else np.zeros(0))
+        recs = self.records["vendors"]  # one per model record: (step, date, flat, 4 value columns)
         counts = np.array([r[2].shape[0] for r in recs], dtype=np.int64)
-        nz = np.concatenate([r[2] for r in recs] + [np.zeros((0, 2), dtype=np.int64)])
+        nz = np.column_stack(np.divmod(np.concatenate([r[2] for r in recs] + [np.zeros(0, dtype=np.int64)]), R))
 
         def cat(i: int) -> np.ndarray:
             return np.concatenate([np.asarray(r[i], dtype=float) for r in recs] + [np.zeros(0)])

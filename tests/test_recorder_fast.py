@@ -1,0 +1,39 @@
+"""The recorder's month on Python floats (issue 19): its stack sums are numpy's bit for bit, on
+the strided (R, S) view it reads; the vendor rows kept as flat indices give np.argwhere's pairs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.components.recorder import S, _colsums
+from model.market_model import ChipMarketModel
+
+
+def test_colsums_are_numpys_on_the_strided_view():
+    rng = np.random.default_rng(7)
+    for _ in range(3000):
+        big = np.exp(rng.uniform(-30, 30, (17, 3 * S))) * (rng.uniform(size=(17, 3 * S)) < 0.75)
+        x = big[:, :S]  # as the recorder slices its by-region block
+        rows = x.tolist()
+        for idx in ([], [2], [0, 3, 5, 9, 16], list(range(3, 14)), list(range(17))):
+            want = x[np.array(idx, dtype=np.int64)].sum(axis=0)
+            assert np.array(_colsums(rows, idx)).tobytes() == want.tobytes()
+        assert np.array(_colsums(rows, list(range(17)))).tobytes() == x.sum(axis=0).tobytes()
+
+
+def test_vendor_rows_and_efficiency_columns():
+    m = ChipMarketModel(rng=2, end="2023-12")
+    m.run_model()
+    t = m.tables()
+    v, a = t["vendors"], t["adoption"]
+    R = len(m.regions)
+    rec = m.recorder.records["vendors"][-1]
+    rows, cols = np.divmod(rec[2], R)
+    last = v[v["step"] == v["step"].max()]
+    assert list(last["product"]) == [m.offerings.ids[o] for o in rows]
+    assert list(last["region"]) == [m.regions.ids[r] for r in cols]
+    assert (last["units"].to_numpy() > 0).all()
+    # each month's software efficiency is one (S,) vector repeated over its R regions
+    eff = a["software_efficiency"].to_numpy().reshape(-1, R, S)
+    assert (eff == eff[:, :1, :]).all()
+    assert eff[-1, 0].tolist() == m.recorder.records["adoption"][-1][5].tolist()
