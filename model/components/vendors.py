@@ -53,13 +53,17 @@ class Vendors(Component):
         """(V,) each vendor's newest release month among its own (non-variant) offerings, None
         for a vendor with none; one pass over the table, redone only when the table grows
         (launches replace the columns, never write into them)."""
+        n = self._newest
+        if n is not None:  # each vendor asks in its step: the hit is three identity tests
+            c = n[0]
+            if c[0] is off.vendor and c[1] is off.compliance and c[2] is off.available:
+                return n[1]
         cols = (off.vendor, off.compliance, off.available)
-        if self._newest is None or any(a is not b for a, b in zip(cols, self._newest[0])):
-            newest: list[int | None] = [None] * len(self.agents)
-            for v, comp, avail in zip(*(c.tolist() for c in cols)):
-                if not comp and (newest[v] is None or avail > newest[v]):
-                    newest[v] = avail
-            self._newest = (cols, newest)  # holds the columns: their identity stays theirs
+        newest: list[int | None] = [None] * len(self.agents)
+        for v, comp, avail in zip(*(c.tolist() for c in cols)):
+            if not comp and (newest[v] is None or avail > newest[v]):
+                newest[v] = avail
+        self._newest = (cols, newest)  # holds the columns: their identity stays theirs
         return self._newest[1]
 
     def variant_candidates(self, model: Any, rule: Any) -> list[list[int]]:
@@ -68,19 +72,24 @@ class Vendors(Component):
         step changes these (designs are queued until the launch), so one pass serves all."""
         off, p = model.offerings, model.p
         lag, max_age = p["variant_lag_months"], p["variant_max_age_months"]
-        cols = (off.vendor, off.compliance, off.available, off.live, off.tpp, off.density, off.io, rule)
         key = (model.month, lag, max_age)
         c = self._candidates
-        if c is None or c[0][1] != key or any(a is not b for a, b in zip(cols, c[0][0])):
-            age = model.month - off.available
-            cand = (~off.compliance & (age >= -lag) & (age <= max_age) & ((age < 0) | off.live))
-            out: list[list[int]] = [[] for _ in self.agents]
-            idx = np.flatnonzero(cand)
-            if idx.size:
-                idx = idx[rule.controlled(off.tpp[idx], off.density[idx], off.io[idx])]
-                for o, v in zip(idx.tolist(), off.vendor[idx].tolist()):
-                    out[v].append(o)
-            self._candidates = c = ((cols, key), out)
+        if c is not None:  # each US vendor asks in its step: the hit is the key and identity tests
+            cols, k = c[0]
+            if (k == key and cols[0] is off.vendor and cols[1] is off.compliance and cols[2] is off.available
+                    and cols[3] is off.live and cols[4] is off.tpp and cols[5] is off.density
+                    and cols[6] is off.io and cols[7] is rule):
+                return c[1]
+        cols = (off.vendor, off.compliance, off.available, off.live, off.tpp, off.density, off.io, rule)
+        age = model.month - off.available
+        cand = (~off.compliance & (age >= -lag) & (age <= max_age) & ((age < 0) | off.live))
+        out: list[list[int]] = [[] for _ in self.agents]
+        idx = np.flatnonzero(cand)
+        if idx.size:
+            idx = idx[rule.controlled(off.tpp[idx], off.density[idx], off.io[idx])]
+            for o, v in zip(idx.tolist(), off.vendor[idx].tolist()):
+                out[v].append(o)
+        self._candidates = c = ((cols, key), out)
         return c[1]
 
     def observe_demand(self, demand_units: np.ndarray, capacity: np.ndarray) -> None:
