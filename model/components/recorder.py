@@ -26,6 +26,27 @@ def _repeat_str(value: str, n: int) -> pa.Array:
     return pc.take(pa.array([value], pa.string()), np.zeros(n, dtype=np.int64))
 
 
+def _bifurcation(x: np.ndarray) -> float:
+    """metrics.bifurcation_index of the (R, S) block, compiled where the kernel covers it (the
+    same bits; numpy's function past that and for any input it refuses, which it raises on)."""
+    R, S_ = x.shape
+    if R * S_ <= 128 and S_ < 8:
+        v = metrics.bifurcation_nb(x)
+        if v == v:
+            return float(min(1.0, max(0.0, v)))
+    return metrics.bifurcation_index(x)
+
+
+def _gs_dual_stack_share(b: Any) -> float:
+    """The active Global-South buyers' dual-stack share, weighted by their share of their country:
+    compiled in one pass (the same bits), else as _dual_stack_share of the selected rows."""
+    v = metrics.dual_stack_share_nb(b.fleet_eff, b.share, b.is_gs, b.active, 0.10)
+    if v == v:
+        return float(v)
+    gsb = b.is_gs & b.active
+    return _dual_stack_share(b.fleet_eff[gsb], b.share[gsb]) if gsb.any() else 0.0
+
+
 def _dual_stack_share(fleet: np.ndarray, weights: np.ndarray) -> float:
     """metrics.dual_stack_share, on Python floats for a few dozen buyers (the same bits) and in
     numpy past that, where its per-call cost is no longer the work."""
@@ -111,9 +132,8 @@ class Recorder(Component):
         ws = metrics.shares_list(world)
         ws2 = metrics.shares_list(ws)  # hhi and top share normalise their input again
         ws2_a = np.array(ws2)
-        gsb = b.is_gs & b.active
         row = {
-            "bifurcation_index": metrics.bifurcation_index(inst_eff_rs),
+            "bifurcation_index": _bifurcation(inst_eff_rs),
             "bloc_jsd": metrics.bloc_jsd_lists(us_sh, cn_sh),
             "hhi_world": float(np.dot(ws2_a, ws2_a)),
             "top_stack_share_world": float(max(ws2)) if ws2 else 0.0,
@@ -124,7 +144,7 @@ class Recorder(Component):
             "gs_cuda_share": float(gs_inst[STACK_INDEX["cuda"]] / gs_total) if gs_total > 0 else 0.0,
             "gs_cann_share": float(gs_inst[STACK_INDEX["cann"]] / gs_total) if gs_total > 0 else 0.0,
             # buyers weighted by their share of their country: a country's firms count as one country
-            "gs_dual_stack_share": _dual_stack_share(b.fleet_eff[gsb], b.share[gsb]) if gsb.any() else 0.0,
+            "gs_dual_stack_share": _gs_dual_stack_share(b),
             "us_cn_compute_ratio": metrics.compute_ratio(metrics._lsum(us_sh), metrics._lsum(cn_sh)),
             "rare_earth_restriction": float(pol.rare_earth),
             "us_control_level": control_level(pol.us_rule),
