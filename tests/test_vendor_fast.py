@@ -90,3 +90,18 @@ def test_variant_candidates_match_each_vendor(mid_run, tpp):
     other = USRule(tpp=tpp * 10)
     assert m.vendors.variant_candidates(m, other) == [_naive_candidates(m, other, v)
                                                        for v in range(len(m.vendors))]
+
+
+def test_variant_candidates_follow_months_and_launches():
+    """The controlled mask is kept across months: each month and each launch still match."""
+    from model.policy import USRule
+    m = ChipMarketModel(rng=4)
+    rule = USRule(tpp=300.0, tpp_pd=150.0, density=1.0)
+    seen = 0
+    while m.month < 2027 * 12:
+        n0 = len(m.offerings)
+        m.step()
+        got = m.vendors.variant_candidates(m, rule)
+        assert got == [_naive_candidates(m, rule, v) for v in range(len(m.vendors))], m.month
+        seen += len(m.offerings) > n0 and sum(map(len, got)) > 0
+    assert seen > 3  # months with a launch and candidates

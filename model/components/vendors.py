@@ -26,6 +26,7 @@ class Vendors(Component):
         self.cn_base_capacity = 0.0  # Chinese vendors' capacity before this month's moves
         self._newest: tuple[tuple, list[int | None]] | None = None  # (the columns read, result)
         self._candidates: tuple[tuple, list[list[int]]] | None = None
+        self._controlled: tuple[tuple, np.ndarray] | None = None  # (the columns and rule read, mask)
 
     def __len__(self) -> int:
         return len(self.agents)
@@ -81,14 +82,17 @@ class Vendors(Component):
                     and cols[6] is off.io and cols[7] is rule):
                 return c[1]
         cols = (off.vendor, off.compliance, off.available, off.live, off.tpp, off.density, off.io, rule)
+        # own offerings the rule controls: the same until a launch or a new rule (elementwise, so
+        # the test of all offerings selects what the test of the month's candidates did)
+        ctl = self._controlled
+        if ctl is None or any(a is not b for a, b in zip(ctl[0], (off.compliance, off.tpp, off.density, off.io, rule))):
+            mask = ~off.compliance & rule.controlled(off.tpp, off.density, off.io)
+            ctl = self._controlled = ((off.compliance, off.tpp, off.density, off.io, rule), mask)
         age = model.month - off.available
-        cand = (~off.compliance & (age >= -lag) & (age <= max_age) & ((age < 0) | off.live))
         out: list[list[int]] = [[] for _ in self.agents]
-        idx = np.flatnonzero(cand)
-        if idx.size:
-            idx = idx[rule.controlled(off.tpp[idx], off.density[idx], off.io[idx])]
-            for o, v in zip(idx.tolist(), off.vendor[idx].tolist()):
-                out[v].append(o)
+        idx = np.flatnonzero(ctl[1] & (age >= -lag) & (age <= max_age) & ((age < 0) | off.live))
+        for o, v in zip(idx.tolist(), off.vendor[idx].tolist()):
+            out[v].append(o)
         self._candidates = c = ((cols, key), out)
         return c[1]
 
