@@ -4,8 +4,9 @@ the strided (R, S) view it reads; the vendor rows kept as flat indices give np.a
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from model.components.recorder import S, _colsums
+from model.components.recorder import S, _by_region3, _colsums
 from model.market_model import ChipMarketModel
 
 
@@ -37,3 +38,33 @@ def test_vendor_rows_and_efficiency_columns():
     eff = a["software_efficiency"].to_numpy().reshape(-1, R, S)
     assert (eff == eff[:, :1, :]).all()
     assert eff[-1, 0].tolist() == m.recorder.records["adoption"][-1][5].tolist()
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 9, 17, 130, 1000, 9000])
+def test_by_region3_is_by_region_of_the_stacked_columns(n):
+    """The compiled regional sums are np.add.reduceat's bit for bit (its first row plus the
+    pairwise sum of the rest, past 128 and 8192 rows too), empty regions zero."""
+    from types import SimpleNamespace
+
+    from model.components.buyers import BuyerArrays
+
+    rng = np.random.default_rng(n)
+    for _ in range(20 if n < 1000 else 3):
+        R = 6
+        reg = np.sort(rng.integers(0, R - 1, n))  # the last region has no buyer
+        starts = np.flatnonzero(np.r_[True, reg[1:] != reg[:-1]])
+        xs = [np.exp(rng.uniform(-20, 20, (n, S))) * (rng.uniform(size=(n, S)) < 0.8) for _ in range(3)]
+        b = SimpleNamespace(region=reg, region_starts=starts, n_regions=R)
+        want = BuyerArrays.by_region(b, np.hstack(xs))
+        got = _by_region3(*xs, reg, starts, R)
+        assert got.tobytes() == want.tobytes()
+        assert not got[R - 1].any()
+
+
+def test_recorder_warm_up_compiles_its_kernels():
+    from model import metrics
+    from model.components import recorder
+
+    recorder.warm_up()
+    for f in (recorder._by_region3, metrics.bifurcation_nb, metrics.dual_stack_share_nb):
+        assert f.signatures

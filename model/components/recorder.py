@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from numba import njit
 
 from agents.regulator import control_level
 from model import metrics
@@ -19,6 +20,71 @@ from model.outputs import ADOPTION_COLUMNS, METRIC_NAMES, MODEL_COLUMNS, UNIT_ME
 from model.types import STACK_INDEX, STACKS
 
 S = len(STACKS)
+
+
+_JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
+
+
+@njit(**_JIT)
+def _col_psum(x, j, lo, n):
+    """numpy's pairwise sum of ``x[lo:lo + n, j]`` (a strided column; metrics._psum's order)."""
+    if n < 8:
+        s = -0.0
+        for i in range(lo, lo + n):
+            s += x[i, j]
+        return s
+    if n <= 128:
+        r0, r1, r2, r3 = x[lo, j], x[lo + 1, j], x[lo + 2, j], x[lo + 3, j]
+        r4, r5, r6, r7 = x[lo + 4, j], x[lo + 5, j], x[lo + 6, j], x[lo + 7, j]
+        i, end = lo + 8, lo + n - n % 8
+        while i < end:
+            r0 += x[i, j]
+            r1 += x[i + 1, j]
+            r2 += x[i + 2, j]
+            r3 += x[i + 3, j]
+            r4 += x[i + 4, j]
+            r5 += x[i + 5, j]
+            r6 += x[i + 6, j]
+            r7 += x[i + 7, j]
+            i += 8
+        s = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < lo + n:
+            s += x[i, j]
+            i += 1
+        return s
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _col_psum(x, j, lo, n2) + _col_psum(x, j, lo + n2, n - n2)
+
+
+@njit(**_JIT)
+def _by_region3(a, b, c, region, starts, n_regions):
+    """``BuyerArrays.by_region(np.hstack([a, b, c]))`` in one compiled pass: each region's rows
+    (buyers sorted by region, ``starts`` their first rows) as ``np.add.reduceat`` adds them, the
+    first row plus the pairwise sum of the others down each column; regions without buyers zero."""
+    B, S_ = a.shape
+    out = np.zeros((n_regions, 3 * S_))
+    for k in range(starts.shape[0]):
+        lo = starts[k]
+        hi = starts[k + 1] if k + 1 < starts.shape[0] else B
+        r = region[lo]
+        for j in range(S_):
+            if hi - lo > 1:
+                out[r, j] = a[lo, j] + _col_psum(a, j, lo + 1, hi - lo - 1)
+                out[r, S_ + j] = b[lo, j] + _col_psum(b, j, lo + 1, hi - lo - 1)
+                out[r, 2 * S_ + j] = c[lo, j] + _col_psum(c, j, lo + 1, hi - lo - 1)
+            else:
+                out[r, j] = a[lo, j]
+                out[r, S_ + j] = b[lo, j]
+                out[r, 2 * S_ + j] = c[lo, j]
+    return out
+
+
+def warm_up() -> None:
+    """Compile (or load from the on-disk cache) the recorder's kernels: its own and the metrics'."""
+    x = np.ones((2, S))
+    _by_region3(x, x, x, np.zeros(2, dtype=np.int64), np.zeros(1, dtype=np.int64), 1)
+    metrics.warm_up()
 
 
 def _repeat_str(value: str, n: int) -> pa.Array:
@@ -111,7 +177,9 @@ class Recorder(Component):
         step = ctx.month - self.start_month
         date = month_label(ctx.month)
         lay = self._layout(model)
-        by_region = b.by_region(np.hstack([b.fleet_eff, b.fleet_peak, ctx.purchases_peak]))
+        by_region = _by_region3(b.fleet_eff, b.fleet_peak, ctx.purchases_peak, b.region, b.region_starts,
+                                b.n_regions) if b.region.size else b.by_region(
+            np.hstack([b.fleet_eff, b.fleet_peak, ctx.purchases_peak]))
         inst_eff_rs, inst_peak_rs, buy_peak_rs = by_region[:, :S], by_region[:, S:2 * S], by_region[:, 2 * S:]
         spend_rs = gross_or.T @ lay["onehot"]
         cn = reg.is_cn
