@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from model.components.supply import Supply
 from model.params import defaults
 from model.population import load_vendors
@@ -43,3 +45,44 @@ def test_supply_table_covers_the_run():
     s = Supply(p, {"reaction_start": start, "domestic_hbm_start": start}, v, start, end)
     lo, wafers, _good = s._wafers
     assert lo <= start and lo + len(wafers) - 1 >= end
+
+
+def _coverage_numpy(model):
+    """Supply.coverage as it was computed in numpy (np.maximum.at over the live offerings)."""
+    import numpy as np
+
+    off = model.offerings
+    cn_v = [v for v in model.vendors if v.bloc == "cn"]
+    cap_units = np.array([v.capacity_units for v in cn_v])
+    value = model.ecosystems.software.effective_value(off)
+    top = np.full(len(model.vendors), -np.inf)
+    live = np.flatnonzero(off.live)
+    np.maximum.at(top, off.vendor[live], value[live])
+    has = np.zeros(len(model.vendors), bool)
+    has[off.vendor[live]] = True
+    best = np.array([top[v.vidx] if has[v.vidx] else 0.0 for v in cn_v])
+    demand = model.regions.demand(model.month)[model.regions.is_cn].sum()
+    return float((cap_units * best).sum() / demand) if demand > 0 else 0.0
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in maximum")  # numpy's, on the NaN
+def test_coverage_is_the_numpy_computation_each_month():
+    import numpy as np
+
+    from model.market_model import ChipMarketModel
+
+    m = ChipMarketModel(rng=5, end="2029-12")
+    seen = set()
+    while m.running:
+        m.step()
+        got, want = m.supply.coverage(m), _coverage_numpy(m)
+        assert np.float64(got).tobytes() == np.float64(want).tobytes(), m.month
+        seen.add(len(m.offerings))
+    assert len(seen) > 5 and got > 0  # launches happened, so the live rows were rebuilt
+    # a NaN value takes numpy's NaN rule
+    off = m.offerings
+    v = off.value.copy()
+    v[np.flatnonzero(off.live & np.isin(off.vendor, [x.vidx for x in m.vendors if x.bloc == "cn"]))[0]] = np.nan
+    off.value = v
+    m.ecosystems.software.efficiency = np.ones_like(m.ecosystems.software.efficiency)
+    assert math.isnan(m.supply.coverage(m)) and math.isnan(_coverage_numpy(m))
