@@ -105,3 +105,19 @@ def test_variant_candidates_follow_months_and_launches():
         assert got == [_naive_candidates(m, rule, v) for v in range(len(m.vendors))], m.month
         seen += len(m.offerings) > n0 and sum(map(len, got)) > 0
     assert seen > 3  # months with a launch and candidates
+
+
+def test_vendors_built_from_plain_rows_equal_pandas_rows():
+    """Set-up reads the vendor table as plain values: every attribute as from a pandas row."""
+    from agents.vendor import ChipVendor
+    from model.population import load_vendors
+
+    m = ChipMarketModel(rng=1)
+    df = load_vendors()
+    for v in list(m.vendors):
+        ref = ChipVendor(m, v.vidx, df.loc[v.vendor_id])
+        for k, a in vars(v).items():
+            if k in ("unique_id", "model", "pos"):
+                continue
+            b = getattr(ref, k)
+            assert type(a) is type(b) and repr(a) == repr(b), (v.vendor_id, k)

@@ -12,6 +12,15 @@ from agents.vendor import ChipVendor
 from model.components.base import Component, MonthContext
 
 
+class _Row(dict):
+    """One vendor's row of the vendor table as a dict with the row's ``name`` (what ChipVendor
+    reads of a pandas row)."""
+
+    def __init__(self, name: str, values: dict) -> None:
+        super().__init__(values)
+        self.name = name
+
+
 class Vendors(Component):
     """The vendor agents, in a fixed order (``vidx``), and what the market tells them."""
 
@@ -21,7 +30,9 @@ class Vendors(Component):
     def __init__(self, model: Any, df: pd.DataFrame) -> None:
         self.df = df
         self.ids: list[str] = list(df.index)
-        self.agents: list[ChipVendor] = [ChipVendor(model, i, df.loc[vid]) for i, vid in enumerate(self.ids)]
+        cols = list(df.columns)  # plain values per vendor (one object block), not a pandas row each
+        rows = [_Row(vid, dict(zip(cols, vals))) for vid, vals in zip(self.ids, df.to_numpy(dtype=object).tolist())]
+        self.agents: list[ChipVendor] = [ChipVendor(model, i, row) for i, row in enumerate(rows)]
         self.utilisation = np.ones(len(self.agents))
         self.cn_base_capacity = 0.0  # Chinese vendors' capacity before this month's moves
         self._newest: tuple[tuple, list[int | None]] | None = None  # (the columns read, result)
