@@ -68,3 +68,18 @@ def test_recorder_warm_up_compiles_its_kernels():
     recorder.warm_up()
     for f in (recorder._by_region3, metrics.bifurcation_nb, metrics.dual_stack_share_nb):
         assert f.signatures
+
+
+@pytest.mark.parametrize("k", [1, 3, 8, 9, 40, 129, 300])
+def test_one_chinese_region_shortcut_is_the_masked_sum(k):
+    """With one Chinese region the recorder reads that column: the masked sums' bits exactly."""
+    rng = np.random.default_rng(k)
+    for _ in range(50):
+        R = 17
+        x = np.exp(rng.uniform(-30, 30, (k, R))) * (rng.uniform(size=(k, R)) < 0.7)
+        x[rng.integers(k), :] = -0.0
+        mask = np.zeros(R, dtype=bool)
+        c = int(rng.integers(R))
+        mask[c] = True
+        assert (x[:, c] + 0.0).tobytes() == x[:, mask].sum(axis=1).tobytes()  # -0.0: the sum is +0.0
+        assert np.float64(x[:, c].sum()).tobytes() == np.float64(x[:, mask].sum()).tobytes()

@@ -189,13 +189,18 @@ class Recorder(Component):
         gs_inst = _colsums(inst, lay["gs"])
         world = _colsums(inst, lay["all"])
         # China's purchases by offering: units, H100e, spend; totals and the domestic part
-        cn_units = units_or[:, cn].sum(axis=1)
-        by_off = np.vstack([cn_units * off.peak, cn_units, gross_or[:, cn].sum(axis=1)])
+        c1 = lay["cn"][0] if len(lay["cn"]) == 1 else None
+        if c1 is not None:  # one Chinese region: a sum over one column is 0.0 + that column
+            cn_units, cn_gross = units_or[:, c1] + 0.0, gross_or[:, c1] + 0.0
+        else:
+            cn_units, cn_gross = units_or[:, cn].sum(axis=1), gross_or[:, cn].sum(axis=1)
+        by_off = np.vstack([cn_units * off.peak, cn_units, cn_gross])
         # (a column selection is not C-ordered: made so, each row sums as the 1-D vector did)
         tot, dom = by_off.sum(axis=1).tolist(), np.ascontiguousarray(by_off[:, off.cn]).sum(axis=1).tolist()
         cn_total = tot[0]
         nv = net_or[lay["nvidia"]]
-        nv_total, nv_cn = float(nv.sum()), float(nv[:, cn].sum())
+        # (k, 1) selected or the k-long column: the same pairwise sum of the same k values
+        nv_total, nv_cn = float(nv.sum()), float((nv[:, c1] if c1 is not None else nv[:, cn]).sum())
         gs_total = metrics._lsum(gs_inst)
         ws = metrics.shares_list(world)
         ws2 = metrics.shares_list(ws)  # hhi and top share normalise their input again
