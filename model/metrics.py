@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import njit
 from scipy.special import entr
 
 __all__ = [
@@ -142,7 +143,7 @@ def compute_ratio(a: float, b: float) -> float:
     """a / b for non-negative compute totals, at most RATIO_CAP (b == 0 < a: the cap; 0/0: 1.0)."""
     a = float(a)
     b = float(b)
-    if not (np.isfinite(a) and np.isfinite(b)) or a < 0 or b < 0:
+    if not (math.isfinite(a) and math.isfinite(b)) or a < 0 or b < 0:
         raise ValueError(f"compute_ratio: expected finite non-negative numbers, got {a!r}, {b!r}")
     if b == 0.0:
         return 1.0 if a == 0.0 else RATIO_CAP
@@ -239,19 +240,161 @@ def bloc_jsd_lists(p: list[float], q: list[float]) -> float:
 
 def dual_stack_share_rows(fleet: list[list[float]], weights: list[float], threshold: float = 0.10) -> float:
     """:func:`dual_stack_share` of buyers x stacks rows (S < 8) and their weights."""
-    for r in fleet:
-        _check(r, "fleet")
-    _check(weights, "weights")
     if len(weights) != len(fleet):
+        for r in fleet:
+            _check(r, "fleet")
+        _check(weights, "weights")
         raise ValueError(f"dual_stack_share: weights has {len(weights)} entries for {len(fleet)} buyers")
     has, both = [], []
     for r, w in zip(fleet, weights):
-        t = _lsum(r)
+        t = -0.0  # _lsum, with _check's test on each entry
+        for v in r:
+            if not 0.0 <= v < _INF:  # NaN fails too
+                raise ValueError(f"fleet: entries must be finite and >= 0, got {v!r}")
+            t += v
         if t > 0:
             has.append(w)
-            if sum(1 for v in r if v / t > threshold) >= 2:
+            c = 0
+            for v in r:
+                if v / t > threshold:
+                    c += 1
+            if c >= 2:
                 both.append(w)
+    _check(weights, "weights")  # after the fleet, as before: the fleet's error is the one raised
     denom = _psum(has)
     if denom <= 0.0:
         return 0.0
     return float(_psum(both) / denom)
+
+
+
+# -- compiled, for the recorder's month (issue 19) -----------------------------------------------
+# The same operations in numpy's order again, in one compiled pass instead of a dozen numpy calls:
+# the log is the C library's (what scipy's entr and math.log call), the sums numpy's pairwise one
+# up to 128 items (the callers fall back to the numpy functions past that, and on any input these
+# refuse). tests/test_metrics_fast.py checks them bit for bit; warm_up compiles them.
+
+_JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
+
+
+@njit(**_JIT)
+def _psum_nb(a, n):
+    """:func:`_psum` of ``a[:n]`` for n <= 128."""
+    if n == 0:
+        return 0.0  # numpy's identity (a loop from -0.0 would give -0.0)
+    if n < 8:
+        s = -0.0
+        for i in range(n):
+            s += a[i]
+        return s
+    r0, r1, r2, r3, r4, r5, r6, r7 = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
+    i, end = 8, n - n % 8
+    while i < end:
+        r0 += a[i]
+        r1 += a[i + 1]
+        r2 += a[i + 2]
+        r3 += a[i + 3]
+        r4 += a[i + 4]
+        r5 += a[i + 5]
+        r6 += a[i + 6]
+        r7 += a[i + 7]
+        i += 8
+    s = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        s += a[i]
+        i += 1
+    return s
+
+
+@njit(**_JIT)
+def _entr_nb(p):
+    return -p * math.log(p) if p > 0.0 else 0.0
+
+
+@njit(**_JIT)
+def bifurcation_nb(x):
+    """:func:`bifurcation_index` before its final clamp, of an (R, S) block with R*S <= 128 and
+    S < 8 (any strides); NaN for an entry it would refuse."""
+    R, S = x.shape
+    n = R * S
+    flat = np.empty(n)
+    for i in range(R):
+        for j in range(S):
+            v = x[i, j]
+            if not (v >= 0.0 and v < np.inf):
+                return np.nan
+            flat[i * S + j] = v
+    if n == 0:
+        return 0.0
+    total = _psum_nb(flat, n)  # a strided block is buffered: numpy sums it flattened, pairwise
+    if total <= 0.0:
+        return 0.0
+    for k in range(n):
+        flat[k] = flat[k] / total
+    h = -0.0
+    for j in range(S):  # the stack sums run down the rows, from the first
+        c = flat[j]
+        for i in range(1, R):
+            c += flat[i * S + j]
+        h += _entr_nb(c)
+    h_stack = h / _LN2
+    if h_stack <= _H_EPS:
+        return 0.0
+    er = np.empty(R)
+    for i in range(R):  # each region's few stacks, left to right
+        r = -0.0
+        for j in range(S):
+            r += flat[i * S + j]
+        er[i] = _entr_nb(r)
+    for k in range(n):
+        flat[k] = _entr_nb(flat[k])
+    mutual = _psum_nb(er, R) / _LN2 + h_stack - _psum_nb(flat, n) / _LN2
+    return mutual / h_stack
+
+
+@njit(**_JIT)
+def dual_stack_share_nb(fleet, weights, select_a, select_b, threshold):
+    """:func:`dual_stack_share` of the rows where ``select_a & select_b``, 0.0 if none; NaN for an
+    entry it would refuse or past 128 buyers with a fleet."""
+    B, S = fleet.shape
+    has = np.empty(B)
+    both = np.empty(B)
+    nh = 0
+    nb = 0
+    for i in range(B):
+        if not (select_a[i] and select_b[i]):
+            continue
+        t = -0.0
+        for j in range(S):
+            v = fleet[i, j]
+            if not (v >= 0.0 and v < np.inf):
+                return np.nan
+            t += v
+        w = weights[i]
+        if not (w >= 0.0 and w < np.inf):
+            return np.nan
+        if t > 0:
+            has[nh] = w
+            nh += 1
+            c = 0
+            for j in range(S):
+                if fleet[i, j] / t > threshold:
+                    c += 1
+            if c >= 2:
+                both[nb] = w
+                nb += 1
+    if nh > 128:
+        return np.nan  # past _psum_nb: the caller's numpy path
+    denom = _psum_nb(has, nh)
+    if denom <= 0.0:
+        return 0.0
+    return _psum_nb(both, nb) / denom
+
+
+def warm_up() -> None:
+    """Compile (or load from the on-disk cache) these kernels for the recorder's argument types:
+    its strided (R, S) block and the buyers' (B, S) fleet with two masks."""
+    block = np.ones((2, 12))[:, :4]
+    bifurcation_nb(block)
+    t = np.ones(2, dtype=np.bool_)
+    dual_stack_share_nb(np.ones((2, 4)), np.ones(2), t, t, 0.10)

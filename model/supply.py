@@ -65,6 +65,19 @@ def wafer_packages(df: pd.DataFrame, month: int, ai_share: float, shock: float) 
     return float(wafers * good / DIES_PER_PACKAGE)
 
 
+def wafer_path(df: pd.DataFrame, lo: int, hi: int) -> tuple[list[float], list[float]]:
+    """Eq. S1's two terms that depend on the month only, for months ``lo..hi`` in one vectorised
+    pass: the interpolated SMIC wafers (before AI share and shock) and the good dies per wafer.
+    Each element has the bits of :func:`wafer_packages`'s scalar calls (numpy's interp and exp
+    give an element of an array the bits of the scalar call: tests/test_supply_fast.py)."""
+    t = np.arange(lo, hi + 1) / 12.0
+    years = df.index.to_numpy(float) + 0.5
+    wafers = np.interp(t, years, df["smic_advanced_wafers_month"].to_numpy(float))
+    d0 = np.interp(t, years, df["defect_density_per_cm2"].to_numpy(float))
+    good = dies_per_wafer(DIE_AREA_MM2) * die_yield(DIE_AREA_MM2, d0)
+    return wafers.tolist(), good.tolist()
+
+
 def unit_cost_index(df: pd.DataFrame, month: int | np.ndarray, ref_month: int) -> float | np.ndarray:
     """Eq. S4: cost per good die now relative to ``ref_month`` (drives Chinese vendors' prices);
     ``month`` may be an array of months (vectorised)."""
@@ -79,13 +92,16 @@ def unit_cost_index(df: pd.DataFrame, month: int | np.ndarray, ref_month: int) -
 
 def packages_available(df: pd.DataFrame, state: SupplyState, month: int, *, ai_share: float,
                        shock: float, hbm_rule: bool, die_bank_open: bool,
-                       domestic_hbm_stacks: float, stacks_per_package: float) -> tuple[float, float, float]:
+                       domestic_hbm_stacks: float, stacks_per_package: float,
+                       from_wafers: float | None = None) -> tuple[float, float, float]:
     """Eq. S2-S3: packages China can make this month, and the dies and HBM stacks that uses.
 
     Returns (packages, die_bank_dies_used, hbm_stacks_used). Without the HBM rule HBM is
     imported (not binding); with it, packages <= (stockpile + domestic output) / stacks.
+    ``from_wafers``: :func:`wafer_packages` of these arguments when the caller has it already.
     """
-    from_wafers = wafer_packages(df, month, ai_share, shock)
+    if from_wafers is None:
+        from_wafers = wafer_packages(df, month, ai_share, shock)
     bank_dies = min(state.die_bank, DIE_BANK_DRAW_PER_MONTH) if die_bank_open else 0.0
     packages = from_wafers + bank_dies / DIES_PER_PACKAGE
     if hbm_rule:

@@ -81,3 +81,61 @@ def test_recorders_dual_stack_share_either_side_of_its_switch(k):
     x = np.exp(rng.uniform(-5, 5, (k, 4))) * (rng.uniform(size=(k, 4)) < 0.6)
     w = rng.uniform(0, 1, k)
     assert _bits(_dual_stack_share(x, w)) == _bits(M.dual_stack_share(x, weights=w))
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 5, 17, 32])
+def test_compiled_bifurcation_is_bifurcation_index(k):
+    """Contiguous blocks and the recorder's strided view (the first S columns of (R, 3S))."""
+    from model.components.recorder import _bifurcation
+
+    rng = np.random.default_rng(20 + k)
+    inside = 0
+    for big in _arrays(rng, 500, (k, 12)):
+        for x in (big[:, :4], np.ascontiguousarray(big[:, 4:8])):
+            want = M.bifurcation_index(x)
+            assert _bits(_bifurcation(x)) == _bits(want)
+            inside += 0.0 < want < 1.0
+    assert inside > 300 or k <= 1
+    assert _bits(_bifurcation(np.zeros((k, 4)))) == _bits(M.bifurcation_index(np.zeros((k, 4))))
+    if k:
+        for bad in (-1.0, np.nan, np.inf):
+            x = np.ones((k, 4))
+            x[-1, 2] = bad
+            assert np.isnan(M.bifurcation_nb(x))
+            with pytest.raises(ValueError, match="installed"):
+                _bifurcation(x)
+    big = np.exp(rng.uniform(-5, 5, (40, 4)))  # past the kernel's 128 entries: numpy's function
+    assert _bits(_bifurcation(big)) == _bits(M.bifurcation_index(big))
+
+
+@pytest.mark.parametrize("k", [1, 5, 15, 40, 130])
+def test_compiled_dual_stack_share_is_dual_stack_share(k):
+    from types import SimpleNamespace
+
+    from model.components.recorder import _gs_dual_stack_share
+
+    rng = np.random.default_rng(30 + k)
+    hits = 0
+    for x in _arrays(rng, 300, (k, 4)):
+        w = rng.uniform(0, 1, k) * (rng.uniform(size=k) < 0.9)
+        a, b = rng.uniform(size=k) < 0.8, rng.uniform(size=k) < 0.8
+        sel = a & b
+        want = M.dual_stack_share(x[sel], weights=w[sel]) if sel.any() else 0.0
+        got = _gs_dual_stack_share(SimpleNamespace(fleet_eff=x, share=w, is_gs=a, active=b))
+        assert _bits(got) == _bits(want)
+        hits += 0.0 < want < 1.0
+    assert hits > (100 if k >= 15 else 10 if k > 1 else -1)
+    none = np.zeros(k, dtype=bool)
+    assert _bits(M.dual_stack_share_nb(np.ones((k, 4)), np.ones(k), none, none, 0.1)) == _bits(0.0)
+    x = np.ones((k, 4))
+    x[-1, 0] = np.nan
+    t = np.ones(k, dtype=bool)
+    assert np.isnan(M.dual_stack_share_nb(x, np.ones(k), t, t, 0.1))
+    with pytest.raises(ValueError, match="finite"):
+        _gs_dual_stack_share(SimpleNamespace(fleet_eff=x, share=np.ones(k), is_gs=t, active=t))
+
+
+def test_compiled_metrics_warm_up():
+    M.warm_up()
+    for f in (M.bifurcation_nb, M.dual_stack_share_nb):
+        assert f.signatures  # compiled for the recorder's argument types

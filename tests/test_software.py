@@ -99,3 +99,19 @@ def test_frozen_maturity_equals_the_digests_before_the_multiplier(name):
         assert got["_columns"].split(",")[:len(old_cols)] == old_cols
         diff = sorted(c for c in digest if c != "_columns" and got.get(c) != digest[c])
         assert not diff, f"{name}: table {table!r} changed in {diff} with maturity frozen"
+
+
+def test_efficiency_step_on_floats_is_efficiency_step_bit_for_bit():
+    """The month's step on Python floats (only exp in numpy) gives efficiency_step's bits."""
+    from model.components.software import efficiency_step_floats
+
+    rng = np.random.default_rng(11)
+    for _ in range(2000):
+        S = int(rng.integers(1, 6))
+        eff = rng.uniform(0.5, 8.0, (S, 2))
+        m, x = rng.uniform(0, 1, S), rng.uniform(0, 1, S) * (rng.uniform(size=S) < 0.5)
+        rate, ceiling = rng.uniform(0, 0.2, 2), rng.uniform(1.0, 10.0, 2)
+        k = float(rng.uniform(0, 2))
+        want = efficiency_step(eff, m, x, rate, ceiling, k)
+        got = efficiency_step_floats(eff, m, x, rate.tolist(), ceiling.tolist(), k)
+        assert got.shape == want.shape and got.tobytes() == want.tobytes()

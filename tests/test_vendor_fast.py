@@ -90,3 +90,34 @@ def test_variant_candidates_match_each_vendor(mid_run, tpp):
     other = USRule(tpp=tpp * 10)
     assert m.vendors.variant_candidates(m, other) == [_naive_candidates(m, other, v)
                                                        for v in range(len(m.vendors))]
+
+
+def test_variant_candidates_follow_months_and_launches():
+    """The controlled mask is kept across months: each month and each launch still match."""
+    from model.policy import USRule
+    m = ChipMarketModel(rng=4)
+    rule = USRule(tpp=300.0, tpp_pd=150.0, density=1.0)
+    seen = 0
+    while m.month < 2027 * 12:
+        n0 = len(m.offerings)
+        m.step()
+        got = m.vendors.variant_candidates(m, rule)
+        assert got == [_naive_candidates(m, rule, v) for v in range(len(m.vendors))], m.month
+        seen += len(m.offerings) > n0 and sum(map(len, got)) > 0
+    assert seen > 3  # months with a launch and candidates
+
+
+def test_vendors_built_from_plain_rows_equal_pandas_rows():
+    """Set-up reads the vendor table as plain values: every attribute as from a pandas row."""
+    from agents.vendor import ChipVendor
+    from model.population import load_vendors
+
+    m = ChipMarketModel(rng=1)
+    df = load_vendors()
+    for v in list(m.vendors):
+        ref = ChipVendor(m, v.vidx, df.loc[v.vendor_id])
+        for k, a in vars(v).items():
+            if k in ("unique_id", "model", "pos"):
+                continue
+            b = getattr(ref, k)
+            assert type(a) is type(b) and repr(a) == repr(b), (v.vendor_id, k)

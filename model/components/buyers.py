@@ -122,7 +122,10 @@ def build_population(model: Any) -> BuyerArrays:
         })
 
     n_ent = int(p["n_firms_per_hyperscaler_region"])
-    for hid, row in hs.to_dict("index").items():  # plain values, not a Series per row
+    cols = list(hs.columns)
+    # plain values (one object block of the table), not a Series per row nor to_dict's slow path
+    for hid, vals in zip(hs.index, hs.to_numpy(dtype=object).tolist()):
+        row = dict(zip(cols, vals))
         r = r_index[row["region"]]
         fs = np.array([row[f"fleet_{s_}"] for s_ in STACKS], dtype=float)
         segment(hid, r, False, float(row["demand_share"]), p["price_beta_hyperscaler"],

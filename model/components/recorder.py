@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from numba import njit
 
 from agents.regulator import control_level
 from model import metrics
@@ -21,9 +22,95 @@ from model.types import STACK_INDEX, STACKS
 S = len(STACKS)
 
 
+_JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
+
+
+@njit(**_JIT)
+def _col_psum(x, j, lo, n):
+    """numpy's pairwise sum of ``x[lo:lo + n, j]`` (a strided column; metrics._psum's order)."""
+    if n < 8:
+        s = -0.0
+        for i in range(lo, lo + n):
+            s += x[i, j]
+        return s
+    if n <= 128:
+        r0, r1, r2, r3 = x[lo, j], x[lo + 1, j], x[lo + 2, j], x[lo + 3, j]
+        r4, r5, r6, r7 = x[lo + 4, j], x[lo + 5, j], x[lo + 6, j], x[lo + 7, j]
+        i, end = lo + 8, lo + n - n % 8
+        while i < end:
+            r0 += x[i, j]
+            r1 += x[i + 1, j]
+            r2 += x[i + 2, j]
+            r3 += x[i + 3, j]
+            r4 += x[i + 4, j]
+            r5 += x[i + 5, j]
+            r6 += x[i + 6, j]
+            r7 += x[i + 7, j]
+            i += 8
+        s = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < lo + n:
+            s += x[i, j]
+            i += 1
+        return s
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _col_psum(x, j, lo, n2) + _col_psum(x, j, lo + n2, n - n2)
+
+
+@njit(**_JIT)
+def _by_region3(a, b, c, region, starts, n_regions):
+    """``BuyerArrays.by_region(np.hstack([a, b, c]))`` in one compiled pass: each region's rows
+    (buyers sorted by region, ``starts`` their first rows) as ``np.add.reduceat`` adds them, the
+    first row plus the pairwise sum of the others down each column; regions without buyers zero."""
+    B, S_ = a.shape
+    out = np.zeros((n_regions, 3 * S_))
+    for k in range(starts.shape[0]):
+        lo = starts[k]
+        hi = starts[k + 1] if k + 1 < starts.shape[0] else B
+        r = region[lo]
+        for j in range(S_):
+            if hi - lo > 1:
+                out[r, j] = a[lo, j] + _col_psum(a, j, lo + 1, hi - lo - 1)
+                out[r, S_ + j] = b[lo, j] + _col_psum(b, j, lo + 1, hi - lo - 1)
+                out[r, 2 * S_ + j] = c[lo, j] + _col_psum(c, j, lo + 1, hi - lo - 1)
+            else:
+                out[r, j] = a[lo, j]
+                out[r, S_ + j] = b[lo, j]
+                out[r, 2 * S_ + j] = c[lo, j]
+    return out
+
+
+def warm_up() -> None:
+    """Compile (or load from the on-disk cache) the recorder's kernels: its own and the metrics'."""
+    x = np.ones((2, S))
+    _by_region3(x, x, x, np.zeros(2, dtype=np.int64), np.zeros(1, dtype=np.int64), 1)
+    metrics.warm_up()
+
+
 def _repeat_str(value: str, n: int) -> pa.Array:
     """A string column holding ``value`` n times (built in Arrow, not as n Python strings)."""
     return pc.take(pa.array([value], pa.string()), np.zeros(n, dtype=np.int64))
+
+
+def _bifurcation(x: np.ndarray) -> float:
+    """metrics.bifurcation_index of the (R, S) block, compiled where the kernel covers it (the
+    same bits; numpy's function past that and for any input it refuses, which it raises on)."""
+    R, S_ = x.shape
+    if R * S_ <= 128 and S_ < 8:
+        v = metrics.bifurcation_nb(x)
+        if v == v:
+            return float(min(1.0, max(0.0, v)))
+    return metrics.bifurcation_index(x)
+
+
+def _gs_dual_stack_share(b: Any) -> float:
+    """The active Global-South buyers' dual-stack share, weighted by their share of their country:
+    compiled in one pass (the same bits), else as _dual_stack_share of the selected rows."""
+    v = metrics.dual_stack_share_nb(b.fleet_eff, b.share, b.is_gs, b.active, 0.10)
+    if v == v:
+        return float(v)
+    gsb = b.is_gs & b.active
+    return _dual_stack_share(b.fleet_eff[gsb], b.share[gsb]) if gsb.any() else 0.0
 
 
 def _dual_stack_share(fleet: np.ndarray, weights: np.ndarray) -> float:
@@ -32,6 +119,17 @@ def _dual_stack_share(fleet: np.ndarray, weights: np.ndarray) -> float:
     if len(weights) <= 64:
         return metrics.dual_stack_share_rows(fleet.tolist(), weights.tolist())
     return metrics.dual_stack_share(fleet, weights=weights)
+
+
+def _colsums(rows: list[list[float]], idx: list[int]) -> list[float]:
+    """numpy's ``x[idx].sum(axis=0)`` of (R, S) rows as lists: down the rows in order, from the
+    first (zeros for no row); tests/test_recorder_fast.py checks it against numpy."""
+    if not idx:
+        return [0.0] * S
+    acc = rows[idx[0]]
+    for i in idx[1:]:
+        acc = [a + v for a, v in zip(acc, rows[i])]
+    return list(acc)
 
 
 def _share(part: float, total: float) -> float:
@@ -54,18 +152,23 @@ class Recorder(Component):
         """What the month's sums select, from the region and offering columns: rebuilt only when
         those columns are replaced (offerings are appended by replacing them, never in place)."""
         reg, off = model.regions, model.offerings
-        cols = (reg.bloc, reg.is_cn, reg.is_gs, off.stack, off.vendor)
         lay = self._lay
-        if lay is None or any(a is not b for a, b in zip(cols, lay["cols"])):
-            O = len(off.stack)
-            onehot = np.zeros((O, S))
-            onehot[np.arange(O), off.stack] = 1.0
-            lay = self._lay = {
-                "cols": cols, "onehot": onehot,  # holds the columns: their identity stays theirs
-                "us": np.flatnonzero(reg.bloc == "us"), "cn": np.flatnonzero(reg.is_cn),
-                "gs": np.flatnonzero(reg.is_gs),
-                "nvidia": np.flatnonzero(off.vendor == model.vendors.ids.index("nvidia")),
-            }
+        if lay is not None:
+            c = lay["cols"]
+            if (c[0] is reg.bloc and c[1] is reg.is_cn and c[2] is reg.is_gs and c[3] is off.stack
+                    and c[4] is off.vendor):
+                return lay
+        cols = (reg.bloc, reg.is_cn, reg.is_gs, off.stack, off.vendor)
+        O = len(off.stack)
+        onehot = np.zeros((O, S))
+        onehot[np.arange(O), off.stack] = 1.0
+        lay = self._lay = {
+            "cols": cols, "onehot": onehot,  # holds the columns: their identity stays theirs
+            # the regions' rows each stack sum adds, as lists (the sums are on Python floats)
+            "us": np.flatnonzero(reg.bloc == "us").tolist(), "cn": np.flatnonzero(reg.is_cn).tolist(),
+            "gs": np.flatnonzero(reg.is_gs).tolist(), "all": list(range(len(reg.bloc))),
+            "nvidia": np.flatnonzero(off.vendor == model.vendors.ids.index("nvidia")),
+        }
         return lay
 
     def record(self, model: Any, ctx: MonthContext) -> None:
@@ -74,29 +177,36 @@ class Recorder(Component):
         step = ctx.month - self.start_month
         date = month_label(ctx.month)
         lay = self._layout(model)
-        by_region = b.by_region(np.hstack([b.fleet_eff, b.fleet_peak, ctx.purchases_peak]))
+        by_region = _by_region3(b.fleet_eff, b.fleet_peak, ctx.purchases_peak, b.region, b.region_starts,
+                                b.n_regions) if b.region.size else b.by_region(
+            np.hstack([b.fleet_eff, b.fleet_peak, ctx.purchases_peak]))
         inst_eff_rs, inst_peak_rs, buy_peak_rs = by_region[:, :S], by_region[:, S:2 * S], by_region[:, 2 * S:]
         spend_rs = gross_or.T @ lay["onehot"]
         cn = reg.is_cn
-        us_sh = inst_eff_rs[lay["us"]].sum(axis=0).tolist()
-        cn_sh = inst_eff_rs[lay["cn"]].sum(axis=0).tolist()
-        gs_inst = inst_eff_rs[lay["gs"]].sum(axis=0).tolist()
-        world = inst_eff_rs.sum(axis=0).tolist()
+        inst = inst_eff_rs.tolist()  # (R, S) floats: the stack sums below are numpy's, in its order
+        us_sh = _colsums(inst, lay["us"])
+        cn_sh = _colsums(inst, lay["cn"])
+        gs_inst = _colsums(inst, lay["gs"])
+        world = _colsums(inst, lay["all"])
         # China's purchases by offering: units, H100e, spend; totals and the domestic part
-        cn_units = units_or[:, cn].sum(axis=1)
-        by_off = np.vstack([cn_units * off.peak, cn_units, gross_or[:, cn].sum(axis=1)])
+        c1 = lay["cn"][0] if len(lay["cn"]) == 1 else None
+        if c1 is not None:  # one Chinese region: a sum over one column is 0.0 + that column
+            cn_units, cn_gross = units_or[:, c1] + 0.0, gross_or[:, c1] + 0.0
+        else:
+            cn_units, cn_gross = units_or[:, cn].sum(axis=1), gross_or[:, cn].sum(axis=1)
+        by_off = np.vstack([cn_units * off.peak, cn_units, cn_gross])
         # (a column selection is not C-ordered: made so, each row sums as the 1-D vector did)
         tot, dom = by_off.sum(axis=1).tolist(), np.ascontiguousarray(by_off[:, off.cn]).sum(axis=1).tolist()
         cn_total = tot[0]
         nv = net_or[lay["nvidia"]]
-        nv_total, nv_cn = float(nv.sum()), float(nv[:, cn].sum())
+        # (k, 1) selected or the k-long column: the same pairwise sum of the same k values
+        nv_total, nv_cn = float(nv.sum()), float((nv[:, c1] if c1 is not None else nv[:, cn]).sum())
         gs_total = metrics._lsum(gs_inst)
         ws = metrics.shares_list(world)
         ws2 = metrics.shares_list(ws)  # hhi and top share normalise their input again
         ws2_a = np.array(ws2)
-        gsb = b.is_gs & b.active
         row = {
-            "bifurcation_index": metrics.bifurcation_index(inst_eff_rs),
+            "bifurcation_index": _bifurcation(inst_eff_rs),
             "bloc_jsd": metrics.bloc_jsd_lists(us_sh, cn_sh),
             "hhi_world": float(np.dot(ws2_a, ws2_a)),
             "top_stack_share_world": float(max(ws2)) if ws2 else 0.0,
@@ -107,7 +217,7 @@ class Recorder(Component):
             "gs_cuda_share": float(gs_inst[STACK_INDEX["cuda"]] / gs_total) if gs_total > 0 else 0.0,
             "gs_cann_share": float(gs_inst[STACK_INDEX["cann"]] / gs_total) if gs_total > 0 else 0.0,
             # buyers weighted by their share of their country: a country's firms count as one country
-            "gs_dual_stack_share": _dual_stack_share(b.fleet_eff[gsb], b.share[gsb]) if gsb.any() else 0.0,
+            "gs_dual_stack_share": _gs_dual_stack_share(b),
             "us_cn_compute_ratio": metrics.compute_ratio(metrics._lsum(us_sh), metrics._lsum(cn_sh)),
             "rare_earth_restriction": float(pol.rare_earth),
             "us_control_level": control_level(pol.us_rule),
@@ -115,18 +225,19 @@ class Recorder(Component):
         }
         for k in UNIT_METRICS:  # shares and indices in [0, 1]: no float drift past the bounds
             v = row[k]
+            if type(v) is float and 0.0 <= v <= 1.0:
+                continue  # inside: clipping gives the value itself
             if math.isfinite(v):  # min(max()) on a float is np.clip's value, bit for bit
                 row[k] = float(min(max(v, 0.0), 1.0))
         self.latest = row
         self.records["model"].append((step, date, row))
-        eff = np.broadcast_to(model.ecosystems.software.stack_efficiency(off.mix), spend_rs.shape)
+        eff = model.ecosystems.software.stack_efficiency(off.mix)  # (S,): the same for every region
         self.records["adoption"].append((step, date, inst_peak_rs, buy_peak_rs, spend_rs, eff))
-        flat = np.flatnonzero(units_or > 0)  # np.argwhere's (row, column) pairs, in its order
-        nz = np.column_stack(np.divmod(flat, units_or.shape[1]))
+        flat = np.flatnonzero(units_or > 0)  # np.argwhere's order; (row, column) = divmod(flat, R)
         cap = model.vendors.capacities()
-        # offerings are only ever appended: the index nz[:, 0] names the same product for the run
-        self.records["vendors"].append((step, date, nz, units_or.ravel()[flat], net_or.ravel()[flat],
-                                        ctx.region_price.ravel()[flat], cap[off.vendor[nz[:, 0]]]))
+        # offerings are only ever appended: the row flat // R names the same product for the run
+        self.records["vendors"].append((step, date, flat, units_or.ravel()[flat], net_or.ravel()[flat],
+                                        ctx.region_price.ravel()[flat], cap[off.vendor[flat // units_or.shape[1]]]))
 
     def tables(self, model: Any) -> dict[str, pd.DataFrame]:
         return {name: tab.to_pandas() for name, tab in self.arrow_tables(model).items()}
@@ -155,12 +266,15 @@ class Recorder(Component):
             "bloc": pc.take(pa.array(reg.bloc, pa.string()), rix),
             "stack": pc.take(pa.array(STACKS, pa.string()), np.tile(np.arange(S), R * n)),
         }
-        for i, name in enumerate(("installed_h100e", "purchased_h100e", "spend_usd", "software_efficiency"), start=2):
+        for i, name in enumerate(("installed_h100e", "purchased_h100e", "spend_usd"), start=2):
             # the (R, S) blocks stacked row-major: each block's rows in order, as ravel gave them
             adoption[name] = np.concatenate([a[i] for a in arec]).ravel() if n else np.zeros(0)
-        recs = self.records["vendors"]  # one per model record: (step, date, nz, 4 value columns)
+        # each month's (S,) efficiencies, the same for its R regions
+        adoption["software_efficiency"] = (np.repeat(np.array([a[5] for a in arec]), R, axis=0).ravel()
+                                           if n else np.zeros(0))
+        recs = self.records["vendors"]  # one per model record: (step, date, flat, 4 value columns)
         counts = np.array([r[2].shape[0] for r in recs], dtype=np.int64)
-        nz = np.concatenate([r[2] for r in recs] + [np.zeros((0, 2), dtype=np.int64)])
+        nz = np.column_stack(np.divmod(np.concatenate([r[2] for r in recs] + [np.zeros(0, dtype=np.int64)]), R))
 
         def cat(i: int) -> np.ndarray:
             return np.concatenate([np.asarray(r[i], dtype=float) for r in recs] + [np.zeros(0)])

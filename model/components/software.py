@@ -38,6 +38,21 @@ def efficiency_step(eff: np.ndarray, maturity: np.ndarray, codesign: np.ndarray,
     return eff * np.exp(drive * room)
 
 
+def efficiency_step_floats(eff: np.ndarray, maturity: np.ndarray, codesign: np.ndarray, rate: list[float],
+                           ceiling: list[float], codesign_ceiling: float) -> np.ndarray:
+    """:func:`efficiency_step` of (S, C) efficiencies and (S,) maturity and co-design, the
+    arithmetic on Python floats (the same IEEE operations, a few dozen of them) and only the
+    exponential in numpy (its exp, not the C library's); tests/test_software.py checks the bits."""
+    e = eff.tolist()
+    m, x = maturity.tolist(), codesign.tolist()
+    z = []
+    for s_, row in enumerate(e):
+        d, k = m[s_] + x[s_], 1.0 + codesign_ceiling * x[s_]
+        for c, v in enumerate(row):
+            z.append(d * rate[c] * max(1.0 - v / (ceiling[c] * k), 0.0))
+    return eff * np.exp(np.array(z).reshape(eff.shape))
+
+
 class Software(Component):
     """Software efficiency by stack x workload class; effective offering values each month."""
 
@@ -48,6 +63,7 @@ class Software(Component):
         self.p, self.dates = p, dates
         self.efficiency = np.ones((S, len(CLASSES)))
         self._last_eff: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._mix_w: tuple[np.ndarray, np.ndarray] | None = None
         self._last_value: tuple[tuple, np.ndarray] | None = None
 
     @property
@@ -60,8 +76,11 @@ class Software(Component):
         written into: a month's step and a new mix make new ones); a copy is returned."""
         last = self._last_eff
         if last is None or last[0] is not self.efficiency or last[1] is not mix:
-            w = np.array([mix[WORKLOAD_CLASS == c].sum() for c in range(len(CLASSES))])
-            last = self._last_eff = (self.efficiency, mix, self.efficiency @ (w / w.sum()))
+            mw = self._mix_w  # the mix's class weights: the same until a new mix
+            if mw is None or mw[0] is not mix:
+                w = np.array([mix[WORKLOAD_CLASS == c].sum() for c in range(len(CLASSES))])
+                mw = self._mix_w = (mix, w / w.sum())
+            last = self._last_eff = (self.efficiency, mix, self.efficiency @ mw[1])
         return last[2].copy()
 
     def effective_value(self, off: Any) -> np.ndarray:
@@ -88,12 +107,13 @@ class Software(Component):
             return
         eco = model.ecosystems
         p = self.p
-        rate = np.array([p["software_rate_train"], p["software_rate_serve"]])
-        ceiling = np.array([p["software_ceiling_train"], p["software_ceiling_serve"]])
+        rate = [float(p["software_rate_train"]), float(p["software_rate_serve"])]
+        ceiling = [float(p["software_ceiling_train"]), float(p["software_ceiling_serve"])]
         mix = model.offerings.mix
         old = self.stack_efficiency(mix)
-        self.efficiency = efficiency_step(self.efficiency, eco.state.maturity, eco.codesign(ctx.month), rate,
-                                          ceiling, p["software_codesign_ceiling"])
+        self.efficiency = efficiency_step_floats(self.efficiency, np.asarray(eco.state.maturity, float),
+                                                 np.asarray(eco.codesign(ctx.month), float), rate, ceiling,
+                                                 float(p["software_codesign_ceiling"]))
         new = self.stack_efficiency(mix)
         ratio = new / old
         if (ratio != 1.0).any():

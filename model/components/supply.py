@@ -4,6 +4,7 @@ TSMC die bank and HBM (Eq. S1-S5), with the Chinese unit-cost index (Eq. S4)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ import pandas as pd
 from model.components.base import Component, MonthContext
 from model.components.foundry import Foundry
 from model.months import month_index
-from model.supply import SupplyState, load_supply, packages_available, unit_cost_index
+from model.supply import DIES_PER_PACKAGE, SupplyState, load_supply, packages_available, unit_cost_index, wafer_path
 
 
 class Supply(Component):
@@ -37,6 +38,9 @@ class Supply(Component):
                               for vid, d in vendors_df["entity_listed"].items()}
         lo, hi = min(start_month, 2019 * 12), end_month + 240
         self._cost = (lo, unit_cost_index(self.df, np.arange(lo, hi + 1), 2024 * 12))
+        self._wafers = (lo, *wafer_path(self.df, lo, hi))  # Eq. S1's terms by month, once per run
+        self._cn: tuple | None = None
+        self._cn_live_rows: tuple | None = None
 
     def cost_index(self, month: int) -> float:
         """Eq. S4 for one month, from a table computed once for the whole run (vectorised)."""
@@ -90,10 +94,16 @@ class Supply(Component):
         smic = self.foundry.site_availability("smic", month)
         if smic != 1.0:
             shock = shock * smic
+        lo, wafers, good = self._wafers
+        i = month - lo
+        # wafer_packages from the run's table: the same operations in the same order
+        from_wafers = (float(wafers[i] * self.ai_share * shock * good[i] / DIES_PER_PACKAGE)
+                       if 0 <= i < len(wafers) else None)
         pk, self._bank_dies, _ = packages_available(
             self.df, self.state, month, ai_share=self.ai_share,
             shock=shock, hbm_rule=hbm_rule, die_bank_open=month >= 2024 * 12,
-            domestic_hbm_stacks=0.0, stacks_per_package=self.p["hbm_stacks_per_package"])
+            domestic_hbm_stacks=0.0, stacks_per_package=self.p["hbm_stacks_per_package"],
+            from_wafers=from_wafers)
         self.packages = pk
 
     def share(self, model: Any, ctx: MonthContext) -> None:
@@ -117,15 +127,38 @@ class Supply(Component):
     def coverage(self, model: Any) -> float:
         """Chinese vendors' capacity (effective H100e) over China's demand this month (Eq. R2b)."""
         off = model.offerings
-        cn_v = [v for v in model.vendors if v.bloc == "cn"]
+        cn_v = self._cn_vendors(model)
         cap_units = np.array([v.capacity_units for v in cn_v])
         value = model.ecosystems.software.effective_value(off)  # after software (Eq. E7)
-        # the best product each vendor has in production, all vendors in one pass (max is exact)
-        top = np.full(len(model.vendors), -np.inf)
-        live = np.flatnonzero(off.live)
-        np.maximum.at(top, off.vendor[live], value[live])
-        has = np.zeros(len(model.vendors), bool)
-        has[off.vendor[live]] = True
-        best = np.array([top[v.vidx] if has[v.vidx] else 0.0 for v in cn_v])
+        # the best product each vendor has in production (max is exact: any order gives its bits)
+        vals = value.tolist()
+        if math.isnan(sum(vals)):  # NaN (or inf - inf): np.maximum's NaN rule, in numpy
+            top = np.full(len(model.vendors), -np.inf)
+            live = np.flatnonzero(off.live)
+            np.maximum.at(top, off.vendor[live], value[live])
+            has = np.zeros(len(model.vendors), bool)
+            has[off.vendor[live]] = True
+            best = np.array([top[v.vidx] if has[v.vidx] else 0.0 for v in cn_v])
+        else:
+            best = np.array([max([vals[o] for o in g]) if g else 0.0 for g in self._cn_live(model, off)])
         demand = model.regions.demand(model.month)[model.regions.is_cn].sum()
         return float((cap_units * best).sum() / demand) if demand > 0 else 0.0
+
+    def _cn_vendors(self, model: Any) -> list:
+        """The Chinese vendor agents, in vendor order (the vendors are made once, at set-up)."""
+        c = self._cn
+        if c is None or c[0] is not model.vendors.agents:
+            c = self._cn = (model.vendors.agents, [v for v in model.vendors if v.bloc == "cn"])
+        return c[1]
+
+    def _cn_live(self, model: Any, off: Any) -> list[list[int]]:
+        """Each Chinese vendor's live offerings, in table order: the same until a launch replaces
+        the columns."""
+        c = self._cn_live_rows
+        if c is None or c[0] is not off.vendor or c[1] is not off.live:
+            rows: dict[int, list[int]] = {v.vidx: [] for v in self._cn_vendors(model)}
+            for o, v in zip(np.flatnonzero(off.live).tolist(), off.vendor[off.live].tolist()):
+                if v in rows:
+                    rows[v].append(o)
+            c = self._cn_live_rows = (off.vendor, off.live, [rows[v.vidx] for v in self._cn_vendors(model)])
+        return c[2]

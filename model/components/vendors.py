@@ -12,6 +12,15 @@ from agents.vendor import ChipVendor
 from model.components.base import Component, MonthContext
 
 
+class _Row(dict):
+    """One vendor's row of the vendor table as a dict with the row's ``name`` (what ChipVendor
+    reads of a pandas row)."""
+
+    def __init__(self, name: str, values: dict) -> None:
+        super().__init__(values)
+        self.name = name
+
+
 class Vendors(Component):
     """The vendor agents, in a fixed order (``vidx``), and what the market tells them."""
 
@@ -21,11 +30,14 @@ class Vendors(Component):
     def __init__(self, model: Any, df: pd.DataFrame) -> None:
         self.df = df
         self.ids: list[str] = list(df.index)
-        self.agents: list[ChipVendor] = [ChipVendor(model, i, df.loc[vid]) for i, vid in enumerate(self.ids)]
+        cols = list(df.columns)  # plain values per vendor (one object block), not a pandas row each
+        rows = [_Row(vid, dict(zip(cols, vals))) for vid, vals in zip(self.ids, df.to_numpy(dtype=object).tolist())]
+        self.agents: list[ChipVendor] = [ChipVendor(model, i, row) for i, row in enumerate(rows)]
         self.utilisation = np.ones(len(self.agents))
         self.cn_base_capacity = 0.0  # Chinese vendors' capacity before this month's moves
         self._newest: tuple[tuple, list[int | None]] | None = None  # (the columns read, result)
         self._candidates: tuple[tuple, list[list[int]]] | None = None
+        self._controlled: tuple[tuple, np.ndarray] | None = None  # (the columns and rule read, mask)
 
     def __len__(self) -> int:
         return len(self.agents)
@@ -53,13 +65,17 @@ class Vendors(Component):
         """(V,) each vendor's newest release month among its own (non-variant) offerings, None
         for a vendor with none; one pass over the table, redone only when the table grows
         (launches replace the columns, never write into them)."""
+        n = self._newest
+        if n is not None:  # each vendor asks in its step: the hit is three identity tests
+            c = n[0]
+            if c[0] is off.vendor and c[1] is off.compliance and c[2] is off.available:
+                return n[1]
         cols = (off.vendor, off.compliance, off.available)
-        if self._newest is None or any(a is not b for a, b in zip(cols, self._newest[0])):
-            newest: list[int | None] = [None] * len(self.agents)
-            for v, comp, avail in zip(*(c.tolist() for c in cols)):
-                if not comp and (newest[v] is None or avail > newest[v]):
-                    newest[v] = avail
-            self._newest = (cols, newest)  # holds the columns: their identity stays theirs
+        newest: list[int | None] = [None] * len(self.agents)
+        for v, comp, avail in zip(*(c.tolist() for c in cols)):
+            if not comp and (newest[v] is None or avail > newest[v]):
+                newest[v] = avail
+        self._newest = (cols, newest)  # holds the columns: their identity stays theirs
         return self._newest[1]
 
     def variant_candidates(self, model: Any, rule: Any) -> list[list[int]]:
@@ -68,19 +84,27 @@ class Vendors(Component):
         step changes these (designs are queued until the launch), so one pass serves all."""
         off, p = model.offerings, model.p
         lag, max_age = p["variant_lag_months"], p["variant_max_age_months"]
-        cols = (off.vendor, off.compliance, off.available, off.live, off.tpp, off.density, off.io, rule)
         key = (model.month, lag, max_age)
         c = self._candidates
-        if c is None or c[0][1] != key or any(a is not b for a, b in zip(cols, c[0][0])):
-            age = model.month - off.available
-            cand = (~off.compliance & (age >= -lag) & (age <= max_age) & ((age < 0) | off.live))
-            out: list[list[int]] = [[] for _ in self.agents]
-            idx = np.flatnonzero(cand)
-            if idx.size:
-                idx = idx[rule.controlled(off.tpp[idx], off.density[idx], off.io[idx])]
-                for o, v in zip(idx.tolist(), off.vendor[idx].tolist()):
-                    out[v].append(o)
-            self._candidates = c = ((cols, key), out)
+        if c is not None:  # each US vendor asks in its step: the hit is the key and identity tests
+            cols, k = c[0]
+            if (k == key and cols[0] is off.vendor and cols[1] is off.compliance and cols[2] is off.available
+                    and cols[3] is off.live and cols[4] is off.tpp and cols[5] is off.density
+                    and cols[6] is off.io and cols[7] is rule):
+                return c[1]
+        cols = (off.vendor, off.compliance, off.available, off.live, off.tpp, off.density, off.io, rule)
+        # own offerings the rule controls: the same until a launch or a new rule (elementwise, so
+        # the test of all offerings selects what the test of the month's candidates did)
+        ctl = self._controlled
+        if ctl is None or any(a is not b for a, b in zip(ctl[0], (off.compliance, off.tpp, off.density, off.io, rule))):
+            mask = ~off.compliance & rule.controlled(off.tpp, off.density, off.io)
+            ctl = self._controlled = ((off.compliance, off.tpp, off.density, off.io, rule), mask)
+        age = model.month - off.available
+        out: list[list[int]] = [[] for _ in self.agents]
+        idx = np.flatnonzero(ctl[1] & (age >= -lag) & (age <= max_age) & ((age < 0) | off.live))
+        for o, v in zip(idx.tolist(), off.vendor[idx].tolist()):
+            out[v].append(o)
+        self._candidates = c = ((cols, key), out)
         return c[1]
 
     def observe_demand(self, demand_units: np.ndarray, capacity: np.ndarray) -> None:
