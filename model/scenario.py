@@ -8,6 +8,7 @@ before a run starts; errors name the file, the key, the value and what was expec
 
 from __future__ import annotations
 
+import copy
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -156,6 +157,11 @@ def load_scenario(name_or_path: str | Path, *, known_chips: set[str] | None = No
                     params=params, events=events, sources=sources)
 
 
+#: per-process memo of parsed scenario files, keyed on their text (every model set-up reads one
+#: or two); each call gets its own deep copy, a file that fails to parse is never kept
+_TOML_MEMO: dict[str, dict[str, Any]] = {}
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     """A scenario file's TOML table; ScenarioError for unreadable, non-UTF-8 or invalid files."""
     try:
@@ -165,10 +171,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
                             f"{exc.start}); expected a TOML file saved as UTF-8") from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read the scenario file ({exc.strerror})") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path.name}: not valid TOML: {exc}") from None
+    if text not in _TOML_MEMO:
+        try:
+            parsed = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(f"{path.name}: not valid TOML: {exc}") from None
+        if len(_TOML_MEMO) > 256:
+            _TOML_MEMO.clear()
+        _TOML_MEMO[text] = parsed
+    return copy.deepcopy(_TOML_MEMO[text])
 
 
 _THRESHOLDS = ("tpp", "io_gb_s", "tpp_pd", "density", "grey_tpp", "grey_density")
