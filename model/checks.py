@@ -144,10 +144,12 @@ def _check_event_numbers(ev: Event) -> None:
 #: fitted to the peak resident memory measured for 15 to 1.5 million Global-South buyers and 3 to
 #: 168 months (README; tests/test_bad_inputs_resources.py re-measures two sizes): about 480 MB
 #: for the interpreter, libraries and catalog - enough for the first run after installing, which
-#: also compiles the kernels and numba's own caches (a 15-country run peaked at 582-588 MB in a
-#: fresh clone's test suite; later runs of it 260-372 MB) - 0.16 MB per simulated month of tables,
-#: and per buyer 1.0 KB at set-up plus 10 bytes per month as offerings multiply. With the 25 %
-#: margin the estimate is 1.0-1.2x the first run's peak and 1.2-2.4x that of later runs.
+#: also compiles the kernels and numba's own caches (a 15-country run to 2023-06 peaked at 426 MB
+#: with an empty kernel cache on 2026-12-01, later runs of it at 286 MB, each its own VmHWM; the
+#: 582-588 MB once noted here was the test suite's process, which ru_maxrss carries into a child)
+#: - 0.16 MB per simulated month of tables, and per buyer 1.0 KB at set-up plus 10 bytes per month
+#: as offerings multiply. With the 25 % margin the estimate is 1.4x that first run's peak and
+#: 2.0-2.1x that of later runs (tests/test_bad_inputs_resources.py).
 BASE_BYTES = 480e6
 PER_MONTH_BYTES = 0.16e6
 PER_BUYER_BYTES = 1.0e3

@@ -4,8 +4,10 @@ and horizon before it runs and refused above a limit (default: a share of this m
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -58,20 +60,33 @@ def test_a_million_firms_per_country_is_refused_at_once(tmp_path, monkeypatch, c
 
 
 _PEAK = """
-import resource, sys
+import sys
+from pathlib import Path
 from model.run import run_one
 run_one({"n_firms_per_country": int(sys.argv[1]), "end": sys.argv[2]}, 0)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+# the process's own high-water mark: ru_maxrss would carry over the forking pytest process's
+for line in open("/proc/self/status"):
+    if line.startswith("VmHWM:"):
+        print(int(line.split()[1]) * 1024)
 """
 
 
-@pytest.mark.parametrize("firms,end", [(1, "2023-06"), (4000, "2023-06")])
-def test_estimate_is_above_the_measured_peak_and_not_far_above(firms, end):
-    """The estimate (with its 25 % margin) covers the peak resident memory of a run, including the
-    first run after installing, which also compiles the kernels (582-588 MB for the small size in a
-    fresh clone's suite, model/checks.py); here two small sizes, and at most 2.5x a later run's."""
+def _peak(firms: int, end: str, env: dict[str, str] | None = None) -> int:
     res = subprocess.run([sys.executable, "-c", _PEAK, str(firms), end], cwd=REPO, capture_output=True,
-                         text=True, check=True, timeout=300)
-    peak = int(res.stdout.strip().splitlines()[-1])
+                         text=True, check=True, timeout=300, env=env)
+    return int(res.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="needs Linux's /proc/self/status (VmHWM)")
+@pytest.mark.parametrize("firms,end", [(1, "2023-06"), (4000, "2023-06")])
+def test_estimate_is_above_the_measured_peak_and_not_far_above(firms, end, tmp_path):
+    """The estimate (with its 25 % margin) covers the peak resident memory of a run and is at most
+    2.5x a later run's (kernels loaded from numba's disk cache); for the small size it also covers
+    the first run after installing, measured here with an empty kernel cache (every kernel is
+    compiled in that run: 0.45 GB on 2026-12-01, model/checks.py)."""
     est = estimate_run_memory(_params(n_firms_per_country=firms, end=end))
-    assert max(peak, 590e6 if firms == 1 else 0) <= est <= 2.5 * peak, (peak, est)
+    peak = _peak(firms, end)
+    assert peak <= est <= 2.5 * peak, (peak, est)
+    if firms == 1:
+        first = _peak(firms, end, env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")})
+        assert first <= est, (first, est)
