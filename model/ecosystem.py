@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from model.memo import ProcessMemo
 from model.params import PARAMETERS, Param, register
 from model.types import STACK_INDEX, STACKS
 
@@ -245,7 +246,7 @@ def attraction(installed: np.ndarray, purchases: np.ndarray, params: EcosystemPa
     return (1.0 - w) * _shares(installed) + w * _shares(purchases)
 
 
-_DECAY: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # _relax's factors of a scalar rate, per process
+_DECAY = ProcessMemo(1_000)  # _relax's factors of a scalar rate, per process
 
 
 def _relax(x: np.ndarray, inflow: np.ndarray, rate: np.ndarray | float) -> np.ndarray:
@@ -265,16 +266,7 @@ def _relax(x: np.ndarray, inflow: np.ndarray, rate: np.ndarray | float) -> np.nd
 def _scalar_decay(rate: float, shape: Any) -> tuple[np.ndarray, np.ndarray]:
     """_decay_gain of a scalar rate over ``shape``, kept per process (read-only arrays)."""
     shape = (shape,) if isinstance(shape, int) else shape
-    key = (float(rate), shape)
-    hit = _DECAY.get(key)
-    if hit is None:
-        hit = _decay_gain(np.full(shape, float(rate)))
-        for a in hit:
-            a.flags.writeable = False
-        if len(_DECAY) >= 1_000:
-            _DECAY.clear()
-        _DECAY[key] = hit
-    return hit
+    return _DECAY.get_or((float(rate), shape), lambda: _decay_gain(np.full(shape, float(rate))))
 
 
 def _decay_gain(rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from model.errors import InputError
+from model.memo import ProcessMemo
 from model.population import cached_default
 
 DATA = Path(__file__).parent / "data"
@@ -107,8 +108,7 @@ class Disruption:
         return 1.0
 
 
-_AT_CACHE: dict[tuple, np.ndarray] = {}
-_AT_CACHE_MAX = 20_000
+_AT_CACHE = ProcessMemo(20_000)
 
 
 class ShareTable:
@@ -155,15 +155,7 @@ class ShareTable:
     def at(self, month: int, pace: float = 1.0) -> np.ndarray:
         """(V, N) shares of each vendor at each site this month; after mid-2025 time runs ``pace``
         times as fast along the announced ramps (0: held at 2025). Read-only: cached per process."""
-        key = (self._key, int(month), float(pace))
-        hit = _AT_CACHE.get(key)
-        if hit is None:
-            hit = self._at(month, pace)
-            hit.flags.writeable = False
-            if len(_AT_CACHE) >= _AT_CACHE_MAX:
-                _AT_CACHE.clear()
-            _AT_CACHE[key] = hit
-        return hit
+        return _AT_CACHE.get_or((self._key, int(month), float(pace)), lambda: self._at(month, pace))
 
     def _at(self, month: int, pace: float) -> np.ndarray:
         t = month / 12.0

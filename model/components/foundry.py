@@ -18,8 +18,9 @@ import numpy as np
 
 from model.components.base import Component, MonthContext
 from model.foundry import ALL_TAIWAN, Disruption, ShareTable, load_shares, load_sites
+from model.memo import ProcessMemo
 
-_CAPABILITY: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # Foundry.capability, per process
+_CAPABILITY = ProcessMemo(20_000)  # Foundry.capability, per process
 
 
 class Foundry(Component):
@@ -76,15 +77,7 @@ class Foundry(Component):
         pace, h = float(self.p["foundry_outside_ramp"]), float(self.p["foundry_headroom"])
         a = self.availability(month)
         key = (self.table._key, self._site_key, int(month), pace, h, a.tobytes())
-        hit = _CAPABILITY.get(key)
-        if hit is None:
-            hit = self._capability(month, pace, h, a)
-            for x in hit:
-                x.flags.writeable = False
-            if len(_CAPABILITY) >= 20_000:
-                _CAPABILITY.clear()
-            _CAPABILITY[key] = hit
-        return hit
+        return _CAPABILITY.get_or(key, lambda: self._capability(month, pace, h, a))
 
     def _capability(self, month: int, pace: float, h: float, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         shares = self.table.at(month, pace)

@@ -10,8 +10,9 @@ import numpy as np
 from model import month_kernels
 from model.components.base import Component, MonthContext
 from model.energy import ai_power_share, power_capacity_kw, scarcity_multiplier
+from model.memo import ProcessMemo
 
-_CAPACITY: dict[tuple, np.ndarray] = {}  # Power.ai_capacity_kw, per process
+_CAPACITY = ProcessMemo(20_000)  # Power.ai_capacity_kw, per process
 _GROWTH = ("power_add_growth_us", "power_add_growth_cn", "power_add_growth_gs")
 
 
@@ -42,15 +43,8 @@ class Power(Component):
         """Eq. N1 for one month: a pure function of the month, the AI share and the region's
         power tables, kept per process under all of them (a read-only array)."""
         share = ai_power_share(month, self.p["ai_power_share_2022"], self.p["ai_power_share_2030"])
-        key = (self._inputs, int(month), share)
-        hit = _CAPACITY.get(key)
-        if hit is None:
-            hit = power_capacity_kw(month, self.dc_gw, self.add_gw, self.add_growth, share)
-            hit.flags.writeable = False
-            if len(_CAPACITY) >= 20_000:
-                _CAPACITY.clear()
-            _CAPACITY[key] = hit
-        return hit
+        return _CAPACITY.get_or((self._inputs, int(month), share), lambda: power_capacity_kw(
+            month, self.dc_gw, self.add_gw, self.add_growth, share))
 
     def on_set(self, model: Any, keys: set[str]) -> None:
         if keys & set(_GROWTH):
