@@ -245,9 +245,9 @@ _MJIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
 @njit(**_MJIT)
 def _pairwise_block(a, lo, n):
-    """numpy's pairwise sum of ``a[lo:lo + n]`` for n <= 128 (its unrolled leaf)."""
+    """numpy's pairwise sum of ``a[lo:lo + n]`` for n <= 128 (its unrolled leaf, from -0.0)."""
     if n < 8:
-        res = 0.0
+        res = -0.0
         for i in range(lo, lo + n):
             res += a[i]
         return res
@@ -271,10 +271,10 @@ def _pairwise_block(a, lo, n):
 
 @njit(**_MJIT)
 def pairwise_sum(a, lo, n):
-    """``np.sum(a[lo:lo + n])`` for a contiguous float64 ``a``, in numpy's order: above 128
-    the halves (the first a multiple of 8) summed separately, then added. Without recursion (a
-    recursive kernel loaded from numba's disk cache crashes): the halving walked depth first,
-    left half before right, on an explicit stack."""
+    """numpy's inner pairwise sum of ``a[lo:lo + n]`` (any 1-D float64 view): np.sum is
+    ``0.0 + this`` (its identity first), an np.add.reduceat block its first item + this of the
+    rest. Above 128 the halves (the first a multiple of 8), then added; without recursion (a
+    recursive kernel loaded from numba's disk cache crashes): depth first on an explicit stack."""
     if n <= 128:
         return _pairwise_block(a, lo, n)
     seg = np.empty((128, 3), dtype=np.int64)  # (lo, n, 0 = to split / 1 = to add), depth <= 2 log2(n)
@@ -313,7 +313,7 @@ def bass_weights(active, is_gs, share, region_weight, region):
         a0[i] = active[i] or not is_gs[i]
         w[i] = share[i] * region_weight[region[i]] if is_gs[i] else 0.0
         wa[i] = w[i] * (1.0 if a0[i] else 0.0)
-    return a0, pairwise_sum(w, 0, B), pairwise_sum(wa, 0, B)
+    return a0, 0.0 + pairwise_sum(w, 0, B), 0.0 + pairwise_sum(wa, 0, B)
 
 
 @njit(**_MJIT)
@@ -372,8 +372,8 @@ def deliver_tables(alloc, per_unit, cols, starts, block_region, n_off, n_regions
             for r in range(R):
                 cn_units[j] = units[o, r]
                 j += 1
-        revenue[vendor[o]] += pairwise_sum(flat, o * R, R)
-    return units, gross, net, pairwise_sum(cn_units, 0, n_cn * R), revenue
+        revenue[vendor[o]] += 0.0 + pairwise_sum(flat, o * R, R)
+    return units, gross, net, 0.0 + pairwise_sum(cn_units, 0, n_cn * R), revenue
 
 
 def warm_up() -> None:

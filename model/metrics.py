@@ -15,6 +15,8 @@ import numpy as np
 from numba import njit
 from scipy.special import entr
 
+from model.kernels import pairwise_sum
+
 __all__ = [
     "RATIO_CAP",
     "stack_shares",
@@ -279,31 +281,8 @@ _JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
 @njit(**_JIT)
 def _psum_nb(a, n):
-    """:func:`_psum` of ``a[:n]`` for n <= 128."""
-    if n == 0:
-        return 0.0  # numpy's identity (a loop from -0.0 would give -0.0)
-    if n < 8:
-        s = -0.0
-        for i in range(n):
-            s += a[i]
-        return s
-    r0, r1, r2, r3, r4, r5, r6, r7 = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
-    i, end = 8, n - n % 8
-    while i < end:
-        r0 += a[i]
-        r1 += a[i + 1]
-        r2 += a[i + 2]
-        r3 += a[i + 3]
-        r4 += a[i + 4]
-        r5 += a[i + 5]
-        r6 += a[i + 6]
-        r7 += a[i + 7]
-        i += 8
-    s = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < n:
-        s += a[i]
-        i += 1
-    return s
+    """:func:`_psum` of ``a[:n]`` (np.sum's bits: its identity 0.0 plus the pairwise sum)."""
+    return 0.0 + pairwise_sum(a, 0, n)
 
 
 @njit(**_JIT)

@@ -343,7 +343,7 @@ def ecosystem_inflows(inst, buy, inv, w, g_dev, e_dev, g_mat, e_mat, d_mat):
                 code = 4
     if code:
         return code, inst, inst, inst
-    ti, tb = pairwise_sum(inst, 0, S), pairwise_sum(buy, 0, S)
+    ti, tb = 0.0 + pairwise_sum(inst, 0, S), 0.0 + pairwise_sum(buy, 0, S)
     dev_in, k, rate = np.empty(S), np.empty(S), np.empty(S)
     for s in range(S):
         a = (1.0 - w) * (inst[s] / ti if ti > 0 else 0.0) + w * (buy[s] / tb if tb > 0 else 0.0)

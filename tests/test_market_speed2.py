@@ -107,6 +107,22 @@ def test_pairwise_sum_is_numpys_sum(n):
         assert kernels.pairwise_sum(a, 0, n) == float(a[:n].sum())
 
 
+@pytest.mark.parametrize("n", [0, 1, 3, 7, 8, 9, 128, 129, 200])
+def test_pairwise_sum_keeps_numpys_signed_zeros(n):
+    """The one compiled pairwise sum (kernels, metrics, recorder) gives numpy's bits on sums of
+    negative zeros too: np.sum is 0.0 + it (numpy's identity first), an np.add.reduceat block its
+    first item + it of the rest, a strided column the same as a contiguous one."""
+    from model import kernels, metrics
+
+    z = np.full(n + 1, -0.0)
+    bits = lambda x: np.float64(x).tobytes()  # noqa: E731 (0.0 and -0.0 differ here, not under ==)
+    assert bits(0.0 + kernels.pairwise_sum(z, 1, n)) == bits(np.sum(z[1:]))
+    if n <= 128:
+        assert bits(metrics._psum_nb(z, n)) == bits(np.sum(z[:n]))
+    block = z[0] + kernels.pairwise_sum(np.ascontiguousarray(np.c_[z, z])[:, 1], 1, n)
+    assert bits(block) == bits(np.add.reduceat(z, [0])[0])
+
+
 def test_bass_kernels_are_bass_start_and_the_demand(month):
     from model import kernels
     from model.market import bass_start

@@ -15,6 +15,7 @@ from numba import njit
 from agents.regulator import control_level
 from model import metrics
 from model.components.base import Component, MonthContext
+from model.kernels import pairwise_sum
 from model.months import month_label
 from model.outputs import ADOPTION_COLUMNS, METRIC_NAMES, MODEL_COLUMNS, UNIT_METRICS, VENDOR_COLUMNS
 from model.types import STACK_INDEX, STACKS
@@ -23,38 +24,6 @@ S = len(STACKS)
 
 
 _JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
-
-
-@njit(**_JIT)
-def _col_psum(x, j, lo, n):
-    """numpy's pairwise sum of ``x[lo:lo + n, j]`` (a strided column; metrics._psum's order)."""
-    if n < 8:
-        s = -0.0
-        for i in range(lo, lo + n):
-            s += x[i, j]
-        return s
-    if n <= 128:
-        r0, r1, r2, r3 = x[lo, j], x[lo + 1, j], x[lo + 2, j], x[lo + 3, j]
-        r4, r5, r6, r7 = x[lo + 4, j], x[lo + 5, j], x[lo + 6, j], x[lo + 7, j]
-        i, end = lo + 8, lo + n - n % 8
-        while i < end:
-            r0 += x[i, j]
-            r1 += x[i + 1, j]
-            r2 += x[i + 2, j]
-            r3 += x[i + 3, j]
-            r4 += x[i + 4, j]
-            r5 += x[i + 5, j]
-            r6 += x[i + 6, j]
-            r7 += x[i + 7, j]
-            i += 8
-        s = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < lo + n:
-            s += x[i, j]
-            i += 1
-        return s
-    n2 = n // 2
-    n2 -= n2 % 8
-    return _col_psum(x, j, lo, n2) + _col_psum(x, j, lo + n2, n - n2)
 
 
 @njit(**_JIT)
@@ -70,9 +39,9 @@ def _by_region3(a, b, c, region, starts, n_regions):
         r = region[lo]
         for j in range(S_):
             if hi - lo > 1:
-                out[r, j] = a[lo, j] + _col_psum(a, j, lo + 1, hi - lo - 1)
-                out[r, S_ + j] = b[lo, j] + _col_psum(b, j, lo + 1, hi - lo - 1)
-                out[r, 2 * S_ + j] = c[lo, j] + _col_psum(c, j, lo + 1, hi - lo - 1)
+                out[r, j] = a[lo, j] + pairwise_sum(a[:, j], lo + 1, hi - lo - 1)
+                out[r, S_ + j] = b[lo, j] + pairwise_sum(b[:, j], lo + 1, hi - lo - 1)
+                out[r, 2 * S_ + j] = c[lo, j] + pairwise_sum(c[:, j], lo + 1, hi - lo - 1)
             else:
                 out[r, j] = a[lo, j]
                 out[r, S_ + j] = b[lo, j]
