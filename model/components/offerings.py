@@ -35,6 +35,7 @@ _PERF_CACHE_MAX = 20_000  # rows per (workloads, n_accel); cleared when full
 _KEYED_FIELDS = tuple(f for f in _OFFERING_FIELDS if f not in _UNKEYED and f != "stack")  # + stack
 _WORKLOAD_FIELDS = tuple(f.name for f in dataclasses.fields(Workloads))
 _PERF_FIELDS = tuple(f.name for f in dataclasses.fields(_Perf))
+_WL_KEYS: dict[int, tuple[Workloads, tuple]] = {}
 
 
 def cached_performance(off: Offerings, wl: Workloads, n_accel: float) -> Any:
@@ -45,25 +46,46 @@ def cached_performance(off: Offerings, wl: Workloads, n_accel: float) -> Any:
     offering's result is kept under the bytes of its spec (every field the core reads) and only
     the rows never seen in this process are computed, in one call. Results are bit-identical
     to one uncached call on the whole batch."""
-    spec = np.column_stack([np.asarray(getattr(off, f), dtype=np.float64) for f in _KEYED_FIELDS])
+    spec = np.array([getattr(off, f) for f in _KEYED_FIELDS], dtype=np.float64).T  # (O, fields)
     keys = [row.tobytes() + str(s).encode() for row, s in zip(spec, off.stack)]
-    wl_key = (tuple(np.asarray(getattr(wl, f)).tobytes() for f in _WORKLOAD_FIELDS), float(n_accel))
-    cache = _PERF_CACHE.setdefault(wl_key, {})
+    cache = _PERF_CACHE.setdefault((_workload_key(wl), float(n_accel)), {})
     # rows are read once into ``rows`` and never back: safe when threads share the cache (the
     # dashboard's runs); a full cache is replaced by a new dict, never cleared under a reader
     rows = [cache.get(k) for k in keys]
     miss = [i for i, r in enumerate(rows) if r is None]
     if miss:
         if len(cache) + len(miss) > _PERF_CACHE_MAX:
-            cache = _PERF_CACHE[wl_key] = {}
+            cache = _PERF_CACHE[(_workload_key(wl), float(n_accel))] = {}
         every = len(miss) == len(rows)  # a launch's new designs: all rows, in order
         new = performance(off if every else off.take(miss), wl, n_accel)
         cols = [np.asarray(getattr(new, f)) for f in _PERF_FIELDS]
         for j, i in enumerate(miss):
             rows[i] = cache[keys[i]] = tuple(c[j:j + 1] for c in cols)
         if every:  # copies (as the concatenation below): a caller never holds the cache's arrays
-            return _Perf(**{n: np.array(c) for n, c in zip(_PERF_FIELDS, cols)})
-    return _Perf(**{n: np.concatenate([r[j] for r in rows]) for j, n in enumerate(_PERF_FIELDS)})
+            return _perf_of([np.array(c) for c in cols])
+    return _perf_of([np.concatenate([r[j] for r in rows]) for j in range(len(_PERF_FIELDS))])
+
+
+def _perf_of(arrays: list[np.ndarray]) -> Any:
+    """A ``_Perf`` of the core's own arrays (every field given: nothing to fill or check)."""
+    perf = object.__new__(_Perf)
+    for f, a in zip(_PERF_FIELDS, arrays):
+        object.__setattr__(perf, f, a)
+    return perf
+
+
+def _workload_key(wl: Workloads) -> tuple:
+    """The bytes of every field of ``wl``; kept per process for the packaged, read-only workloads
+    (``Workloads.load``: no field can change), computed afresh for any other."""
+    hit = _WL_KEYS.get(id(wl))
+    if hit is not None and hit[0] is wl:
+        return hit[1]
+    key = tuple(np.asarray(getattr(wl, f)).tobytes() for f in _WORKLOAD_FIELDS)
+    if not any(np.asarray(getattr(wl, f)).flags.writeable for f in _WORKLOAD_FIELDS):
+        if len(_WL_KEYS) >= 64:
+            _WL_KEYS.clear()
+        _WL_KEYS[id(wl)] = (wl, key)  # the entry holds ``wl``: its id cannot be reused meanwhile
+    return key
 
 
 def prefetch_performance(tables: list[Any]) -> None:
@@ -129,6 +151,7 @@ class OfferingTable(Component):
         self.workloads = Workloads.load(ids=list(WORKLOAD_IDS))
         self._set_mix()
         self._decode_index = WORKLOAD_IDS.index("deepseek-r1-decode")  # prices use its hourly cost
+        self._is_train = self.workloads.kind[None, :] == 0
         self._pending: list[tuple[dict[str, Any], Offerings]] = []
         off = Offerings.from_frame(sysdf, chips)
         ch = chips.loc[sysdf["chip"]]
@@ -187,9 +210,11 @@ class OfferingTable(Component):
         with np.errstate(divide="ignore", invalid="ignore"):
             train = perf.tokens_per_s_total * perf.useful_flops_per_token / 1e15
             serve = np.where(perf.n > 0, perf.tokens_per_s_total / perf.n, 0.0)
-        thr = np.nan_to_num(np.where(self.workloads.kind[None, :] == 0, train, serve), nan=0.0)
+        thr = np.where(self._is_train, train, serve)
+        if not np.isfinite(thr).all():
+            thr = np.nan_to_num(thr, nan=0.0)
         d = self._decode_index
-        decode = type(perf)(**{f: np.asarray(getattr(perf, f))[:, d:d + 1] for f in _PERF_FIELDS})
+        decode = _perf_of([np.asarray(getattr(perf, f))[:, d:d + 1] for f in _PERF_FIELDS])
         return thr, decode
 
     def _value(self, thr: np.ndarray) -> np.ndarray:
@@ -313,24 +338,52 @@ class OfferingTable(Component):
         if not self._pending:
             return
         news = [n for n, _r in self._pending]
-        rows = Offerings(**{f: np.concatenate([getattr(r, f) for _n, r in self._pending])
-                            for f in _OFFERING_FIELDS})  # validates the designed rows
+        designed = [r for _n, r in self._pending]
         self._pending = []
+        n0 = len(self.ids)
+        # the core's table with the designed rows appended; every row field must hold one value
+        core = _appended({f: getattr(self.core, f) for f in _OFFERING_FIELDS},
+                         {f: [getattr(r, f) for r in designed] for f in _OFFERING_FIELDS}, arrays=True)
+        rows = object.__new__(Offerings)
+        for f in _OFFERING_FIELDS:
+            object.__setattr__(rows, f, core[f][n0:])
         thr, decode = self._throughput(rows)
         value = self._value(thr)
         for i, n in enumerate(news):
             n["value"] = value[i]
-        for col in COLUMNS:
-            arr = getattr(self, col)
-            setattr(self, col, np.concatenate((arr, np.array([n[col] for n in news], dtype=arr.dtype))))
+        cols = _appended({c: getattr(self, c) for c in COLUMNS}, {c: [n[c] for n in news] for c in COLUMNS})
+        for c in COLUMNS:
+            setattr(self, c, cols[c])
         self.thr = np.vstack([self.thr, thr])
-        core = object.__new__(Offerings)  # two valid tables end to end: nothing to re-validate
+        self.core = object.__new__(Offerings)  # two valid tables end to end: nothing to re-validate
         for f in _OFFERING_FIELDS:
-            object.__setattr__(core, f, np.concatenate((getattr(self.core, f), getattr(rows, f))))
-        self.core = core
-        self.decode_perf = type(self.decode_perf).concat([self.decode_perf, decode])
+            object.__setattr__(self.core, f, core[f])
+        self.decode_perf = _perf_of([np.concatenate((getattr(self.decode_perf, f), getattr(decode, f)))
+                                     for f in _PERF_FIELDS])
         for i, n in enumerate(news):  # a designed next generation supersedes the product it follows
             if n["_after"] >= 0:
-                self.successor[n["_after"]] = len(self.ids) - len(news) + i
+                self.successor[n["_after"]] = n0 + i
         self._sync_view()
         self.live = np.concatenate((self.live, np.zeros(len(news), bool)))  # pricing sets it this month
+
+
+def _appended(old: dict[str, np.ndarray], new: dict[str, list], arrays: bool = False) -> dict[str, np.ndarray]:
+    """Each column of ``old`` followed by its ``new`` entries, in its own dtype: one block per
+    dtype whose rows are the columns (C-contiguous views of a fresh allocation; ``old`` is never
+    written). New entries are scalars, or with ``arrays`` one-element arrays (ValueError else)."""
+    groups: dict[np.dtype, list[str]] = {}
+    for c, a in old.items():
+        groups.setdefault(a.dtype, []).append(c)
+    out: dict[str, np.ndarray] = {}
+    for dt, names in groups.items():
+        n0, m = len(old[names[0]]), len(new[names[0]])
+        flat = [x for c in names for x in new[c]]
+        vals = np.concatenate(flat, dtype=dt) if arrays else np.array(flat, dtype=dt)
+        if vals.shape != (len(names) * m,):
+            raise ValueError(f"new offerings: columns {names} need one value per offering, got {vals.shape}")
+        block = np.empty((len(names), n0 + m), dtype=dt)
+        block[:, n0:] = vals.reshape(len(names), m)
+        for j, c in enumerate(names):
+            row = out[c] = block[j]
+            row[:n0] = old[c]
+    return out
