@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.cluster import Offerings, Workloads, _Perf, performance
+from model.cluster import Offerings, Workloads, _Perf, performance, workload_memo
 from model.cluster import tpp as tpp_of
 from model.components.base import Component, MonthContext
 from model.lifecycle import load_lifecycle
@@ -35,7 +35,6 @@ _PERF_CACHE_MAX = 20_000  # rows per (workloads, n_accel); cleared when full
 _KEYED_FIELDS = tuple(f for f in _OFFERING_FIELDS if f not in _UNKEYED and f != "stack")  # + stack
 _WORKLOAD_FIELDS = tuple(f.name for f in dataclasses.fields(Workloads))
 _PERF_FIELDS = tuple(f.name for f in dataclasses.fields(_Perf))
-_WL_KEYS: dict[int, tuple[Workloads, tuple]] = {}
 
 
 def cached_performance(off: Offerings, wl: Workloads, n_accel: float) -> Any:
@@ -75,17 +74,9 @@ def _perf_of(arrays: list[np.ndarray]) -> Any:
 
 
 def _workload_key(wl: Workloads) -> tuple:
-    """The bytes of every field of ``wl``; kept per process for the packaged, read-only workloads
-    (``Workloads.load``: no field can change), computed afresh for any other."""
-    hit = _WL_KEYS.get(id(wl))
-    if hit is not None and hit[0] is wl:
-        return hit[1]
-    key = tuple(np.asarray(getattr(wl, f)).tobytes() for f in _WORKLOAD_FIELDS)
-    if not any(np.asarray(getattr(wl, f)).flags.writeable for f in _WORKLOAD_FIELDS):
-        if len(_WL_KEYS) >= 64:
-            _WL_KEYS.clear()
-        _WL_KEYS[id(wl)] = (wl, key)  # the entry holds ``wl``: its id cannot be reused meanwhile
-    return key
+    """The bytes of every field of ``wl`` (kept per process for read-only workloads)."""
+    return workload_memo(wl, "cache_key", lambda w: tuple(np.asarray(getattr(w, f)).tobytes()
+                                                          for f in _WORKLOAD_FIELDS))
 
 
 def prefetch_performance(tables: list[Any]) -> None:
