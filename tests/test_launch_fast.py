@@ -46,3 +46,62 @@ def test_workload_key_is_kept_only_for_read_only_workloads():
     k2 = _workload_key(own)
     assert k1 != k2  # a workload that can change is keyed afresh on every call
     assert k1 == _workload_key(shared)
+
+
+def _columns_equal(a: dict, b: dict) -> None:
+    assert set(a) == set(b)
+    for k in a:
+        if k == "core":
+            for f in dataclasses.fields(a[k]):
+                x, y = getattr(a[k], f.name), getattr(b[k], f.name)
+                assert x.dtype == y.dtype and list(x) == list(y) if x.dtype == object else x.tobytes() == y.tobytes()
+        else:
+            assert a[k].dtype == b[k].dtype, k
+            assert list(a[k]) == list(b[k]) if a[k].dtype == object else a[k].tobytes() == b[k].tobytes(), k
+
+
+@pytest.mark.parametrize("population", ["sampled", "arthur"])
+def test_catalog_columns_kept_for_the_packaged_catalog_equal_a_fresh_build(population):
+    from model.catalog import load_catalog
+    from model.components import offering_catalog as oc
+    from model.params import defaults
+
+    p = {**defaults(), "population": population}
+    cat = load_catalog()
+    vendors = sorted(set(cat.chips["vendor"]))
+    oc._STARTUP.clear()
+    kept = oc.catalog_columns(cat, p, vendors)
+    assert oc.catalog_columns(load_catalog(), p, vendors) is kept  # another model's catalog: the same
+    _columns_equal(kept, oc._catalog_columns(cat, p, vendors))
+    # every input is in the key: a different die-area default or vendor order is built afresh
+    other = oc.catalog_columns(cat, {**p, "default_die_area_mm2": 123.0}, vendors)
+    assert other is not kept
+    assert oc.catalog_columns(cat, p, vendors[::-1]) is not kept
+
+
+def test_catalog_columns_of_other_files_are_never_kept(tmp_path):
+    from model.catalog import CHIPS_CSV, SYSTEMS_CSV, load_catalog
+    from model.components import offering_catalog as oc
+    from model.params import defaults
+
+    (tmp_path / "chips.csv").write_text(CHIPS_CSV.read_text())
+    (tmp_path / "systems.csv").write_text(SYSTEMS_CSV.read_text())
+    cat = load_catalog(tmp_path / "chips.csv", tmp_path / "systems.csv")
+    assert cat.packaged is None
+    vendors = sorted(set(cat.chips["vendor"]))
+    oc._STARTUP.clear()
+    p = defaults()
+    a, b = oc.catalog_columns(cat, p, vendors), oc.catalog_columns(cat, p, vendors)
+    assert a is not b and not oc._STARTUP
+    _columns_equal(a, b)
+
+
+def test_a_table_never_shares_arrays_with_the_kept_columns():
+    from model.components import offering_catalog as oc
+    from model.market_model import ChipMarketModel
+
+    m1, m2 = ChipMarketModel(rng=1, end="2022-03"), ChipMarketModel(rng=2, end="2022-03")
+    for c in oc._CATALOG_COLUMNS:
+        assert not np.shares_memory(getattr(m1.offerings, c), getattr(m2.offerings, c)), c
+    for f in dataclasses.fields(m1.offerings.core):
+        assert not np.shares_memory(getattr(m1.offerings.core, f.name), getattr(m2.offerings.core, f.name))

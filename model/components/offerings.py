@@ -9,24 +9,27 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from model.cluster import Offerings, Workloads, _Perf, performance, workload_memo
-from model.cluster import tpp as tpp_of
 from model.components.base import Component, MonthContext
-from model.lifecycle import load_lifecycle
-from model.months import month_index, month_label
+from model.components.offering_catalog import (  # noqa: F401  (names of the table's module)
+    _CATALOG_COLUMNS,
+    ARTHUR_B_SYSTEM,
+    NEVER,
+    REFERENCE_SYSTEM,
+    catalog_columns,
+    catalog_systems,
+    export_tpp,
+)
+from model.months import month_label
 from model.policy import OfferingView, USRule
-from model.types import H100_BF16_TFLOPS, STACK_INDEX
+from model.types import H100_BF16_TFLOPS
 
-REFERENCE_SYSTEM = "hgx-h100"
-ARTHUR_B_SYSTEM = "atlas-800-910b"  # technology B of the Arthur docking (A is the reference)
 WORKLOAD_IDS = ("llama3-405b-train", "deepseek-v3-train", "deepseek-r1-prefill", "deepseek-r1-decode")
 MIX_PARAMS = ("mix_train_dense", "mix_train_moe", "mix_prefill", "mix_decode")
 # Columns of the table (one entry per offering; derived offerings are appended).
 COLUMNS = ("ids", "chip", "parent", "parent_idx", "compliance", "vendor", "stack", "cn", "available",
            "tpp", "density", "io", "list_price", "peak", "value", "launch_cost", "ends", "successor")
-NEVER = 10**9  # ``ends`` of a product without an announced end of production
 #: Offerings fields the performance core does not read (names and price): not part of a row's key
 _UNKEYED = ("ids", "chip", "price_usd_per_accel")
 _PERF_CACHE: dict[tuple, dict[bytes, tuple[np.ndarray, ...]]] = {}
@@ -110,23 +113,6 @@ def _with(row: Offerings, **changes: Any) -> Offerings:
     return new
 
 
-def export_tpp(off: Offerings) -> np.ndarray:
-    """Export-control TPP: the largest of dense TOPS x bit length over the chip's formats (Eq. P0)."""
-    with np.errstate(invalid="ignore"):
-        return np.nanmax(np.vstack([tpp_of(off.bf16_tflops, 16), tpp_of(off.fp8_tflops, 8),
-                                    tpp_of(off.int8_tops, 8)]), axis=0)
-
-
-def catalog_systems(catalog: Any, p: dict[str, Any]) -> pd.DataFrame:
-    """The catalog systems on the market: every priced system, the real compliance parts (A800,
-    H800, H20, RTX Pro 6000D, MI308X: chips with ``variant_of``) included on their real dates."""
-    keep = catalog.systems[catalog.systems["price_usd"].notna()]
-    if p["population"] == "arthur":  # two technologies, A (cuda) and B (cann), from the start
-        keep = keep.loc[[REFERENCE_SYSTEM, ARTHUR_B_SYSTEM]].copy()
-        keep["available"] = p["start"]
-    return keep
-
-
 class OfferingTable(Component):
     """Offerings as arrays indexed by offering (``ids``, ``vendor``, ``value``, ...), the core's
     inputs for them (``core``) and the decode performance used to price them each month."""
@@ -138,39 +124,20 @@ class OfferingTable(Component):
     def __init__(self, catalog: Any, p: dict[str, Any], vendor_ids: list[str],
                  cost_index: Callable[[int], float], start_month: int) -> None:
         self.p, self.vendor_ids, self.cost_index = p, vendor_ids, cost_index
-        sysdf, chips = catalog_systems(catalog, p), catalog.chips
         self.workloads = Workloads.load(ids=list(WORKLOAD_IDS))
         self._set_mix()
         self._decode_index = WORKLOAD_IDS.index("deepseek-r1-decode")  # prices use its hourly cost
         self._is_train = self.workloads.kind[None, :] == 0
         self._pending: list[tuple[dict[str, Any], Offerings]] = []
-        off = Offerings.from_frame(sysdf, chips)
-        ch = chips.loc[sysdf["chip"]]
-        tpp = export_tpp(off)
-        area = ch["die_area_mm2"].to_numpy(float)
-        area = np.where(np.isnan(area), p["default_die_area_mm2"], area)
+        # the catalog's columns (kept per process for the packaged catalog): copies of them
+        cols = catalog_columns(catalog, p, vendor_ids)
+        kept = cols["core"]
+        off = object.__new__(Offerings)
+        for f in _OFFERING_FIELDS:
+            object.__setattr__(off, f, getattr(kept, f).copy())
         self.core = off
-        self.ids = off.ids.copy()
-        self.chip = off.chip.copy()
-        # a catalog compliance part (variant_of) answers the rule that controls its parent's system
-        self.parent = ch["variant_of"].fillna("").astype(str).to_numpy(dtype=object)
-        first_system = {c: i for i, c in reversed(list(enumerate(off.chip)))}
-        self.parent_idx = np.array([first_system.get(c, -1) if c else -1 for c in self.parent], dtype=int)
-        self.compliance = self.parent != ""
-        life = load_lifecycle(chips.index)
-        end_of = {c: month_index(e) for c, (e, _s) in life.items() if e}
-        self.ends = np.array([end_of.get(c, NEVER) for c in off.chip], dtype=int)
-        # the next generation's offering (its first system), -1 if none; designed ones added at launch
-        self.successor = np.array([first_system.get(life.get(c, ("", ""))[1], -1) for c in off.chip], dtype=int)
-        self.vendor = np.array([vendor_ids.index(v) for v in ch["vendor"]], dtype=int)
-        self.stack = np.array([STACK_INDEX[s] for s in ch["stack"]], dtype=int)
-        self.cn = ch["home_bloc"].to_numpy(dtype=object) == "cn"
-        self.available = np.array([month_index(a) for a in sysdf["available"]], dtype=int)
-        self.tpp = tpp
-        self.density = tpp / area
-        self.io = off.scaleup_gb_s.copy()
-        self.list_price = off.price_usd_per_accel.copy()
-        self.peak = off.bf16_tflops / H100_BF16_TFLOPS
+        for c in _CATALOG_COLUMNS:
+            setattr(self, c, cols[c].copy())
         self.thr, self.decode_perf = self._throughput(off)
         ref_i = list(self.ids).index(REFERENCE_SYSTEM)
         self._ref_thr = np.where(self.thr[ref_i] > 0, self.thr[ref_i], 1.0)
