@@ -27,13 +27,13 @@ def test_appended_equals_concatenation_and_keeps_dtypes():
     assert old["a"][0] == 1.5
 
 
-def test_appended_arrays_takes_one_element_rows_and_refuses_others():
+def test_appended_refuses_an_entry_that_is_not_one_value():
     old = {"x": np.array([1.0, 2.0]), "y": np.array([3.0, 4.0])}
-    out = _appended(old, {"x": [np.array([5.0]), np.array([6.0])], "y": [np.array([7.0]), np.array([8.0])]},
-                    arrays=True)
-    assert out["x"].tolist() == [1.0, 2.0, 5.0, 6.0] and out["y"].tolist() == [3.0, 4.0, 7.0, 8.0]
+    assert _appended(old, {"x": [5.0, 6.0], "y": [7.0, 8.0]})["y"].tolist() == [3.0, 4.0, 7.0, 8.0]
+    with pytest.raises(ValueError):
+        _appended(old, {"x": [np.array([5.0, 6.0])], "y": [7.0]})
     with pytest.raises(ValueError, match="one value per offering"):
-        _appended(old, {"x": [np.array([5.0, 6.0])], "y": [np.array([7.0])]}, arrays=True)
+        _appended(old, {"x": [5.0], "y": [7.0, 8.0]})
 
 
 def test_workload_key_is_kept_only_for_read_only_workloads():

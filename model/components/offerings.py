@@ -92,25 +92,14 @@ def prefetch_performance(tables: list[Any]) -> None:
     for (_w, n_accel), ts in groups.items():
         rows = [r for t in ts for _n, r in t._pending]
         if len(ts) > 1:
-            batch = Offerings(**{f: np.concatenate([getattr(r, f) for r in rows]) for f in _OFFERING_FIELDS})
+            batch = Offerings(**{f: np.array([r[f] for r in rows], dtype=getattr(ts[0].core, f).dtype)
+                                 for f in _OFFERING_FIELDS})
             cached_performance(batch, ts[0].workloads, n_accel)
 
 
-def _row_of(core: Offerings, oidx: int, **changes: Any) -> Offerings:
-    """Offering ``oidx`` of ``core`` as a one-row Offerings with ``changes`` (1-element arrays),
-    built without ``take``/``replace`` (a designed row is validated when the queue launches)."""
-    row = object.__new__(Offerings)
-    for f in _OFFERING_FIELDS:
-        object.__setattr__(row, f, changes[f] if f in changes else getattr(core, f)[oidx:oidx + 1])
-    return row
-
-
-def _with(row: Offerings, **changes: Any) -> Offerings:
-    """``dataclasses.replace`` of a one-row Offerings without re-validating it."""
-    new = object.__new__(Offerings)
-    for f in _OFFERING_FIELDS:
-        object.__setattr__(new, f, changes[f] if f in changes else getattr(row, f))
-    return new
+def _row_of(core: Offerings, oidx: int) -> dict[str, Any]:
+    """Offering ``oidx`` of ``core`` as its fields' values (a designed row is checked at launch)."""
+    return {f: getattr(core, f)[oidx] for f in _OFFERING_FIELDS}
 
 
 class OfferingTable(Component):
@@ -128,7 +117,7 @@ class OfferingTable(Component):
         self._set_mix()
         self._decode_index = WORKLOAD_IDS.index("deepseek-r1-decode")  # prices use its hourly cost
         self._is_train = self.workloads.kind[None, :] == 0
-        self._pending: list[tuple[dict[str, Any], Offerings]] = []
+        self._pending: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (columns, core fields)
         # the catalog's columns (kept per process for the packaged catalog): copies of them
         cols = catalog_columns(catalog, p, vendor_ids)
         kept = cols["core"]
@@ -230,18 +219,16 @@ class OfferingTable(Component):
         if np.isfinite(tpp_cap) and self.tpp[oidx] > tpp_cap:
             scale = tpp_cap / self.tpp[oidx]
         row = _row_of(self.core, oidx)
-        io = row.scaleup_gb_s[0]
+        io = row["scaleup_gb_s"]
         if io_max is not None:
             io = min(io, io_max * (1.0 - margin) * self.p["variant_io_fraction"])
         floor = self.p["variant_price_floor"]
-        hbm_gb, hbm_tb_s = row.hbm_gb, row.hbm_tb_s
         if rule.hbm_to_china:
-            hbm_gb = np.minimum(hbm_gb, self.p["variant_hbm_rule_gb"])
-            hbm_tb_s = np.minimum(hbm_tb_s, self.p["variant_hbm_rule_tb_s"])
-        row = _with(
-            row, bf16_tflops=row.bf16_tflops * scale, fp8_tflops=row.fp8_tflops * scale,
-            int8_tops=row.int8_tops * scale, scaleup_gb_s=np.array([io]), hbm_gb=hbm_gb, hbm_tb_s=hbm_tb_s,
-            price_usd_per_accel=row.price_usd_per_accel * (floor + (1.0 - floor) * scale))
+            row["hbm_gb"] = np.minimum(row["hbm_gb"], self.p["variant_hbm_rule_gb"])
+            row["hbm_tb_s"] = np.minimum(row["hbm_tb_s"], self.p["variant_hbm_rule_tb_s"])
+        row.update(bf16_tflops=row["bf16_tflops"] * scale, fp8_tflops=row["fp8_tflops"] * scale,
+                   int8_tops=row["int8_tops"] * scale, scaleup_gb_s=io,
+                   price_usd_per_accel=row["price_usd_per_accel"] * (floor + (1.0 - floor) * scale))
         # Cutting I/O (2022) is a quick firmware/packaging change; cutting compute is a new SKU.
         lag = self.p["variant_io_lag_months"] if scale == 1.0 else self.p["variant_lag_months"]
         return self._queue(oidx, row, "variant", month + int(lag), compliance=True, tpp_scale=scale)
@@ -249,13 +236,13 @@ class OfferingTable(Component):
     def design_successor(self, oidx: int, gain: float, month: int) -> int:
         """Queue the next generation of offering ``oidx`` past the catalog's roadmap, with compute,
         memory bandwidth and interconnect x ``gain`` (Eq. V6); returns its index."""
-        r = _row_of(self.core, oidx)
-        row = _with(
-            r, bf16_tflops=r.bf16_tflops * gain, fp8_tflops=r.fp8_tflops * gain,
-            int8_tops=r.int8_tops * gain, hbm_tb_s=r.hbm_tb_s * gain, hbm_gb=r.hbm_gb * gain ** 0.5,
-            scaleup_gb_s=r.scaleup_gb_s * gain, scaleout_gb_s=r.scaleout_gb_s * gain ** 0.5,
-            watts_allin=r.watts_allin * self.p["roadmap_power_growth"],
-            price_usd_per_accel=r.price_usd_per_accel * self.p["roadmap_price_growth"])
+        row = _row_of(self.core, oidx)
+        row.update(
+            bf16_tflops=row["bf16_tflops"] * gain, fp8_tflops=row["fp8_tflops"] * gain,
+            int8_tops=row["int8_tops"] * gain, hbm_tb_s=row["hbm_tb_s"] * gain, hbm_gb=row["hbm_gb"] * gain ** 0.5,
+            scaleup_gb_s=row["scaleup_gb_s"] * gain, scaleout_gb_s=row["scaleout_gb_s"] * gain ** 0.5,
+            watts_allin=row["watts_allin"] * self.p["roadmap_power_growth"],
+            price_usd_per_accel=row["price_usd_per_accel"] * self.p["roadmap_price_growth"])
         return self._queue(oidx, row, "next", month, compliance=False, tpp_scale=gain)
 
     def designed_id(self, oidx: int, tag: str, available: int) -> tuple[str, str]:
@@ -269,17 +256,17 @@ class OfferingTable(Component):
             sys_id, chip = sys_id.rsplit("-of-", 1)[-1], chip.rsplit("-of-", 1)[-1]
         return head + sys_id, head + chip
 
-    def _queue(self, oidx: int, row: Offerings, tag: str, available: int, *,
+    def _queue(self, oidx: int, row: dict[str, Any], tag: str, available: int, *,
                compliance: bool, tpp_scale: float) -> int:
         sys_id, chip = self.designed_id(oidx, tag, available)
-        row = _with(row, ids=np.array([sys_id], dtype=object), chip=np.array([chip], dtype=object))
+        row["ids"], row["chip"] = sys_id, chip
         new = {
             "ids": sys_id, "chip": chip, "parent": self.chip[oidx] if compliance else "",
             "parent_idx": oidx if compliance else -1, "compliance": compliance,
             "vendor": self.vendor[oidx], "stack": self.stack[oidx], "cn": self.cn[oidx],
             "available": available, "tpp": self.tpp[oidx] * tpp_scale,
-            "density": self.density[oidx] * tpp_scale, "io": row.scaleup_gb_s[0],
-            "list_price": row.price_usd_per_accel[0], "peak": row.bf16_tflops[0] / H100_BF16_TFLOPS,
+            "density": self.density[oidx] * tpp_scale, "io": row["scaleup_gb_s"],
+            "list_price": row["price_usd_per_accel"], "peak": row["bf16_tflops"] / H100_BF16_TFLOPS,
             "launch_cost": self.cost_index(available),
             "ends": self.ends[oidx] if compliance else NEVER,  # a variant ends with its parent's die
             "successor": -1, "_after": -1 if compliance else oidx,
@@ -301,7 +288,7 @@ class OfferingTable(Component):
         n0 = len(self.ids)
         # the core's table with the designed rows appended; every row field must hold one value
         core = _appended({f: getattr(self.core, f) for f in _OFFERING_FIELDS},
-                         {f: [getattr(r, f) for r in designed] for f in _OFFERING_FIELDS}, arrays=True)
+                         {f: [r[f] for r in designed] for f in _OFFERING_FIELDS})
         rows = object.__new__(Offerings)
         for f in _OFFERING_FIELDS:
             object.__setattr__(rows, f, core[f][n0:])
@@ -325,18 +312,17 @@ class OfferingTable(Component):
         self.live = np.concatenate((self.live, np.zeros(len(news), bool)))  # pricing sets it this month
 
 
-def _appended(old: dict[str, np.ndarray], new: dict[str, list], arrays: bool = False) -> dict[str, np.ndarray]:
-    """Each column of ``old`` followed by its ``new`` entries, in its own dtype: one block per
-    dtype whose rows are the columns (C-contiguous views of a fresh allocation; ``old`` is never
-    written). New entries are scalars, or with ``arrays`` one-element arrays (ValueError else)."""
+def _appended(old: dict[str, np.ndarray], new: dict[str, list]) -> dict[str, np.ndarray]:
+    """Each column of ``old`` followed by its ``new`` values, in its own dtype: one block per dtype
+    whose rows are the columns (C-contiguous views of a fresh allocation; ``old`` is never
+    written). A new entry that is not one value is a ValueError."""
     groups: dict[np.dtype, list[str]] = {}
     for c, a in old.items():
         groups.setdefault(a.dtype, []).append(c)
     out: dict[str, np.ndarray] = {}
     for dt, names in groups.items():
         n0, m = len(old[names[0]]), len(new[names[0]])
-        flat = [x for c in names for x in new[c]]
-        vals = np.concatenate(flat, dtype=dt) if arrays else np.array(flat, dtype=dt)
+        vals = np.array([x for c in names for x in new[c]], dtype=dt)
         if vals.shape != (len(names) * m,):
             raise ValueError(f"new offerings: columns {names} need one value per offering, got {vals.shape}")
         block = np.empty((len(names), n0 + m), dtype=dt)
