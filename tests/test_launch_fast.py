@@ -105,3 +105,49 @@ def test_a_table_never_shares_arrays_with_the_kept_columns():
         assert not np.shares_memory(getattr(m1.offerings, c), getattr(m2.offerings, c)), c
     for f in dataclasses.fields(m1.offerings.core):
         assert not np.shares_memory(getattr(m1.offerings.core, f.name), getattr(m2.offerings.core, f.name))
+
+
+def _live_numpy(t, m: int) -> np.ndarray:
+    """Eq. V8 as numpy expressions: the formulation the compiled pass replaced."""
+    out = (t.available <= m) & (m < t.ends) & (m - t.available < t.p["product_life_months"])
+    shipped = t.available <= m - t.p["supersede_months"]
+    superseded = (t.successor >= 0) & shipped[np.maximum(t.successor, 0)] & ~t.compliance
+    superseded |= (t.parent_idx >= 0) & superseded[np.maximum(t.parent_idx, 0)]
+    return out & ~superseded
+
+
+@pytest.mark.parametrize("scenario, seed", [("baseline", 1), ("baseline", 4), ("h200_opening", 2)])
+def test_live_mask_equals_its_numpy_formulation_every_month(scenario, seed):
+    from model.market_model import ChipMarketModel
+
+    m = ChipMarketModel(scenario=scenario, rng=seed, end="2033-12")
+    t, seen = m.offerings, set()
+    while m.running:
+        m.step()
+        for month in (m.month - 1, m.month + 30, m.month - 80):  # this month, and far from it
+            got = t.update_live(month).copy()
+            assert got.dtype == bool and got.tobytes() == _live_numpy(t, month).tobytes(), (month, len(t))
+            seen.add((bool(got.any()), bool((~got).any())))
+        t.update_live(m.month - 1)  # leave the table as the month left it
+    assert len(t) > 60 and (True, True) in seen  # launches happened; both answers reached
+    sup = t.successor >= 0
+    assert sup.any() and (t.parent_idx >= 0).any()  # both supersession paths exercised
+
+
+def test_live_mask_on_every_case_by_hand():
+    """A compliance part (2) is not superseded by a successor; a variant (3) ends with its parent (0)."""
+    from types import SimpleNamespace
+
+    from model.kernels_offerings import live_mask
+
+    t = SimpleNamespace(
+        available=np.array([0, 10, 5, 5, 40, 0]), ends=np.array([10**9, 10**9, 10**9, 30, 10**9, 10**9]),
+        successor=np.array([1, -1, 1, -1, -1, 4]), compliance=np.array([False, False, True, False, False, False]),
+        parent_idx=np.array([-1, -1, -1, 0, -1, -1]), p={"product_life_months": 72, "supersede_months": 12})
+    for m in range(-1, 90):
+        got = live_mask(t.available, t.ends, t.successor, t.compliance, t.parent_idx, m, 72.0, 12.0)
+        assert got.tobytes() == _live_numpy(t, m).tobytes(), m
+    at = lambda m: live_mask(t.available, t.ends, t.successor, t.compliance, t.parent_idx, m, 72.0, 12.0)  # noqa: E731
+    assert at(21).tolist() == [True, True, True, True, False, True]
+    assert at(22).tolist() == [False, True, True, False, False, True]  # 0 superseded, 3 with its parent
+    assert at(51)[5] and not at(52)[5] and at(81)[1] and not at(82)[1] and not at(31)[3]

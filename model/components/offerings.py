@@ -21,6 +21,7 @@ from model.components.offering_catalog import (  # noqa: F401  (names of the tab
     catalog_systems,
     export_tpp,
 )
+from model.kernels_offerings import live_mask
 from model.months import month_label
 from model.policy import OfferingView, USRule
 from model.types import H100_BF16_TFLOPS
@@ -189,15 +190,8 @@ class OfferingTable(Component):
         production (``ends``, model/data/lifecycle.csv), younger than ``product_life_months``, and
         not superseded by generation: a vendor stops making a product ``supersede_months`` after
         its next generation ships (the catalog's successor, or the one the vendor designed)."""
-        m = month
-        out = (self.available <= m) & (m < self.ends) & (m - self.available < self.p["product_life_months"])
-        shipped = self.available <= m - self.p["supersede_months"]
-        succ = self.successor
-        superseded = (succ >= 0) & shipped[np.maximum(succ, 0)] & ~self.compliance
-        # a compliance variant is cut from its parent's die: it ends when the parent does
-        parent = self.parent_idx
-        superseded |= (parent >= 0) & superseded[np.maximum(parent, 0)]
-        self.live = out & ~superseded
+        self.live = live_mask(self.available, self.ends, self.successor, self.compliance, self.parent_idx,
+                              month, float(self.p["product_life_months"]), float(self.p["supersede_months"]))
         return self.live
 
     # -- new offerings: designed into a queue, launched in one core call -------------------------
