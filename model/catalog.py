@@ -19,7 +19,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -80,6 +80,9 @@ class Catalog:
 
     chips: pd.DataFrame
     systems: pd.DataFrame
+    #: the packaged catalog whose frames these are copy-on-write views of (None: other files);
+    #: a pure function of the catalog may be kept per process under it (frames are read-only)
+    packaged: Catalog | None = field(default=None, repr=False)
 
     def chip(self, chip_id: str) -> pd.Series:
         """One chip's row; CatalogError naming the known ids if ``chip_id`` is unknown."""
@@ -250,7 +253,7 @@ def load_catalog(chips_path: Path | None = None, systems_path: Path | None = Non
     """The validated catalog; cached for the packaged files (copy-on-write views are returned)."""
     if chips_path is None and systems_path is None:
         cat = _default_catalog()
-        return Catalog(chips=cat.chips.copy(deep=False), systems=cat.systems.copy(deep=False))
+        return Catalog(chips=cat.chips.copy(deep=False), systems=cat.systems.copy(deep=False), packaged=cat)
     chips = load_chips(chips_path)
     return Catalog(chips=chips, systems=load_systems(systems_path, chips=chips))
 

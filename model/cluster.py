@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from model.core import consts as _K
 from model.core.choice import _price, capital_recovery_factor, logit_choice
 from model.core.consts import (  # noqa: F401  (re-exported: the core's public constants)
     _TINY,
@@ -49,9 +50,9 @@ from model.core.consts import (  # noqa: F401  (re-exported: the core's public c
     TP_GRID,
     TRAIN,
 )
-from model.core.data import SERVING_CSV, WORKLOADS_CSV, CoreResult, Offerings, Workloads, _Perf  # noqa: F401
+from model.core.data import SERVING_CSV, WORKLOADS_CSV, CoreResult, Offerings, Workloads, _Perf, workload_memo  # noqa: F401
 from model.core.fab import cost_per_good_die, die_yield, dies_per_wafer, performance_density, tpp  # noqa: F401
-from model.core.serve import TERMS, Deployments, deployments, grid, serve  # noqa: F401
+from model.core.serve import TERMS, Deployments, _grid_of, best_of, deploy_table, deployments, grid, serve  # noqa: F401
 from model.core.train import _train
 
 __all__ = [
@@ -90,20 +91,26 @@ def performance(off: Offerings, wl: Workloads, n_accel: int | np.ndarray = 16384
     n = np.broadcast_to(n, peak.shape)
     n = np.maximum(n, 0.0)
     train = _train(off, wl, peak, fmt, n)
-    dep = serve(off, wl, peak, fmt, terms=False)
-    g = lambda a: np.asarray(a, dtype=np.float64)[None, :]  # noqa: E731
-    kind = np.asarray(wl.kind)[None, :]
-    ctx = g(wl.seq_len)
-    f_serve = 2.0 * g(wl.params_active) + g(wl.attn_flops_per_ctx) * np.where(kind == PREFILL, ctx / 2.0, ctx)
-    is_train = kind == TRAIN
-    nan = np.full(peak.shape, np.nan)
-    return _Perf(
-        peak_flops=peak,
-        tokens_per_s_total=np.where(is_train, train.tokens_per_s_total, dep.tokens_per_s * n),
-        useful_flops_per_token=np.where(is_train, train.useful_flops_per_token, np.broadcast_to(f_serve, peak.shape)),
-        n=n, fmt=fmt, ep=np.where(is_train, nan, dep.ep), tp=np.where(is_train, nan, dep.tp),
-        batch=np.where(is_train, nan, dep.batch),
-        bound=np.where(is_train | np.isnan(dep.bound), -1.0, dep.bound))  # a code 0-5 or NaN, never inf
+    e, t = _grid_of(tuple(_K.EP_GRID), tuple(_K.TP_GRID))
+    is_train, f_serve = workload_memo(wl, "performance", _serving_flops)
+    res = best_of(deploy_table(off, wl, peak, fmt, e, t), _as_f64(e).reshape(-1), _as_f64(t).reshape(-1),
+                  train.tokens_per_s_total, train.useful_flops_per_token, n, is_train, f_serve)
+    return _Perf(peak_flops=peak, tokens_per_s_total=res[0], useful_flops_per_token=res[1], n=n, fmt=fmt,
+                 ep=res[2], tp=res[3], batch=res[4], bound=res[5])  # bound: a code 0-5 or -1, never NaN
+
+
+def _as_f64(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
+def _serving_flops(wl: Workloads) -> tuple[np.ndarray, np.ndarray]:
+    """(W,) training flags and (W,) useful FLOPs per served token (2 P_active + attention over the
+    context; half the context on average while prefilling)."""
+    kind = np.asarray(wl.kind)
+    ctx = np.asarray(wl.seq_len, dtype=np.float64)
+    f_serve = 2.0 * np.asarray(wl.params_active, dtype=np.float64) + np.asarray(
+        wl.attn_flops_per_ctx, dtype=np.float64) * np.where(kind == PREFILL, ctx / 2.0, ctx)
+    return np.ascontiguousarray(kind == TRAIN), np.ascontiguousarray(f_serve)
 
 
 def serving_deployments(off: Offerings, wl: Workloads, ep: Any = None, tp: Any = None,

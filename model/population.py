@@ -194,9 +194,14 @@ def _check_sums(t: _Table, values: pd.DataFrame, group_col: str | None, share_co
                    f"{what} of {group_col} {group!r} summing to 1 ± {SHARE_TOLERANCE:g}")
 
 
+#: pandas copy-on-write (always on from pandas 3): a shallow copy is then a safe private copy
+_COW = int(pd.__version__.split(".")[0]) >= 3 or bool(getattr(pd.options.mode, "copy_on_write", False))
+
+
 def cached_default(fn):
     """Cache a loader's result for the packaged file (path None, no other arguments); callers get
-    a copy, so nobody can change the cached table. Other paths are read every time."""
+    a copy, so nobody can change the cached table (a copy-on-write view where pandas has copy on
+    write, a deep copy otherwise). Other paths are read every time."""
     cache: dict[str, pd.DataFrame] = {}
 
     @functools.wraps(fn)
@@ -205,7 +210,7 @@ def cached_default(fn):
             return fn(path, *args, **kwargs)
         if "df" not in cache:
             cache["df"] = fn(None)
-        return cache["df"].copy()
+        return cache["df"].copy(deep=not _COW)
 
     return wrapper
 

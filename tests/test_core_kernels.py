@@ -210,3 +210,30 @@ def test_fab_scalar_paths_equal_the_array_paths():
                 assert type(x) is type(y) and np.shape(x) == np.shape(y), (a, d)
                 assert np.asarray(x).tobytes() == np.asarray(y).tobytes(), (a, d)
     assert fab.dies_per_wafer(665.0) == fab.dies_per_wafer(np.array([665.0]))[0] > 0
+
+
+def _check_performance(off: C.Offerings, wl: C.Workloads, n) -> C._Perf:
+    from tests.reference_perf import reference_performance
+
+    with np.errstate(all="ignore"):
+        ref, new = reference_performance(off, wl, n), C.performance(off, wl, n)
+    for f in dataclasses.fields(ref):
+        x, y = np.asarray(getattr(new, f.name)), np.asarray(getattr(ref, f.name))
+        assert x.shape == y.shape and x.dtype == y.dtype and x.tobytes() == y.tobytes(), f.name
+    return new
+
+
+def test_performance_assembly_equals_its_numpy_composition(real):
+    """performance() takes each serving pair's best deployment and builds its fields in one
+    compiled pass: the same bits as serve() + numpy's where did, NaN throughput included."""
+    for n in (16384.0, 1.0, 0.0, np.arange(len(real)) * 512.0):
+        _check_performance(real, WL, n)
+    for seed in range(4):
+        rng = np.random.default_rng(200 + seed)
+        off = _random_offerings(rng, 40)
+        new = _check_performance(off, _varied_workloads(rng), np.exp(rng.uniform(0.0, 17.0, len(off))))
+        assert (new.bound == -1).any() and (new.bound >= 0).any()
+    wl = dataclasses.replace(WL, tpot_s=WL.tpot_s.copy())  # a writeable copy: nothing kept for it
+    _check_performance(real, wl, 16384.0)
+    wl.tpot_s[:] = wl.tpot_s * 0.25
+    _check_performance(real, wl, 16384.0)  # the changed workloads are read afresh

@@ -238,3 +238,19 @@ def test_packaged_supply_table_is_read_once_and_callers_get_copies(monkeypatch):
     again = supply.load_supply()
     assert reads == []  # served from the cache, not the file
     assert again.loc[again.index[0], "wafer_cost_usd"] > 0
+
+
+def test_cached_tables_are_private_copies():
+    """The packaged tables are read once per process; whatever a caller does to its copy (cells,
+    columns, the numpy arrays under them) never reaches the next caller's."""
+    a = pop.load_regions()
+    before = pop.load_regions()
+    col = next(c for c in a.columns if a[c].dtype.kind == "f")
+    a.loc[a.index[0], col] = -12345.0
+    a["new"] = 1.0
+    arr = a[col].to_numpy()
+    if arr.flags.writeable:  # pandas without copy-on-write hands out deep copies
+        arr[:] = 0.0
+    b = pop.load_regions()
+    assert "new" not in b.columns
+    assert b[col].tolist() == before[col].tolist() and b.loc[b.index[0], col] != -12345.0

@@ -9,24 +9,28 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from model.cluster import Offerings, Workloads, _Perf, performance
-from model.cluster import tpp as tpp_of
+from model.cluster import Offerings, Workloads, _Perf, performance, workload_memo
 from model.components.base import Component, MonthContext
-from model.lifecycle import load_lifecycle
-from model.months import month_index, month_label
+from model.components.offering_catalog import (  # noqa: F401  (names of the table's module)
+    _CATALOG_COLUMNS,
+    ARTHUR_B_SYSTEM,
+    NEVER,
+    REFERENCE_SYSTEM,
+    catalog_columns,
+    catalog_systems,
+    export_tpp,
+)
+from model.kernels_offerings import live_mask
+from model.months import month_label
 from model.policy import OfferingView, USRule
-from model.types import H100_BF16_TFLOPS, STACK_INDEX
+from model.types import H100_BF16_TFLOPS
 
-REFERENCE_SYSTEM = "hgx-h100"
-ARTHUR_B_SYSTEM = "atlas-800-910b"  # technology B of the Arthur docking (A is the reference)
 WORKLOAD_IDS = ("llama3-405b-train", "deepseek-v3-train", "deepseek-r1-prefill", "deepseek-r1-decode")
 MIX_PARAMS = ("mix_train_dense", "mix_train_moe", "mix_prefill", "mix_decode")
 # Columns of the table (one entry per offering; derived offerings are appended).
 COLUMNS = ("ids", "chip", "parent", "parent_idx", "compliance", "vendor", "stack", "cn", "available",
            "tpp", "density", "io", "list_price", "peak", "value", "launch_cost", "ends", "successor")
-NEVER = 10**9  # ``ends`` of a product without an announced end of production
 #: Offerings fields the performance core does not read (names and price): not part of a row's key
 _UNKEYED = ("ids", "chip", "price_usd_per_accel")
 _PERF_CACHE: dict[tuple, dict[bytes, tuple[np.ndarray, ...]]] = {}
@@ -45,25 +49,38 @@ def cached_performance(off: Offerings, wl: Workloads, n_accel: float) -> Any:
     offering's result is kept under the bytes of its spec (every field the core reads) and only
     the rows never seen in this process are computed, in one call. Results are bit-identical
     to one uncached call on the whole batch."""
-    spec = np.column_stack([np.asarray(getattr(off, f), dtype=np.float64) for f in _KEYED_FIELDS])
+    spec = np.array([getattr(off, f) for f in _KEYED_FIELDS], dtype=np.float64).T  # (O, fields)
     keys = [row.tobytes() + str(s).encode() for row, s in zip(spec, off.stack)]
-    wl_key = (tuple(np.asarray(getattr(wl, f)).tobytes() for f in _WORKLOAD_FIELDS), float(n_accel))
-    cache = _PERF_CACHE.setdefault(wl_key, {})
+    cache = _PERF_CACHE.setdefault((_workload_key(wl), float(n_accel)), {})
     # rows are read once into ``rows`` and never back: safe when threads share the cache (the
     # dashboard's runs); a full cache is replaced by a new dict, never cleared under a reader
     rows = [cache.get(k) for k in keys]
     miss = [i for i, r in enumerate(rows) if r is None]
     if miss:
         if len(cache) + len(miss) > _PERF_CACHE_MAX:
-            cache = _PERF_CACHE[wl_key] = {}
+            cache = _PERF_CACHE[(_workload_key(wl), float(n_accel))] = {}
         every = len(miss) == len(rows)  # a launch's new designs: all rows, in order
         new = performance(off if every else off.take(miss), wl, n_accel)
         cols = [np.asarray(getattr(new, f)) for f in _PERF_FIELDS]
         for j, i in enumerate(miss):
             rows[i] = cache[keys[i]] = tuple(c[j:j + 1] for c in cols)
         if every:  # copies (as the concatenation below): a caller never holds the cache's arrays
-            return _Perf(**{n: np.array(c) for n, c in zip(_PERF_FIELDS, cols)})
-    return _Perf(**{n: np.concatenate([r[j] for r in rows]) for j, n in enumerate(_PERF_FIELDS)})
+            return _perf_of([np.array(c) for c in cols])
+    return _perf_of([np.concatenate([r[j] for r in rows]) for j in range(len(_PERF_FIELDS))])
+
+
+def _perf_of(arrays: list[np.ndarray]) -> Any:
+    """A ``_Perf`` of the core's own arrays (every field given: nothing to fill or check)."""
+    perf = object.__new__(_Perf)
+    for f, a in zip(_PERF_FIELDS, arrays):
+        object.__setattr__(perf, f, a)
+    return perf
+
+
+def _workload_key(wl: Workloads) -> tuple:
+    """The bytes of every field of ``wl`` (kept per process for read-only workloads)."""
+    return workload_memo(wl, "cache_key", lambda w: tuple(np.asarray(getattr(w, f)).tobytes()
+                                                          for f in _WORKLOAD_FIELDS))
 
 
 def prefetch_performance(tables: list[Any]) -> None:
@@ -76,42 +93,14 @@ def prefetch_performance(tables: list[Any]) -> None:
     for (_w, n_accel), ts in groups.items():
         rows = [r for t in ts for _n, r in t._pending]
         if len(ts) > 1:
-            batch = Offerings(**{f: np.concatenate([getattr(r, f) for r in rows]) for f in _OFFERING_FIELDS})
+            batch = Offerings(**{f: np.array([r[f] for r in rows], dtype=getattr(ts[0].core, f).dtype)
+                                 for f in _OFFERING_FIELDS})
             cached_performance(batch, ts[0].workloads, n_accel)
 
 
-def _row_of(core: Offerings, oidx: int, **changes: Any) -> Offerings:
-    """Offering ``oidx`` of ``core`` as a one-row Offerings with ``changes`` (1-element arrays),
-    built without ``take``/``replace`` (a designed row is validated when the queue launches)."""
-    row = object.__new__(Offerings)
-    for f in _OFFERING_FIELDS:
-        object.__setattr__(row, f, changes[f] if f in changes else getattr(core, f)[oidx:oidx + 1])
-    return row
-
-
-def _with(row: Offerings, **changes: Any) -> Offerings:
-    """``dataclasses.replace`` of a one-row Offerings without re-validating it."""
-    new = object.__new__(Offerings)
-    for f in _OFFERING_FIELDS:
-        object.__setattr__(new, f, changes[f] if f in changes else getattr(row, f))
-    return new
-
-
-def export_tpp(off: Offerings) -> np.ndarray:
-    """Export-control TPP: the largest of dense TOPS x bit length over the chip's formats (Eq. P0)."""
-    with np.errstate(invalid="ignore"):
-        return np.nanmax(np.vstack([tpp_of(off.bf16_tflops, 16), tpp_of(off.fp8_tflops, 8),
-                                    tpp_of(off.int8_tops, 8)]), axis=0)
-
-
-def catalog_systems(catalog: Any, p: dict[str, Any]) -> pd.DataFrame:
-    """The catalog systems on the market: every priced system, the real compliance parts (A800,
-    H800, H20, RTX Pro 6000D, MI308X: chips with ``variant_of``) included on their real dates."""
-    keep = catalog.systems[catalog.systems["price_usd"].notna()]
-    if p["population"] == "arthur":  # two technologies, A (cuda) and B (cann), from the start
-        keep = keep.loc[[REFERENCE_SYSTEM, ARTHUR_B_SYSTEM]].copy()
-        keep["available"] = p["start"]
-    return keep
+def _row_of(core: Offerings, oidx: int) -> dict[str, Any]:
+    """Offering ``oidx`` of ``core`` as its fields' values (a designed row is checked at launch)."""
+    return {f: getattr(core, f)[oidx] for f in _OFFERING_FIELDS}
 
 
 class OfferingTable(Component):
@@ -125,38 +114,20 @@ class OfferingTable(Component):
     def __init__(self, catalog: Any, p: dict[str, Any], vendor_ids: list[str],
                  cost_index: Callable[[int], float], start_month: int) -> None:
         self.p, self.vendor_ids, self.cost_index = p, vendor_ids, cost_index
-        sysdf, chips = catalog_systems(catalog, p), catalog.chips
         self.workloads = Workloads.load(ids=list(WORKLOAD_IDS))
         self._set_mix()
         self._decode_index = WORKLOAD_IDS.index("deepseek-r1-decode")  # prices use its hourly cost
-        self._pending: list[tuple[dict[str, Any], Offerings]] = []
-        off = Offerings.from_frame(sysdf, chips)
-        ch = chips.loc[sysdf["chip"]]
-        tpp = export_tpp(off)
-        area = ch["die_area_mm2"].to_numpy(float)
-        area = np.where(np.isnan(area), p["default_die_area_mm2"], area)
+        self._is_train = self.workloads.kind[None, :] == 0
+        self._pending: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (columns, core fields)
+        # the catalog's columns (kept per process for the packaged catalog): copies of them
+        cols = catalog_columns(catalog, p, vendor_ids)
+        kept = cols["core"]
+        off = object.__new__(Offerings)
+        for f in _OFFERING_FIELDS:
+            object.__setattr__(off, f, getattr(kept, f).copy())
         self.core = off
-        self.ids = off.ids.copy()
-        self.chip = off.chip.copy()
-        # a catalog compliance part (variant_of) answers the rule that controls its parent's system
-        self.parent = ch["variant_of"].fillna("").astype(str).to_numpy(dtype=object)
-        first_system = {c: i for i, c in reversed(list(enumerate(off.chip)))}
-        self.parent_idx = np.array([first_system.get(c, -1) if c else -1 for c in self.parent], dtype=int)
-        self.compliance = self.parent != ""
-        life = load_lifecycle(chips.index)
-        end_of = {c: month_index(e) for c, (e, _s) in life.items() if e}
-        self.ends = np.array([end_of.get(c, NEVER) for c in off.chip], dtype=int)
-        # the next generation's offering (its first system), -1 if none; designed ones added at launch
-        self.successor = np.array([first_system.get(life.get(c, ("", ""))[1], -1) for c in off.chip], dtype=int)
-        self.vendor = np.array([vendor_ids.index(v) for v in ch["vendor"]], dtype=int)
-        self.stack = np.array([STACK_INDEX[s] for s in ch["stack"]], dtype=int)
-        self.cn = ch["home_bloc"].to_numpy(dtype=object) == "cn"
-        self.available = np.array([month_index(a) for a in sysdf["available"]], dtype=int)
-        self.tpp = tpp
-        self.density = tpp / area
-        self.io = off.scaleup_gb_s.copy()
-        self.list_price = off.price_usd_per_accel.copy()
-        self.peak = off.bf16_tflops / H100_BF16_TFLOPS
+        for c in _CATALOG_COLUMNS:
+            setattr(self, c, cols[c].copy())
         self.thr, self.decode_perf = self._throughput(off)
         ref_i = list(self.ids).index(REFERENCE_SYSTEM)
         self._ref_thr = np.where(self.thr[ref_i] > 0, self.thr[ref_i], 1.0)
@@ -187,9 +158,11 @@ class OfferingTable(Component):
         with np.errstate(divide="ignore", invalid="ignore"):
             train = perf.tokens_per_s_total * perf.useful_flops_per_token / 1e15
             serve = np.where(perf.n > 0, perf.tokens_per_s_total / perf.n, 0.0)
-        thr = np.nan_to_num(np.where(self.workloads.kind[None, :] == 0, train, serve), nan=0.0)
+        thr = np.where(self._is_train, train, serve)
+        if not np.isfinite(thr).all():
+            thr = np.nan_to_num(thr, nan=0.0)
         d = self._decode_index
-        decode = type(perf)(**{f: np.asarray(getattr(perf, f))[:, d:d + 1] for f in _PERF_FIELDS})
+        decode = _perf_of([np.asarray(getattr(perf, f))[:, d:d + 1] for f in _PERF_FIELDS])
         return thr, decode
 
     def _value(self, thr: np.ndarray) -> np.ndarray:
@@ -217,15 +190,8 @@ class OfferingTable(Component):
         production (``ends``, model/data/lifecycle.csv), younger than ``product_life_months``, and
         not superseded by generation: a vendor stops making a product ``supersede_months`` after
         its next generation ships (the catalog's successor, or the one the vendor designed)."""
-        m = month
-        out = (self.available <= m) & (m < self.ends) & (m - self.available < self.p["product_life_months"])
-        shipped = self.available <= m - self.p["supersede_months"]
-        succ = self.successor
-        superseded = (succ >= 0) & shipped[np.maximum(succ, 0)] & ~self.compliance
-        # a compliance variant is cut from its parent's die: it ends when the parent does
-        parent = self.parent_idx
-        superseded |= (parent >= 0) & superseded[np.maximum(parent, 0)]
-        self.live = out & ~superseded
+        self.live = live_mask(self.available, self.ends, self.successor, self.compliance, self.parent_idx,
+                              month, float(self.p["product_life_months"]), float(self.p["supersede_months"]))
         return self.live
 
     # -- new offerings: designed into a queue, launched in one core call -------------------------
@@ -247,18 +213,16 @@ class OfferingTable(Component):
         if np.isfinite(tpp_cap) and self.tpp[oidx] > tpp_cap:
             scale = tpp_cap / self.tpp[oidx]
         row = _row_of(self.core, oidx)
-        io = row.scaleup_gb_s[0]
+        io = row["scaleup_gb_s"]
         if io_max is not None:
             io = min(io, io_max * (1.0 - margin) * self.p["variant_io_fraction"])
         floor = self.p["variant_price_floor"]
-        hbm_gb, hbm_tb_s = row.hbm_gb, row.hbm_tb_s
         if rule.hbm_to_china:
-            hbm_gb = np.minimum(hbm_gb, self.p["variant_hbm_rule_gb"])
-            hbm_tb_s = np.minimum(hbm_tb_s, self.p["variant_hbm_rule_tb_s"])
-        row = _with(
-            row, bf16_tflops=row.bf16_tflops * scale, fp8_tflops=row.fp8_tflops * scale,
-            int8_tops=row.int8_tops * scale, scaleup_gb_s=np.array([io]), hbm_gb=hbm_gb, hbm_tb_s=hbm_tb_s,
-            price_usd_per_accel=row.price_usd_per_accel * (floor + (1.0 - floor) * scale))
+            row["hbm_gb"] = np.minimum(row["hbm_gb"], self.p["variant_hbm_rule_gb"])
+            row["hbm_tb_s"] = np.minimum(row["hbm_tb_s"], self.p["variant_hbm_rule_tb_s"])
+        row.update(bf16_tflops=row["bf16_tflops"] * scale, fp8_tflops=row["fp8_tflops"] * scale,
+                   int8_tops=row["int8_tops"] * scale, scaleup_gb_s=io,
+                   price_usd_per_accel=row["price_usd_per_accel"] * (floor + (1.0 - floor) * scale))
         # Cutting I/O (2022) is a quick firmware/packaging change; cutting compute is a new SKU.
         lag = self.p["variant_io_lag_months"] if scale == 1.0 else self.p["variant_lag_months"]
         return self._queue(oidx, row, "variant", month + int(lag), compliance=True, tpp_scale=scale)
@@ -266,13 +230,13 @@ class OfferingTable(Component):
     def design_successor(self, oidx: int, gain: float, month: int) -> int:
         """Queue the next generation of offering ``oidx`` past the catalog's roadmap, with compute,
         memory bandwidth and interconnect x ``gain`` (Eq. V6); returns its index."""
-        r = _row_of(self.core, oidx)
-        row = _with(
-            r, bf16_tflops=r.bf16_tflops * gain, fp8_tflops=r.fp8_tflops * gain,
-            int8_tops=r.int8_tops * gain, hbm_tb_s=r.hbm_tb_s * gain, hbm_gb=r.hbm_gb * gain ** 0.5,
-            scaleup_gb_s=r.scaleup_gb_s * gain, scaleout_gb_s=r.scaleout_gb_s * gain ** 0.5,
-            watts_allin=r.watts_allin * self.p["roadmap_power_growth"],
-            price_usd_per_accel=r.price_usd_per_accel * self.p["roadmap_price_growth"])
+        row = _row_of(self.core, oidx)
+        row.update(
+            bf16_tflops=row["bf16_tflops"] * gain, fp8_tflops=row["fp8_tflops"] * gain,
+            int8_tops=row["int8_tops"] * gain, hbm_tb_s=row["hbm_tb_s"] * gain, hbm_gb=row["hbm_gb"] * gain ** 0.5,
+            scaleup_gb_s=row["scaleup_gb_s"] * gain, scaleout_gb_s=row["scaleout_gb_s"] * gain ** 0.5,
+            watts_allin=row["watts_allin"] * self.p["roadmap_power_growth"],
+            price_usd_per_accel=row["price_usd_per_accel"] * self.p["roadmap_price_growth"])
         return self._queue(oidx, row, "next", month, compliance=False, tpp_scale=gain)
 
     def designed_id(self, oidx: int, tag: str, available: int) -> tuple[str, str]:
@@ -286,17 +250,17 @@ class OfferingTable(Component):
             sys_id, chip = sys_id.rsplit("-of-", 1)[-1], chip.rsplit("-of-", 1)[-1]
         return head + sys_id, head + chip
 
-    def _queue(self, oidx: int, row: Offerings, tag: str, available: int, *,
+    def _queue(self, oidx: int, row: dict[str, Any], tag: str, available: int, *,
                compliance: bool, tpp_scale: float) -> int:
         sys_id, chip = self.designed_id(oidx, tag, available)
-        row = _with(row, ids=np.array([sys_id], dtype=object), chip=np.array([chip], dtype=object))
+        row["ids"], row["chip"] = sys_id, chip
         new = {
             "ids": sys_id, "chip": chip, "parent": self.chip[oidx] if compliance else "",
             "parent_idx": oidx if compliance else -1, "compliance": compliance,
             "vendor": self.vendor[oidx], "stack": self.stack[oidx], "cn": self.cn[oidx],
             "available": available, "tpp": self.tpp[oidx] * tpp_scale,
-            "density": self.density[oidx] * tpp_scale, "io": row.scaleup_gb_s[0],
-            "list_price": row.price_usd_per_accel[0], "peak": row.bf16_tflops[0] / H100_BF16_TFLOPS,
+            "density": self.density[oidx] * tpp_scale, "io": row["scaleup_gb_s"],
+            "list_price": row["price_usd_per_accel"], "peak": row["bf16_tflops"] / H100_BF16_TFLOPS,
             "launch_cost": self.cost_index(available),
             "ends": self.ends[oidx] if compliance else NEVER,  # a variant ends with its parent's die
             "successor": -1, "_after": -1 if compliance else oidx,
@@ -313,24 +277,51 @@ class OfferingTable(Component):
         if not self._pending:
             return
         news = [n for n, _r in self._pending]
-        rows = Offerings(**{f: np.concatenate([getattr(r, f) for _n, r in self._pending])
-                            for f in _OFFERING_FIELDS})  # validates the designed rows
+        designed = [r for _n, r in self._pending]
         self._pending = []
+        n0 = len(self.ids)
+        # the core's table with the designed rows appended; every row field must hold one value
+        core = _appended({f: getattr(self.core, f) for f in _OFFERING_FIELDS},
+                         {f: [r[f] for r in designed] for f in _OFFERING_FIELDS})
+        rows = object.__new__(Offerings)
+        for f in _OFFERING_FIELDS:
+            object.__setattr__(rows, f, core[f][n0:])
         thr, decode = self._throughput(rows)
         value = self._value(thr)
         for i, n in enumerate(news):
             n["value"] = value[i]
-        for col in COLUMNS:
-            arr = getattr(self, col)
-            setattr(self, col, np.concatenate((arr, np.array([n[col] for n in news], dtype=arr.dtype))))
+        cols = _appended({c: getattr(self, c) for c in COLUMNS}, {c: [n[c] for n in news] for c in COLUMNS})
+        for c in COLUMNS:
+            setattr(self, c, cols[c])
         self.thr = np.vstack([self.thr, thr])
-        core = object.__new__(Offerings)  # two valid tables end to end: nothing to re-validate
+        self.core = object.__new__(Offerings)  # two valid tables end to end: nothing to re-validate
         for f in _OFFERING_FIELDS:
-            object.__setattr__(core, f, np.concatenate((getattr(self.core, f), getattr(rows, f))))
-        self.core = core
-        self.decode_perf = type(self.decode_perf).concat([self.decode_perf, decode])
+            object.__setattr__(self.core, f, core[f])
+        self.decode_perf = _perf_of([np.concatenate((getattr(self.decode_perf, f), getattr(decode, f)))
+                                     for f in _PERF_FIELDS])
         for i, n in enumerate(news):  # a designed next generation supersedes the product it follows
             if n["_after"] >= 0:
-                self.successor[n["_after"]] = len(self.ids) - len(news) + i
+                self.successor[n["_after"]] = n0 + i
         self._sync_view()
         self.live = np.concatenate((self.live, np.zeros(len(news), bool)))  # pricing sets it this month
+
+
+def _appended(old: dict[str, np.ndarray], new: dict[str, list]) -> dict[str, np.ndarray]:
+    """Each column of ``old`` followed by its ``new`` values, in its own dtype: one block per dtype
+    whose rows are the columns (C-contiguous views of a fresh allocation; ``old`` is never
+    written). A new entry that is not one value is a ValueError."""
+    groups: dict[np.dtype, list[str]] = {}
+    for c, a in old.items():
+        groups.setdefault(a.dtype, []).append(c)
+    out: dict[str, np.ndarray] = {}
+    for dt, names in groups.items():
+        n0, m = len(old[names[0]]), len(new[names[0]])
+        vals = np.array([x for c in names for x in new[c]], dtype=dt)
+        if vals.shape != (len(names) * m,):
+            raise ValueError(f"new offerings: columns {names} need one value per offering, got {vals.shape}")
+        block = np.empty((len(names), n0 + m), dtype=dt)
+        block[:, n0:] = vals.reshape(len(names), m)
+        for j, c in enumerate(names):
+            row = out[c] = block[j]
+            row[:n0] = old[c]
+    return out

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -276,6 +277,24 @@ def _packaged_workloads(ids: tuple[str, ...] | None) -> Workloads:
     for f in fields(wl):
         getattr(wl, f.name).flags.writeable = False  # shared between models: nobody may write
     return wl
+
+
+_WL_MEMO: dict[tuple[int, str], tuple[Workloads, Any]] = {}
+
+
+def workload_memo(wl: Workloads, name: str, build: Callable[[Workloads], Any]) -> Any:
+    """``build(wl)`` (a pure function of the workloads), kept per process under ``name`` when every
+    field of ``wl`` is read-only (the packaged workloads of ``Workloads.load``: nothing can change
+    them); computed afresh for any other workloads. An entry holds ``wl``: its id is not reused."""
+    hit = _WL_MEMO.get((id(wl), name))
+    if hit is not None and hit[0] is wl:
+        return hit[1]
+    value = build(wl)
+    if not any(np.asarray(getattr(wl, f.name)).flags.writeable for f in fields(wl)):
+        if len(_WL_MEMO) >= 256:
+            _WL_MEMO.clear()
+        _WL_MEMO[(id(wl), name)] = (wl, value)
+    return value
 
 
 # ---------------------------------------------------------------------------------------------

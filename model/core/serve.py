@@ -34,7 +34,7 @@ from model.core._jit import JIT
 from model.core._jit import mn as _mn
 from model.core._jit import mx as _mx
 from model.core.consts import _TINY, ACT_BYTES, ALPHA_SCALEOUT_S, ALPHA_SCALEUP_S, FORMATS, PREFILL
-from model.core.data import Offerings, Workloads
+from model.core.data import Offerings, Workloads, workload_memo
 
 #: names of the per-step term times of :class:`Deployments` (seconds per step), in table order
 TERMS: tuple[str, ...] = ("gemm_compute", "weights_hbm", "attn_compute", "kv_hbm", "a2a_scaleup",
@@ -229,31 +229,44 @@ def _deploy_kernel(sw, fp8_t, bf16_t, domain_o, hbm_gb, hbm_tb_s, scaleup, scale
     return out
 
 
+def _serve_args(wl: Workloads) -> tuple[np.ndarray, ...]:
+    """The workloads' arrays the deployment kernel reads, in its order (see workload_memo)."""
+    f = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
+    depth, acc = f(wl.mtp_depth), f(wl.mtp_accept)
+    return (np.ascontiguousarray(np.asarray(wl.kind) == PREFILL), f(wl.seq_len), f(wl.d_model), f(wl.n_layers),
+            f(wl.moe_layers), f(wl.params_total), f(wl.params_expert), f(wl.params_active), f(wl.top_k),
+            f(wl.attn_fp8), f(wl.kv_bytes_per_token), f(wl.n_experts), f(wl.kv_latent), depth, acc,
+            f(acc ** (depth + 1.0)), f(wl.attn_flops_per_ctx), f(wl.tpot_s))
+
+
 def _deployments(off: Offerings, wl: Workloads, peak: np.ndarray, fmt: np.ndarray,
                  ep: np.ndarray, tp: np.ndarray) -> Deployments:
     """[C3]-[C4] every candidate deployment; ``ep`` and ``tp`` as given (not broadcast to (O, W, K))."""
+    res = deploy_table(off, wl, peak, fmt, ep, tp)
+    return Deployments(ep, tp, res[0], res[1], res[2], dict(zip(TERMS, res[3:])))
+
+
+def deploy_table(off: Offerings, wl: Workloads, peak: np.ndarray, fmt: np.ndarray,
+                 ep: np.ndarray, tp: np.ndarray) -> np.ndarray:
+    """The deployment kernel's table (13, O, W, K): rows batch, tokens/s, bound, then TERMS."""
     f = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
     e, t = f(ep), f(tp)
     if e.ndim != 3 or e.shape[:2] != (1, 1) or t.shape != e.shape:
         raise ValueError(f"ep and tp: shapes {e.shape} and {t.shape}, expected (1, 1, K) each (see grid)")
     e1, t1 = e.reshape(-1), t.reshape(-1)
     domain = f(off.domain)
-    top_k, depth, acc = f(wl.top_k), f(wl.mtp_depth), f(wl.mtp_accept)
+    wla = workload_memo(wl, "serve", _serve_args)
+    top_k = wla[8]
     # the two powers stay numpy's (its pow may be a vector routine; the kernel's would be libm's)
     pow_out = (1.0 - 1.0 / np.maximum(e / domain[:, None, None], 1.0)) ** top_k[None, :, None]
     sw = f([K.STACK_COMPUTE_FACTOR.get(str(x), 1.0) for x in off.stack])   # [C4f] stack software factor
     c = (_TINY, ACT_BYTES, ALPHA_SCALEOUT_S, ALPHA_SCALEUP_S, K.EP_REDUNDANCY, K.HBM_SERVING_FRACTION,
          K.ETA_HBM, K.ETA_LINK, K.ETA_GEMM, K.ETA_ATTN, K.STEP_LAYER_OVERHEAD_S, K.STEP_OVERHEAD_S,
          K.SERVE_A2A_OVERLAP, K.MAX_DECODE_BATCH, K.PREFILL_TOKENS_PER_ACCEL, float(K.BOUNDS.index("capacity")))
-    res = _deploy_kernel(
+    return _deploy_kernel(
         sw, f(off.fp8_tflops), f(off.bf16_tflops), domain, f(off.hbm_gb), f(off.hbm_tb_s),
         f(off.scaleup_gb_s), f(off.scaleout_gb_s), f(peak), np.ascontiguousarray(fmt != FORMATS.index("bf16")),
-        np.ascontiguousarray(np.asarray(wl.kind) == PREFILL), f(wl.seq_len), f(wl.d_model), f(wl.n_layers),
-        f(wl.moe_layers), f(wl.params_total), f(wl.params_expert), f(wl.params_active), top_k,
-        f(wl.attn_fp8), f(wl.kv_bytes_per_token), f(wl.n_experts), f(wl.kv_latent), depth, acc,
-        f(acc ** (depth + 1.0)), f(wl.attn_flops_per_ctx), f(wl.tpot_s), e1, t1, float(e1.min()),
-        f(pow_out), c)
-    return Deployments(ep, tp, res[0], res[1], res[2], dict(zip(TERMS, res[3:])))
+        *wla, e1, t1, float(e1.min()), f(pow_out), c)
 
 
 def deployments(off: Offerings, wl: Workloads, peak: np.ndarray, fmt: np.ndarray,
@@ -283,3 +296,38 @@ def serve(off: Offerings, wl: Workloads, peak: np.ndarray, fmt: np.ndarray,
         e, t = grid(ep, tp)
     dep = _deployments(off, wl, peak, fmt, e, t)
     return dep.pick(np.argmax(dep.tokens_per_s, axis=2), terms)
+
+
+@njit(**_JIT)
+def best_of(table, ep_k, tp_k, train_tok, train_flops, n, is_train, f_serve):
+    """[C4] ``performance``'s (O, W) fields from the training result and the deployment table:
+    rows tokens/s of n accelerators, useful FLOPs per token, ep, tp, batch, bound. A serving pair
+    runs its deployment of most tokens/s (np.argmax: the first maximum, or the first NaN); a
+    training pair has NaN deployment fields and bound -1, as are a serving pair's NaN bounds."""
+    O, W, Kn = table.shape[1], table.shape[2], table.shape[3]
+    out = np.empty((6, O, W))
+    for o in range(O):
+        for w in range(W):
+            if is_train[w]:
+                out[0, o, w] = train_tok[o, w]
+                out[1, o, w] = train_flops[o, w]
+                out[2, o, w] = out[3, o, w] = out[4, o, w] = np.nan
+                out[5, o, w] = -1.0
+                continue
+            best, top = 0, table[1, o, w, 0]
+            if top == top:
+                for k in range(1, Kn):
+                    v = table[1, o, w, k]
+                    if v != v:
+                        best = k
+                        break
+                    if v > top:
+                        best, top = k, v
+            out[0, o, w] = table[1, o, w, best] * n[o, w]
+            out[1, o, w] = f_serve[w]
+            out[2, o, w] = ep_k[best]
+            out[3, o, w] = tp_k[best]
+            out[4, o, w] = table[0, o, w, best]
+            b = table[2, o, w, best]
+            out[5, o, w] = -1.0 if b != b else b
+    return out

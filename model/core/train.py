@@ -30,7 +30,7 @@ from model.core.consts import (
     TP_COLLECTIVES_PER_LAYER,
     TRAIN_STATE_BYTES_PER_PARAM,
 )
-from model.core.data import Offerings, Workloads, _Perf
+from model.core.data import Offerings, Workloads, _Perf, workload_memo
 
 _JIT = JIT  # model/core/_jit.py: cached, IEEE semantics, numpy's error model
 
@@ -126,6 +126,14 @@ def _train_kernel(domain_o, hbm_gb, scaleup, scaleout, peak, bf16_fmt, n_ow, seq
     return out
 
 
+def _train_args(wl: Workloads) -> tuple[np.ndarray, ...]:
+    """The workloads' arrays the training kernel reads, in its order (see workload_memo)."""
+    f = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
+    return (f(wl.seq_len), f(wl.batch_tokens), f(wl.n_layers), f(wl.params_total), f(wl.params_expert),
+            f(wl.d_model), f(wl.ep), f(wl.params_active), f(wl.attn_flops_per_ctx), f(wl.tp), f(wl.moe_layers),
+            f(wl.top_k), f(wl.pp), f(wl.microbatch), f(wl.interleave))
+
+
 def _train(off: Offerings, wl: Workloads, peak: np.ndarray, fmt: np.ndarray, n: np.ndarray) -> _Perf:
     """[C2] Training throughput of n accelerators on each (O, W) pair.
 
@@ -144,7 +152,5 @@ def _train(off: Offerings, wl: Workloads, peak: np.ndarray, fmt: np.ndarray, n: 
     res = _train_kernel(
         f(off.domain), f(off.hbm_gb), f(off.scaleup_gb_s), f(off.scaleout_gb_s), f(peak),
         np.ascontiguousarray(fmt == FORMATS.index("bf16")), f(np.broadcast_to(n, np.shape(peak))),
-        f(wl.seq_len), f(wl.batch_tokens), f(wl.n_layers), f(wl.params_total), f(wl.params_expert),
-        f(wl.d_model), f(wl.ep), f(wl.params_active), f(wl.attn_flops_per_ctx), f(wl.tp), f(wl.moe_layers),
-        f(wl.top_k), f(wl.pp), f(wl.microbatch), f(wl.interleave), f(PP_MULTIPLIERS), c)
+        *workload_memo(wl, "train", _train_args), f(PP_MULTIPLIERS), c)
     return _Perf(peak, res[0], res[1], n, fmt)
