@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 
 from model import kernels, month_kernels
-from model.cluster import logit_choice
 from model.components.base import Component, MonthContext
 from model.ecosystem import bass_hazard, network_value
 from model.lock_in import porting_step
 from model.market import clear_market
+from model.market_kernels import free_choice
 from model.types import STACK_INDEX, STACKS
 
 S = len(STACKS)
@@ -131,7 +131,8 @@ class BuyersChoice(Component):
         would remove, weighted by the demand they would put there if switching were free,
         beats the monthly porting cost; mandated Chinese buyers port to CANN regardless."""
         b, p = model.buyers, self.p
-        free = logit_choice(util + sw[:, stack], avail, temperature=max(p["choice_temperature"], 1e-6))
+        # logit_choice(util + sw[:, stack], avail, ...) in two compiled passes around numpy's exp
+        free = free_choice(util, sw, stack, avail, max(p["choice_temperature"], 1e-6))
         saving = sw * (free @ onehot)
         # porting is paying the switching cost ahead of time: it scales with kappa like the cost it removes
         cost = p["porting_cost"] * p["kappa"] * b.estate  # per buyer, on every stack

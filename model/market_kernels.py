@@ -1,0 +1,96 @@
+"""Compiled passes of the buyers' choice besides those in model/kernels.py and
+model/month_kernels.py (both at the length limit): the porting decision's free-choice logit in
+two passes around numpy's exp. The house rules of those modules hold: the IEEE operations of
+the numpy formulation they replace, in its order, no fastmath, no transcendental function inside
+a kernel (numpy's exp may differ from libm's in the last bit); tests/test_market_kernels.py
+checks each bit for bit against the numpy code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from model.core.choice import logit_choice
+from model.kernels import pairwise_sum
+
+_JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
+
+
+@njit(**_JIT)
+def _logit_shift(util, sw, stack, avail, temperature):
+    """``logit_choice(util + sw[:, stack], avail, temperature)`` up to its exponential: the
+    shifted, scaled and clipped exponents (B, C) and the mask ``ok``; ``special`` when a row has
+    an available +inf utility (the general function's tie branch: the caller runs it)."""
+    B, C = util.shape
+    w = np.empty((B, C))
+    ok = np.empty((B, C), dtype=np.bool_)
+    special = False
+    for i in range(B):
+        umax = -np.inf
+        any_ok = False
+        for c in range(C):
+            u = util[i, c] + sw[i, stack[c]]
+            if u != u:  # NaN utility = unavailable
+                u = -np.inf
+            o = u > -np.inf and avail[i, c]
+            ok[i, c] = o
+            any_ok = any_ok or o
+            x = u - (0.0 if o else 1e300)  # np.max(u - (~ok) * 1e300): no NaN left to propagate
+            if x > umax:
+                umax = x
+            w[i, c] = u
+        if any_ok and umax == np.inf:
+            special = True
+        shift = umax if any_ok else 0.0
+        for c in range(C):
+            x = w[i, c] - shift
+            if temperature != 1.0:
+                x /= temperature
+            if x > 0.0:  # np.minimum(w, 0.0) then np.maximum(w, -700.0) (the sign of a zero
+                x = 0.0  # does not reach exp's result)
+            if x < -700.0:
+                x = -700.0
+            w[i, c] = x
+    return w, ok, special
+
+
+@njit(**_JIT)
+def _logit_norm(w, ok):
+    """The rest of ``logit_choice`` on the exponentials ``w`` (in place): w *= ok, each row
+    divided by its sum (np.sum along the row: 0.0 plus the pairwise sum) where that is > 0."""
+    B, C = w.shape
+    for i in range(B):
+        for c in range(C):
+            w[i, c] *= 1.0 if ok[i, c] else 0.0
+        s = 0.0 + pairwise_sum(w[i], 0, C)
+        d = s if s > 0 else 1.0
+        for c in range(C):
+            w[i, c] /= d
+    return w
+
+
+def free_choice(util: np.ndarray, sw: np.ndarray, stack: np.ndarray, avail: np.ndarray,
+                temperature: float) -> np.ndarray:
+    """``logit_choice(util + sw[:, stack], avail, temperature)`` (the porting decision's choice
+    as if switching were free) in two compiled passes around numpy's exp, for the market's
+    arrays: float64 (B, C) and (B, S), int64 (C,), bool (B, C), a temperature > 0. Anything
+    else, and a row whose best available utility is +inf, goes to logit_choice itself."""
+    if not (type(util) is np.ndarray and type(sw) is np.ndarray and type(avail) is np.ndarray
+            and util.ndim == 2 and util.dtype == sw.dtype == np.float64 and stack.dtype == np.int64
+            and avail.dtype == np.bool_ and avail.shape == util.shape and sw.shape[0] == util.shape[0]
+            and stack.shape == util.shape[1:] and temperature > 0 and util.shape[1] > 0
+            and (stack.size == 0 or 0 <= stack.min() and stack.max() < sw.shape[1])):
+        return logit_choice(util + sw[:, stack], avail, temperature=temperature)
+    w, ok, special = _logit_shift(util, sw, stack, avail, float(temperature))
+    if special:
+        return logit_choice(util + sw[:, stack], avail, temperature=temperature)
+    np.exp(w, out=w)
+    return _logit_norm(w, ok)
+
+
+def warm_up() -> None:
+    """Compile (or load from the on-disk cache) these kernels for the argument types the market
+    passes (model.kernels.warm_up calls it)."""
+    u = np.zeros((2, 2))
+    free_choice(u, u, np.arange(2, dtype=np.int64), np.ones((2, 2), dtype=np.bool_), 1.0)
