@@ -89,8 +89,45 @@ def free_choice(util: np.ndarray, sw: np.ndarray, stack: np.ndarray, avail: np.n
     return _logit_norm(w, ok)
 
 
+@njit(**_JIT)
+def price_tables(avail_policy, live, draws, approval, list_price, vendor_index, vendor, cn, us_mult, cn_cost,
+                 launch_cost, levy, levy_share):
+    """The pricing phase's tables besides the cost (model.components.pricing.Pricing.price):
+    ``available`` = the policy's (O, R) & live & (``draws`` < ``approval`` when ``draws`` has
+    rows), the offer price list x vendor_index[vendor] x (``us_mult`` for non-Chinese offerings,
+    ``cn_cost`` / launch cost for Chinese ones), the region price x (1 + levy x ``levy_share``),
+    the live offerings' index and their offer prices: the numpy code's operations in its order."""
+    O, R = avail_policy.shape
+    drawn = draws.shape[0] > 0
+    available = np.empty((O, R), dtype=np.bool_)
+    price = np.empty(O)
+    region_price = np.empty((O, R))
+    n_live = 0
+    for o in range(O):
+        if live[o]:
+            n_live += 1
+        mult = cn_cost / launch_cost[o] if cn[o] else us_mult
+        x = list_price[o] * vendor_index[vendor[o]] * mult
+        price[o] = x
+        for r in range(R):
+            available[o, r] = avail_policy[o, r] and live[o] and (not drawn or draws[o, r] < approval[o, r])
+            region_price[o, r] = x * (1.0 + levy[o, r] * levy_share)
+    idx = np.empty(n_live, dtype=np.int64)
+    price_live = np.empty(n_live)
+    j = 0
+    for o in range(O):
+        if live[o]:
+            idx[j] = o
+            price_live[j] = price[o]
+            j += 1
+    return available, price, region_price, idx, price_live
+
+
 def warm_up() -> None:
     """Compile (or load from the on-disk cache) these kernels for the argument types the market
     passes (model.kernels.warm_up calls it)."""
     u = np.zeros((2, 2))
-    free_choice(u, u, np.arange(2, dtype=np.int64), np.ones((2, 2), dtype=np.bool_), 1.0)
+    i2, b2 = np.arange(2, dtype=np.int64), np.ones((2, 2), dtype=np.bool_)
+    free_choice(u, u, i2, b2, 1.0)
+    z, b = np.zeros(2), np.zeros(2, dtype=np.bool_)
+    price_tables(b2, b, np.zeros((0, 0)), u, z, z, i2, b, 1.0, 1.0, z + 1.0, u, 0.5)

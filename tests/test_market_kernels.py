@@ -53,3 +53,33 @@ def test_free_choice_special_rows_and_other_inputs():
     # a stack index outside sw's columns is refused, not read out of bounds
     with pytest.raises(IndexError):
         free_choice(util, sw, np.array([0, 1, 2], dtype=np.int64), avail, 1.0)
+
+
+@pytest.mark.parametrize("drawn", [False, True])
+def test_price_tables_are_the_numpy_code(drawn):
+    from model.market_kernels import price_tables
+
+    rng = np.random.default_rng(7 + drawn)
+    for O, R, V in ((1, 1, 1), (34, 17, 12), (140, 17, 12)):
+        avail = rng.random((O, R)) < 0.8
+        live = rng.random(O) < 0.6
+        approval = np.where(rng.random((O, R)) < 0.3, rng.random((O, R)), 1.0)
+        draws = rng.random((O, R)) if drawn else np.zeros((0, 0))
+        list_price = rng.uniform(1e3, 4e4, O)
+        index = rng.uniform(0.5, 1.5, V)
+        vendor = rng.integers(0, V, O).astype(np.int64)
+        cn = rng.random(O) < 0.3
+        launch = rng.uniform(0.5, 2.0, O)
+        levy = np.where(rng.random((O, R)) < 0.2, rng.uniform(0.0, 0.25, (O, R)), 0.0)
+        us_mult, ci, share = 1.0 + 0.15 * 0.4, 1.37, 0.5
+        # the numpy formulation pricing used
+        want_av = avail & live[:, None]
+        if drawn:
+            want_av &= draws < approval
+        price = list_price * index[vendor] * np.where(~cn, us_mult, ci / launch)
+        region = price[:, None] * (1.0 + levy * share)
+        idx = np.flatnonzero(live)
+        got = price_tables(avail, live, draws, approval, list_price, index, vendor, cn, us_mult, ci, launch,
+                           levy, share)
+        for g, w in zip(got, (want_av, price, region, idx, price[idx])):
+            assert _same(g, w)
