@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from model import month_kernels
 from model.core.choice import logit_choice
-from model.kernels import pairwise_sum
+from model.kernels import first_rows, pairwise_sum
 
 _JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
@@ -121,6 +122,126 @@ def price_tables(avail_policy, live, draws, approval, list_price, vendor_index, 
             price_live[j] = price[o]
             j += 1
     return available, price, region_price, idx, price_live
+
+
+@njit(**_JIT)
+def market_columns(live, stack, cn, vendor, compliance, n_stacks, regs, n_regions, cann, cost, us, n_vendors,
+                   available, is_cn):
+    """``month_kernels.columns`` and what the utility reads of the (O, R) tables through its
+    flat index: max(cost, 1e-9) (np.maximum: NaN kept; the caller takes numpy's log), the
+    availability, and whether each region block is China's."""
+    out = month_kernels.columns(live, stack, cn, vendor, compliance, n_stacks, regs, n_regions, cann, cost, us,
+                                n_vendors)
+    flat = out[6]
+    K, C = flat.shape
+    cost_flat = cost.reshape(cost.size)
+    av_flat = available.reshape(available.size)
+    lc = np.empty((K, C))
+    av = np.empty((K, C), dtype=np.bool_)
+    for k in range(K):
+        for c in range(C):
+            x = cost_flat[flat[k, c]]
+            lc[k, c] = x if (x > 1e-9 or x != x) else 1e-9
+            av[k, c] = av_flat[flat[k, c]]
+    cn_block = np.empty(K, dtype=np.bool_)
+    for k in range(K):
+        cn_block[k] = is_cn[regs[k]]
+    return out, lc, av, cn_block
+
+
+@njit(**_JIT)
+def market_utility(log_cost, avail, counts, cn_block, beta, nv, switching, stack, alignment, is_gs, china,
+                   w_gs, w_other, lo, hi, bonus, penalty, cn_col, cn_mandate, state_funded, region_is_cn, region):
+    """``month_kernels.utility`` with its network column nv[stack] and its extra rows found here:
+    the mandated share cn_mandate x state-funded x in China of each buyer (the numpy products'
+    order) and the buyers where it is > 0. Returns util, avail, that share and those rows."""
+    B = beta.shape[0]
+    mand = np.empty(B)
+    n = 0
+    for i in range(B):
+        mand[i] = cn_mandate * (1.0 if state_funded[i] else 0.0) * (1.0 if region_is_cn[region[i]] else 0.0)
+        if mand[i] > 0:
+            n += 1
+    rows = np.empty(n, dtype=np.int64)
+    j = 0
+    for i in range(B):
+        if mand[i] > 0:
+            rows[j] = i
+            j += 1
+    network = np.empty(stack.shape[0])
+    for c in range(stack.shape[0]):
+        network[c] = nv[stack[c]]
+    util, av = month_kernels.utility(log_cost, avail, counts, cn_block, beta, network, switching, stack, alignment,
+                                     is_gs, china, w_gs, w_other, lo, hi, bonus, penalty, rows, cn_col)
+    return util, av, mand, rows
+
+
+@njit(**_JIT)
+def outside_inputs(avail, stack, fleet, total, n_stacks, present, cap, cheapest):
+    """``month_kernels.outside_shares`` and the reference cost's inputs (Eq. M1c,
+    model.components.choice.reference_cost): the vendors with an offering and capacity > 0,
+    their cheapest costs (for numpy's log) and capacities, in vendor order."""
+    shares = month_kernels.outside_shares(avail, stack, fleet, total, n_stacks)
+    V = cap.shape[0]
+    n = 0
+    for v in range(V):
+        if present[v] and cap[v] > 0:
+            n += 1
+    cheap = np.empty(n)
+    w = np.empty(n)
+    j = 0
+    for v in range(V):
+        if present[v] and cap[v] > 0:
+            cheap[j] = cheapest[v]
+            w[j] = cap[v]
+            j += 1
+    return shares, cheap, w
+
+
+@njit(**_JIT)
+def weighted_mean(x, w):
+    """np.average(x, weights=w) as ``np.multiply(x, w).sum() / w.sum()`` computes it."""
+    n = x.shape[0]
+    xw = np.empty(n)
+    for i in range(n):
+        xw[i] = x[i] * w[i]
+    return (0.0 + pairwise_sum(xw, 0, n)) / (0.0 + pairwise_sum(w, 0, n))
+
+
+@njit(**_JIT)
+def outside_rows(beta, log_ref, network, demand, mand, rows):
+    """The outside option's utility -beta x ln(reference) + the estate's network value, and the
+    demand, with the mandated rows appended: demand x (1 - share) for every buyer, then each
+    mandated buyer's demand x share and its outside utility again (the numpy code's products)."""
+    B = beta.shape[0]
+    n = rows.shape[0]
+    u0 = np.empty(B + n)
+    for i in range(B):
+        u0[i] = -beta[i] * log_ref + network[i]
+    for j in range(n):
+        u0[B + j] = u0[rows[j]]
+    if n == 0:
+        return u0, demand
+    d = np.empty(B + n)
+    for i in range(B):
+        d[i] = demand[i] * (1.0 - mand[i])
+    for j in range(n):
+        d[B + j] = demand[rows[j]] * mand[rows[j]]
+    return u0, d
+
+
+@njit(**_JIT)
+def first_rows_checked(demand, available, outside, vendor_of):
+    """``kernels.first_rows`` and the range of ``vendor_of`` (0, -1 when empty), for the
+    clearing's check."""
+    lo, hi = 0, -1
+    for c in range(vendor_of.shape[0]):
+        v = vendor_of[c]
+        if c == 0 or v < lo:
+            lo = v
+        if c == 0 or v > hi:
+            hi = v
+    return first_rows(demand, available, outside), lo, hi
 
 
 def warm_up() -> None:

@@ -83,3 +83,90 @@ def test_price_tables_are_the_numpy_code(drawn):
                            levy, share)
         for g, w in zip(got, (want_av, price, region, idx, price[idx])):
             assert _same(g, w)
+
+
+def _market_inputs(rng, O, R, V, S=4):
+    live = rng.random(O) < 0.7
+    stack = rng.integers(0, S, O).astype(np.int64)
+    cn = rng.random(O) < 0.3
+    vendor = rng.integers(0, V, O).astype(np.int64)
+    compliance = rng.random(O) < 0.1
+    cost = rng.uniform(1e-10, 5.0, (O, R)) * 10.0 ** rng.integers(-10, 3, (O, R))
+    cost[~live] = np.inf
+    cost[rng.random((O, R)) < 0.02] = np.nan
+    available = rng.random((O, R)) < 0.8
+    is_cn = np.zeros(R, dtype=bool)
+    is_cn[rng.integers(0, R)] = True
+    regs = np.sort(rng.choice(R, min(R, 5), replace=False)).astype(np.int64)
+    return live, stack, cn, vendor, compliance, cost, available, is_cn, regs
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_market_columns_utility_and_outside_are_the_numpy_code(seed):
+    from model import market_kernels as mk
+    from model import month_kernels
+
+    rng = np.random.default_rng(seed)
+    O, R, V, S = (1, 34, 90, 140, 7, 60)[seed], 17, 12, 4
+    live, stack, cn, vendor, compliance, cost, available, is_cn, regs = _market_inputs(rng, O, R, V, S)
+    args = (live, stack, cn, vendor, compliance, S, regs, R, 3, cost, 0, V)
+    out, lc, av, cn_block = mk.market_columns(*args, available, is_cn)
+    want = month_kernels.columns(*args)
+    assert all(_same(np.asarray(a), np.asarray(b)) for a, b in zip(out, want))
+    flat = want[6]
+    assert _same(lc, np.maximum(np.take(cost, flat), 1e-9))
+    assert _same(av, np.take(available, flat)) and _same(cn_block, is_cn[regs])
+    # the utility with the mandated rows found in the pass
+    K, C = flat.shape
+    counts = rng.multinomial(20, np.ones(K) / K).astype(np.int64)
+    B = int(counts.sum())
+    region = np.repeat(regs, counts)
+    beta, align = rng.uniform(0.5, 2.0, B), rng.uniform(-1.0, 1.0, B)
+    is_gs, funded = rng.random(B) < 0.4, rng.random(B) < 0.5
+    nv, sw = rng.uniform(0.0, 3.0, S), rng.exponential(1.0, (B, S))
+    st, china, cn_col, lo, hi = want[1], want[3], want[5], want[7], want[8]
+    log_cost = np.log(lc)
+    for mandate in (0.0, 0.25):
+        mand = mandate * funded * is_cn[region]
+        rows = np.flatnonzero(mand > 0)
+        u_want, a_want = month_kernels.utility(log_cost, av, counts, cn_block, beta, nv[st], sw, st, align, is_gs,
+                                               china, 0.3, 0.7, lo, hi, 0.1, np.nan, rows, cn_col)
+        got = mk.market_utility(log_cost, av, counts, cn_block, beta, nv, sw, st, align, is_gs, china, 0.3, 0.7,
+                                lo, hi, 0.1, np.nan, cn_col, mandate, funded, is_cn, region)
+        for g, w in zip(got, (u_want, a_want, mand, rows)):
+            assert _same(g, w)
+        # the outside option's inputs, utility and the appended rows
+        fleet = rng.exponential(1.0, (B, S)) * (rng.random((B, S)) < 0.7)
+        total = fleet.sum(axis=1)
+        cap = np.where(rng.random(V) < 0.8, rng.uniform(0.0, 1e5, V), 0.0)
+        shares, cheap, w = mk.outside_inputs(a_want[:B], st, fleet, total, S, want[10], cap, want[9])
+        ok = want[10] & (cap > 0)
+        assert _same(shares, month_kernels.outside_shares(a_want[:B], st, fleet, total, S))
+        assert _same(cheap, want[9][ok]) and _same(w, cap[ok])
+        if cheap.size:
+            la = np.log(cheap)
+            got_mean = np.float64(mk.weighted_mean(la, w))
+            assert _same(got_mean, np.multiply(la, w).sum() / w.sum())
+            assert _same(got_mean, np.float64(np.average(la, weights=w)))
+        demand, log_ref, net = rng.exponential(1.0, B), np.log(1.7), shares @ nv
+        u0, d = mk.outside_rows(beta, log_ref, net, demand, mand, rows)
+        u0_want, d_want = -beta * log_ref + net, demand
+        if rows.size:
+            d_want = np.concatenate([demand * (1.0 - mand), demand[rows] * mand[rows]])
+            u0_want = np.concatenate([u0_want, u0_want[rows]])
+        assert _same(u0, u0_want) and _same(d, d_want)
+        assert rows.size or d is demand
+
+
+def test_first_rows_checked():
+    from model.kernels import first_rows
+    from model.market_kernels import first_rows_checked
+
+    rng = np.random.default_rng(3)
+    demand = np.where(rng.random(30) < 0.7, rng.random(30), 0.0)
+    avail = rng.random((30, 9)) < 0.3
+    vendor = rng.integers(2, 7, 9).astype(np.int64)
+    for outside in (False, True):
+        rows, lo, hi = first_rows_checked(demand, avail, outside, vendor)
+        assert _same(rows, first_rows(demand, avail, outside)) and (lo, hi) == (vendor.min(), vendor.max())
+    assert first_rows_checked(demand, avail[:, :0].copy(), True, vendor[:0].copy())[1:] == (0, -1)
