@@ -1,9 +1,11 @@
-"""Compiled passes of the buyers' choice besides those in model/kernels.py and
+"""Compiled passes of the month's market phases besides those in model/kernels.py and
 model/month_kernels.py (both at the length limit): the porting decision's free-choice logit in
-two passes around numpy's exp. The house rules of those modules hold: the IEEE operations of
-the numpy formulation they replace, in its order, no fastmath, no transcendental function inside
-a kernel (numpy's exp may differ from libm's in the last bit); tests/test_market_kernels.py
-checks each bit for bit against the numpy code.
+two passes around numpy's exp, the pricing's tables, the buyers' columns, utility and outside
+option with what they read fused in, the clearing's first rows, the ecosystem step with its
+state's checks and the deliveries' fleets. The house rules of those modules hold: the IEEE
+operations of the numpy formulation they replace, in its order, no fastmath, no transcendental
+function inside a kernel (numpy's exp and log may differ from libm's in the last bit);
+tests/test_market_kernels.py checks each bit for bit against the numpy code.
 """
 
 from __future__ import annotations
@@ -244,6 +246,40 @@ def first_rows_checked(demand, available, outside, vendor_of):
     return first_rows(demand, available, outside), lo, hi
 
 
+@njit(**_JIT)
+def ecosystem_step(dev, dev_in, dev_decay, dev_gain, mat, k, rate, decay, expm1):
+    """``month_kernels.ecosystem_relax`` and whether its state passes EcosystemState's checks
+    (developers finite and >= 0, maturity in [0, 1]; NaN fails both)."""
+    d, m = month_kernels.ecosystem_relax(dev, dev_in, dev_decay, dev_gain, mat, k, rate, decay, expm1)
+    ok = True
+    for s in range(d.shape[0]):
+        if not (d[s] >= 0 and d[s] < np.inf and m[s] >= 0 and m[s] <= 1):
+            ok = False
+    return d, m, ok
+
+
+@njit(**_JIT)
+def fleet_step(fleet_eff, fleet_peak, fleet_kw, per_buyer, keep, pue, region, n_stacks, capped, reset, tier2):
+    """Deliveries' fleets: eff, peak and kW x ``keep`` (1 - retirement) plus the month's
+    purchases (columns :S, S:2S of ``per_buyer``; kW: column 2S x the region's PUE / 1000), new
+    arrays; ``capped`` (B,) in place: zeroed when ``reset``, plus column 2S + 1 x [tier 2] where
+    ``tier2`` (R,) has rows (the numpy code's operations)."""
+    B, S = fleet_eff.shape
+    eff = np.empty((B, S))
+    peak = np.empty((B, S))
+    kw = np.empty(B)
+    for i in range(B):
+        for s in range(S):
+            eff[i, s] = fleet_eff[i, s] * keep + per_buyer[i, s]
+            peak[i, s] = fleet_peak[i, s] * keep + per_buyer[i, n_stacks + s]
+        kw[i] = fleet_kw[i] * keep + per_buyer[i, 2 * n_stacks] * pue[region[i]] / 1000.0
+        if reset:
+            capped[i] = 0.0
+        if tier2.shape[0]:
+            capped[i] += per_buyer[i, 2 * n_stacks + 1] * (1.0 if tier2[region[i]] else 0.0)
+    return eff, peak, kw
+
+
 def warm_up() -> None:
     """Compile (or load from the on-disk cache) these kernels for the argument types the market
     passes (model.kernels.warm_up calls it)."""
@@ -252,3 +288,7 @@ def warm_up() -> None:
     free_choice(u, u, i2, b2, 1.0)
     z, b = np.zeros(2), np.zeros(2, dtype=np.bool_)
     price_tables(b2, b, np.zeros((0, 0)), u, z, z, i2, b, 1.0, 1.0, z + 1.0, u, 0.5)
+    ecosystem_step(z, z, z, z, z, z, z + 1.0, z, z)
+    ro = z.copy()
+    ro.flags.writeable = False  # the regions' PUE, read-only as the run passes it
+    fleet_step(u, u, z, np.zeros((2, 4)), 1.0, ro, i2, 1, z.copy(), True, b)

@@ -170,3 +170,49 @@ def test_first_rows_checked():
         rows, lo, hi = first_rows_checked(demand, avail, outside, vendor)
         assert _same(rows, first_rows(demand, avail, outside)) and (lo, hi) == (vendor.min(), vendor.max())
     assert first_rows_checked(demand, avail[:, :0].copy(), True, vendor[:0].copy())[1:] == (0, -1)
+
+
+def test_ecosystem_step_flags_what_ecosystem_state_refuses():
+    from model import month_kernels
+    from model.ecosystem import EcosystemState
+    from model.market_kernels import ecosystem_step
+
+    rng = np.random.default_rng(5)
+    dev, mat = rng.uniform(0.1, 5.0, 4), rng.uniform(0.0, 1.0, 4)
+    args = [rng.uniform(0.0, 1.0, 4) for _ in range(7)]
+    args[4] = args[3] + 0.01  # rate
+    d, m, ok = ecosystem_step(dev, args[0], args[1], args[2], mat, args[3], args[4], args[5], args[6])
+    want = month_kernels.ecosystem_relax(dev, args[0], args[1], args[2], mat, args[3], args[4], args[5], args[6])
+    assert ok and _same(d, want[0]) and _same(m, want[1])
+    EcosystemState(d, m)  # passes its checks
+    for bad in (np.inf, np.nan):
+        inflow = args[0].copy()
+        inflow[2] = bad
+        d, m, ok = ecosystem_step(dev, inflow, args[1], args[2], mat, args[3], args[4], args[5], args[6])
+        assert not ok
+        with pytest.raises(ValueError, match="developers must be finite"):
+            EcosystemState(d, m)
+
+
+@pytest.mark.parametrize("reset", [False, True])
+@pytest.mark.parametrize("caps", [False, True])
+def test_fleet_step_is_the_numpy_code(reset, caps):
+    from model.market_kernels import fleet_step
+
+    rng = np.random.default_rng(11 + 2 * reset + caps)
+    B, S, R = 29, 4, 17
+    eff, peak = rng.exponential(1e4, (B, S)), rng.exponential(1e4, (B, S))
+    kw, capped = rng.exponential(1e3, B), rng.exponential(1e2, B)
+    per_buyer = rng.exponential(1e3, (B, 2 * S + 2)) * (rng.random((B, 2 * S + 2)) < 0.6)
+    pue, region, tier = rng.uniform(1.1, 1.6, R), rng.integers(0, R, B).astype(np.int64), rng.integers(1, 4, R)
+    keep = 1.0 - 1.0 / (12.0 * 5.0)
+    want_c = capped.copy()
+    if reset:
+        want_c[:] = 0.0
+    if caps:
+        want_c += per_buyer[:, 2 * S + 1] * (tier[region] == 2)
+    got = fleet_step(eff, peak, kw, per_buyer, keep, pue, region, S, capped, reset,
+                     tier == 2 if caps else np.zeros(0, dtype=bool))
+    assert _same(got[0], eff * keep + per_buyer[:, :S]) and _same(got[1], peak * keep + per_buyer[:, S:2 * S])
+    assert _same(got[2], kw * keep + per_buyer[:, 2 * S] * pue[region] / 1000.0)
+    assert _same(capped, want_c)
