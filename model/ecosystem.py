@@ -320,6 +320,16 @@ def network_value(
     linear:  gamma * [(1 - w) * installed / K      + w * developers / K_D]
     ``EcosystemParams.linear_returns(r)`` makes the linear form exactly r * installed (Arthur 1989).
     """
+    p = params
+    if (type(installed) is np.ndarray and type(developers) is np.ndarray and installed.ndim == 1
+            and installed.dtype == developers.dtype == np.float64 and developers.shape == installed.shape
+            and p.network_form == "concave" and p.network_scale_h100e != 0 and p.developer_scale_m != 0):
+        # the market's call: checks and scaling, numpy's log1p, the weighted sum in compiled passes
+        mk = _KERNELS[0] if _KERNELS else _kernels()
+        x, y, neg = mk.network_scaled(installed, developers, float(p.network_scale_h100e), float(p.developer_scale_m))
+        if neg:
+            raise ValueError("network_value: installed and developers must be >= 0")
+        return mk.network_mix(np.log1p(x), np.log1p(y), float(p.network_weight), float(p.dev_weight))
     inst = np.asarray(installed, dtype=float)
     dev = np.asarray(developers, dtype=float)
     if inst.ndim == 0 or dev.shape != inst.shape[-1:]:
@@ -329,7 +339,6 @@ def network_value(
         )
     if _any_negative(inst) or _any_negative(dev):
         raise ValueError("network_value: installed and developers must be >= 0")
-    p = params
     x = inst / p.network_scale_h100e
     y = dev / p.developer_scale_m
     if p.network_form == "concave":

@@ -170,6 +170,13 @@ def bass_hazard(
     p (innovation) and q (imitation) are per year (typical p ~ 0.03, q ~ 0.38); F is the adopted
     fraction of the buyer's reference population in [0, 1]. Broadcasts over its arguments.
     """
+    if type(p) is float and type(q) is float and type(adopted_fraction) is float and type(dt_years) is float:
+        # Python floats (the market's monthly call): the same checks and IEEE operations, numpy's expm1
+        if p < 0 or q < 0 or dt_years < 0:
+            raise ValueError("bass_hazard: p, q and dt_years must be >= 0")
+        if not 0 <= adopted_fraction <= 1:
+            raise ValueError("bass_hazard: adopted_fraction must be in [0, 1]")
+        return -np.expm1(-(p + q * adopted_fraction) * dt_years)
     if all(isinstance(x, (float, int, np.floating, np.integer)) for x in (p, q, adopted_fraction)):
         # scalars (the market's monthly call): the same checks and IEEE operations, without arrays
         pa, qa, fa = np.float64(p), np.float64(q), np.float64(adopted_fraction)

@@ -280,6 +280,31 @@ def fleet_step(fleet_eff, fleet_peak, fleet_kw, per_buyer, keep, pue, region, n_
     return eff, peak, kw
 
 
+@njit(**_JIT)
+def network_scaled(inst, dev, scale, dev_scale):
+    """network_value's checks and scaling: installed / scale and developers / dev_scale (for
+    numpy's log1p), and whether any entry of either is negative (NaN is not)."""
+    S = inst.shape[0]
+    x, y = np.empty(S), np.empty(S)
+    neg = False
+    for s in range(S):
+        if inst[s] < 0 or dev[s] < 0:
+            neg = True
+        x[s] = inst[s] / scale
+        y[s] = dev[s] / dev_scale
+    return x, y, neg
+
+
+@njit(**_JIT)
+def network_mix(x, y, weight, w):
+    """network_value's weight x ((1 - w) x + w y), or weight x x when w is 0."""
+    S = x.shape[0]
+    out = np.empty(S)
+    for s in range(S):
+        out[s] = weight * x[s] if w == 0.0 else weight * ((1.0 - w) * x[s] + w * y[s])
+    return out
+
+
 def warm_up() -> None:
     """Compile (or load from the on-disk cache) these kernels for the argument types the market
     passes (model.kernels.warm_up calls it)."""
@@ -291,4 +316,6 @@ def warm_up() -> None:
     ecosystem_step(z, z, z, z, z, z, z + 1.0, z, z)
     ro = z.copy()
     ro.flags.writeable = False  # the regions' PUE, read-only as the run passes it
+    x, y, _ = network_scaled(z, z, 1.0, 1.0)
+    network_mix(x, y, 1.0, 0.5)
     fleet_step(u, u, z, np.zeros((2, 4)), 1.0, ro, i2, 1, z.copy(), True, b)

@@ -216,3 +216,39 @@ def test_fleet_step_is_the_numpy_code(reset, caps):
     assert _same(got[0], eff * keep + per_buyer[:, :S]) and _same(got[1], peak * keep + per_buyer[:, S:2 * S])
     assert _same(got[2], kw * keep + per_buyer[:, 2 * S] * pue[region] / 1000.0)
     assert _same(capped, want_c)
+
+
+def test_network_value_fast_path_is_the_general_one():
+    import dataclasses
+
+    from model.ecosystem import EcosystemParams, network_value
+
+    rng = np.random.default_rng(2)
+    for w in (0.0, 0.3, 1.0):
+        params = dataclasses.replace(EcosystemParams(), dev_weight=w)
+        for _ in range(50):
+            inst = rng.exponential(1e6, 4) * (rng.random(4) < 0.8)
+            dev = rng.exponential(1.0, 4)
+            inst[rng.random(4) < 0.1] = -0.0
+            fast = network_value(inst, dev, params)
+            general = network_value(inst.tolist(), dev.tolist(), params)  # lists: the numpy code
+            assert _same(fast, general)
+    with pytest.raises(ValueError, match="must be >= 0"):
+        network_value(np.array([1.0, -1e-9, 0.0, 2.0]), np.ones(4), EcosystemParams())
+    with pytest.raises(ValueError, match="must be >= 0"):
+        network_value(np.ones(4), np.array([1.0, 0.0, -2.0, 0.0]), EcosystemParams())
+    nan = network_value(np.array([np.nan, 1.0, 0.0, 2.0]), np.ones(4), EcosystemParams())
+    assert _same(nan, network_value([np.nan, 1.0, 0.0, 2.0], [1.0] * 4, EcosystemParams()))
+
+
+def test_bass_hazard_on_python_floats_is_the_numpy_scalar_path():
+    from model.lock_in import bass_hazard
+
+    rng = np.random.default_rng(4)
+    for _ in range(2000):
+        p, q, f = float(rng.uniform(0, 0.1)), float(rng.uniform(0, 1)), float(rng.random())
+        fast, numpy_path = bass_hazard(p, q, f, 1.0 / 12.0), bass_hazard(np.float64(p), q, f, 1.0 / 12.0)
+        assert _same(fast, numpy_path)
+    for bad in ((-0.1, 0.3, 0.5), (0.1, 0.3, float("nan")), (0.1, 0.3, 1.5), (0.1, -0.3, 0.5)):
+        with pytest.raises(ValueError, match="bass_hazard"):
+            bass_hazard(*bad, 1.0 / 12.0)
