@@ -115,17 +115,25 @@ def porting_step(expected_saving: np.ndarray, cost_per_buyer: np.ndarray, months
     ``cost_per_buyer[:, None] * months`` on every stack, in one compiled pass for the market's
     arrays (float64 (B, S), (B,) and bool (B,)); the general function for anything else."""
     cur, save, cost, mand = current, expected_saving, cost_per_buyer, mandated
-    if not (all(type(x) is np.ndarray for x in (cur, save, cost, mand)) and cur.ndim == 2
+    nd = np.ndarray
+    if not (type(cur) is nd and type(save) is nd and type(cost) is nd and type(mand) is nd and cur.ndim == 2
             and save.shape == cur.shape and cost.shape == mand.shape == cur.shape[:1]
             and cur.dtype == save.dtype == cost.dtype == np.float64 and mand.dtype == np.bool_):
         return porting_decision(save, np.broadcast_to(cost[:, None], save.shape) * months, mand, cur, params)
-    cols = np.zeros(cur.shape[1], dtype=bool)
-    if params.mandated_porting_stacks:
-        cols[[STACK_INDEX[s] for s in params.mandated_porting_stacks]] = True
+    key = (cur.shape[1], tuple(params.mandated_porting_stacks))
+    cols = _MANDATED_COLS.get(key)
+    if cols is None:  # the mandated stacks' mask, kept per (stacks, names); only read (by the pass)
+        cols = np.zeros(cur.shape[1], dtype=bool)
+        if params.mandated_porting_stacks:
+            cols[[STACK_INDEX[s] for s in params.mandated_porting_stacks]] = True
+        _MANDATED_COLS[key] = cols
     out, bad = _porting_pass(save, cost, float(months), mand, cols, cur, float(params.porting_step_per_month))
     if bad:
         raise ValueError("porting_decision: current porting levels must be in [0, 1]")
     return out
+
+
+_MANDATED_COLS: dict = {}  # porting_step's masks of the mandated stacks (a handful of keys per process)
 
 
 @njit(cache=True, nogil=True, fastmath=False, error_model="numpy")

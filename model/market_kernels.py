@@ -307,15 +307,23 @@ def network_mix(x, y, weight, w):
 
 def warm_up() -> None:
     """Compile (or load from the on-disk cache) these kernels for the argument types the market
-    passes (model.kernels.warm_up calls it)."""
+    passes, read-only arrays and strided views where the run passes them (model.kernels.warm_up
+    calls it)."""
     u = np.zeros((2, 2))
     i2, b2 = np.arange(2, dtype=np.int64), np.ones((2, 2), dtype=np.bool_)
     free_choice(u, u, i2, b2, 1.0)
     z, b = np.zeros(2), np.zeros(2, dtype=np.bool_)
-    price_tables(b2, b, np.zeros((0, 0)), u, z, z, i2, b, 1.0, 1.0, z + 1.0, u, 0.5)
-    ecosystem_step(z, z, z, z, z, z, z + 1.0, z, z)
     ro = z.copy()
-    ro.flags.writeable = False  # the regions' PUE, read-only as the run passes it
+    ro.flags.writeable = False  # kept tables (the ecosystem's decay factors, the regions' PUE)
+    price_tables(b2, b, np.zeros((0, 0)), u, z, z, i2, b, 1.0, 1.0, z + 1.0, u, 0.5)
+    ecosystem_step(z, z, ro, ro, z, z, z + 1.0, z, z)
     x, y, _ = network_scaled(z, z, 1.0, 1.0)
     network_mix(x, y, 1.0, 0.5)
     fleet_step(u, u, z, np.zeros((2, 4)), 1.0, ro, i2, 1, z.copy(), True, b)
+    rows, _, _ = first_rows_checked(z, b2, True, i2)
+    out, lc, av, cn_block = market_columns(b, i2, b, i2, b, 2, i2, 2, 1, u, 0, 2, b2, b)
+    util, av2, mand, rows = market_utility(lc, av, i2, cn_block, z, z, u, i2, z, b, z, 1.0, 1.0, 0, 2, np.nan,
+                                           np.nan, b, 0.0, b, b, i2)
+    shares, cheap, w = outside_inputs(av2[:2], i2, u, u.sum(axis=1, keepdims=True)[:, 0], 2, b, z, z)
+    weighted_mean(z, z + 1.0)
+    outside_rows(z, np.log(1.0), z, z, mand, rows)
