@@ -320,6 +320,16 @@ def network_value(
     linear:  gamma * [(1 - w) * installed / K      + w * developers / K_D]
     ``EcosystemParams.linear_returns(r)`` makes the linear form exactly r * installed (Arthur 1989).
     """
+    p = params
+    if (type(installed) is np.ndarray and type(developers) is np.ndarray and installed.ndim == 1
+            and installed.dtype == developers.dtype == np.float64 and developers.shape == installed.shape
+            and p.network_form == "concave" and p.network_scale_h100e != 0 and p.developer_scale_m != 0):
+        # the market's call: checks and scaling, numpy's log1p, the weighted sum in compiled passes
+        mk = _KERNELS[0] if _KERNELS else _kernels()
+        x, y, neg = mk.network_scaled(installed, developers, float(p.network_scale_h100e), float(p.developer_scale_m))
+        if neg:
+            raise ValueError("network_value: installed and developers must be >= 0")
+        return mk.network_mix(np.log1p(x), np.log1p(y), float(p.network_weight), float(p.dev_weight))
     inst = np.asarray(installed, dtype=float)
     dev = np.asarray(developers, dtype=float)
     if inst.ndim == 0 or dev.shape != inst.shape[-1:]:
@@ -329,7 +339,6 @@ def network_value(
         )
     if _any_negative(inst) or _any_negative(dev):
         raise ValueError("network_value: installed and developers must be >= 0")
-    p = params
     x = inst / p.network_scale_h100e
     y = dev / p.developer_scale_m
     if p.network_form == "concave":
@@ -350,21 +359,36 @@ def _update_fast(state: EcosystemState, installed: Any, purchases: Any, investme
     """update_ecosystem's arithmetic, the same IEEE operations in the same order, in two compiled
     passes around the two exponentials (model.month_kernels.ecosystem_inflows/ecosystem_relax);
     None (the general code then runs, and raises its errors) for other input types or bad input."""
-    from model import month_kernels
-
-    vecs = (installed, purchases, investment)
-    if not all(type(x) is np.ndarray and x.dtype == np.float64 and x.shape == (n,) for x in vecs) or \
+    mk = _KERNELS[0] if _KERNELS else _kernels()
+    f8 = np.float64
+    if not (type(installed) is np.ndarray and type(purchases) is np.ndarray and type(investment) is np.ndarray
+            and installed.dtype == f8 and purchases.dtype == f8 and investment.dtype == f8
+            and installed.shape == purchases.shape == investment.shape == (n,)) or \
             not isinstance(params.dev_decay_per_month, (float, int, np.floating, np.integer)):
         return None
     p = params
-    code, dev_in, k, rate = month_kernels.ecosystem_inflows(
+    code, dev_in, k, rate = mk.month_kernels.ecosystem_inflows(
         installed, purchases, investment, float(p.purchase_weight), float(p.dev_growth_m_per_month),
         float(p.dev_invest_effect), float(p.maturity_growth_per_month), float(p.maturity_invest_effect),
         float(p.maturity_decay_per_month))
-    if code or state.developers.dtype != np.float64 or state.maturity.dtype != np.float64:
+    if code or state.developers.dtype != f8 or state.maturity.dtype != f8:
         return None
     d_decay, d_gain = _scalar_decay(p.dev_decay_per_month, n)
     minus = -rate
-    developers, maturity = month_kernels.ecosystem_relax(state.developers, dev_in, d_decay, d_gain,
-                                                         state.maturity, k, rate, np.exp(minus), np.expm1(minus))
-    return EcosystemState(developers, maturity)
+    developers, maturity, ok = mk.ecosystem_step(state.developers, dev_in, d_decay, d_gain, state.maturity, k, rate,
+                                                 np.exp(minus), np.expm1(minus))
+    if not ok:  # EcosystemState raises its error
+        return EcosystemState(developers, maturity)
+    out = EcosystemState.__new__(EcosystemState)  # its checks passed in the kernel: float64 (n,) arrays
+    out.developers, out.maturity = developers, maturity
+    return out
+
+
+_KERNELS: list = []  # model.market_kernels, imported on first use (this module imports without numba's passes)
+
+
+def _kernels():
+    from model import market_kernels
+
+    _KERNELS.append(market_kernels)
+    return market_kernels

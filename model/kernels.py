@@ -393,6 +393,7 @@ def warm_up() -> None:
     a0, _, _ = bass_weights(b, b, z, ro, i2)
     bass_demand(a0, z, 0.5, b, z, i2, z, z)
     deliver_tables(u, z, i2, i2, i2, 2, 2, u, u, b, i2, 2, np.nan, b, b)
-    from model import month_kernels  # the month's other compiled passes
+    from model import market_kernels, month_kernels  # the month's other compiled passes
 
     month_kernels.warm_up()
+    market_kernels.warm_up()

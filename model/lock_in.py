@@ -115,17 +115,25 @@ def porting_step(expected_saving: np.ndarray, cost_per_buyer: np.ndarray, months
     ``cost_per_buyer[:, None] * months`` on every stack, in one compiled pass for the market's
     arrays (float64 (B, S), (B,) and bool (B,)); the general function for anything else."""
     cur, save, cost, mand = current, expected_saving, cost_per_buyer, mandated
-    if not (all(type(x) is np.ndarray for x in (cur, save, cost, mand)) and cur.ndim == 2
+    nd = np.ndarray
+    if not (type(cur) is nd and type(save) is nd and type(cost) is nd and type(mand) is nd and cur.ndim == 2
             and save.shape == cur.shape and cost.shape == mand.shape == cur.shape[:1]
             and cur.dtype == save.dtype == cost.dtype == np.float64 and mand.dtype == np.bool_):
         return porting_decision(save, np.broadcast_to(cost[:, None], save.shape) * months, mand, cur, params)
-    cols = np.zeros(cur.shape[1], dtype=bool)
-    if params.mandated_porting_stacks:
-        cols[[STACK_INDEX[s] for s in params.mandated_porting_stacks]] = True
+    key = (cur.shape[1], tuple(params.mandated_porting_stacks))
+    cols = _MANDATED_COLS.get(key)
+    if cols is None:  # the mandated stacks' mask, kept per (stacks, names); only read (by the pass)
+        cols = np.zeros(cur.shape[1], dtype=bool)
+        if params.mandated_porting_stacks:
+            cols[[STACK_INDEX[s] for s in params.mandated_porting_stacks]] = True
+        _MANDATED_COLS[key] = cols
     out, bad = _porting_pass(save, cost, float(months), mand, cols, cur, float(params.porting_step_per_month))
     if bad:
         raise ValueError("porting_decision: current porting levels must be in [0, 1]")
     return out
+
+
+_MANDATED_COLS: dict = {}  # porting_step's masks of the mandated stacks (a handful of keys per process)
 
 
 @njit(cache=True, nogil=True, fastmath=False, error_model="numpy")
@@ -170,6 +178,13 @@ def bass_hazard(
     p (innovation) and q (imitation) are per year (typical p ~ 0.03, q ~ 0.38); F is the adopted
     fraction of the buyer's reference population in [0, 1]. Broadcasts over its arguments.
     """
+    if type(p) is float and type(q) is float and type(adopted_fraction) is float and type(dt_years) is float:
+        # Python floats (the market's monthly call): the same checks and IEEE operations, numpy's expm1
+        if p < 0 or q < 0 or dt_years < 0:
+            raise ValueError("bass_hazard: p, q and dt_years must be >= 0")
+        if not 0 <= adopted_fraction <= 1:
+            raise ValueError("bass_hazard: adopted_fraction must be in [0, 1]")
+        return -np.expm1(-(p + q * adopted_fraction) * dt_years)
     if all(isinstance(x, (float, int, np.floating, np.integer)) for x in (p, q, adopted_fraction)):
         # scalars (the market's monthly call): the same checks and IEEE operations, without arrays
         pa, qa, fa = np.float64(p), np.float64(q), np.float64(adopted_fraction)

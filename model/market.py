@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model import kernels
+from model import kernels, market_kernels
 from model.ecosystem import bass_hazard
 
 
@@ -54,25 +54,37 @@ def clear_market(demand: np.ndarray, utility: np.ndarray, available: np.ndarray,
     utility = _arg(utility, np.float64)
     B, O = utility.shape
     available = _arg(available, np.bool_, (B, O))
-    demand = _arg(np.reshape(demand, B), np.float64)
-    value = _arg(np.reshape(value, O), np.float64)
-    vendor_of = _arg(np.reshape(vendor_of, O), np.int64)
-    capacity = _arg(np.reshape(capacity, -1), np.float64)
-    if O and (vendor_of.min() < 0 or vendor_of.max() >= capacity.shape[0]):
-        raise ValueError(f"vendor_of must index capacity (0..{capacity.shape[0] - 1}); "
-                         f"got {vendor_of.min()}..{vendor_of.max()}")
+    demand = _arg(_vec(demand, B), np.float64)
+    value = _arg(_vec(value, O), np.float64)
+    vendor_of = _arg(_vec(vendor_of, O), np.int64)
+    capacity = _arg(capacity if _is_vec(capacity) else np.reshape(capacity, -1), np.float64)
+    outside = outside_utility is not None
+    # the first round's rows and vendor_of's range, in one compiled pass
+    rows, v_lo, v_hi = market_kernels.first_rows_checked(demand, available, outside, vendor_of)
+    if O and (v_lo < 0 or v_hi >= capacity.shape[0]):
+        raise ValueError(f"vendor_of must index capacity (0..{capacity.shape[0] - 1}); got {v_lo}..{v_hi}")
     lots, rounds = int(lots), int(rounds)
     if lots < 0 or rounds < 0 or temperature < 0:
         raise ValueError(f"lots = {lots}, rounds = {rounds}, temperature = {temperature}: expected >= 0")
-    outside = outside_utility is not None
-    u0 = _arg(outside_utility, np.float64, (B,)) if outside else np.zeros(0)
-    rows = kernels.first_rows(demand, available, outside)
+    u0 = _arg(outside_utility, np.float64, (B,)) if outside else _NO_OUTSIDE
     draws = rng.random((rows.size, lots)) if lots > 0 else np.zeros((rows.size, 0))
     alloc, forgone, unmet, first_units = kernels.clear(
         demand, utility, available, u0, outside, value, vendor_of, capacity, rows, draws,
         lots, rounds, float(temperature))
     return Clearing(alloc=alloc, value=value, unmet=unmet, forgone=forgone,
                     vendor_demand_units=first_units)
+
+
+_NO_OUTSIDE = np.zeros(0)  # no outside option (the kernel does not read it)
+
+
+def _is_vec(x) -> bool:
+    return type(x) is np.ndarray and x.ndim == 1
+
+
+def _vec(x, n: int) -> np.ndarray:
+    """``np.reshape(x, n)`` (a 1-D array of n items is itself)."""
+    return x if type(x) is np.ndarray and x.shape == (n,) else np.reshape(x, n)
 
 
 def _arg(x, dtype, shape: tuple[int, ...] | None = None) -> np.ndarray:

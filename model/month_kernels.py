@@ -392,4 +392,5 @@ def warm_up() -> None:
     power_fill(z, ro, i2, ro, z)
     availability(b, b, np.zeros((1, 2), dtype=np.bool_), np.zeros((1, 2), dtype=np.bool_), z[:1].copy(),
                  z[:1].copy(), b, np.full(2, -1, dtype=np.int64), b, b, False, b, b)
-    unit_cost(np.arange(2), z, z + 1.0, z, z, z, u, 1.0, b, b, np.nan, 0.3, z + 1.0, b, b, np.nan, 730.0, 8760.0, 0.75)
+    unit_cost(np.arange(2), z, z + 1.0, z, z, ro, u, 1.0, b, b, np.nan, 0.3, z + 1.0, b, b, np.nan, 730.0, 8760.0, 0.75)
+    delivery_weights(i2, i2, z, ro, z, b, 2)  # the initial offerings' watts are read-only too

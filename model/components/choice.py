@@ -9,12 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from model import kernels, month_kernels
-from model.cluster import logit_choice
+from model import kernels, market_kernels, month_kernels
 from model.components.base import Component, MonthContext
 from model.ecosystem import bass_hazard, network_value
 from model.lock_in import porting_step
 from model.market import clear_market
+from model.market_kernels import free_choice
 from model.types import STACK_INDEX, STACKS
 
 S = len(STACKS)
@@ -41,11 +41,13 @@ class BuyersChoice(Component):
                                    b.region[b.region_starts])
         return memo[2], memo[3]
 
-    def _columns(self, off: Any, reg: Any, regs: np.ndarray, cost: np.ndarray, V: int) -> _Columns:
-        """This month's columns (and the vendors' cheapest offerings for the reference cost)."""
+    def _columns(self, off: Any, reg: Any, regs: np.ndarray, cost: np.ndarray, V: int,
+                 available: np.ndarray | None = None) -> _Columns:
+        """This month's columns (and the vendors' cheapest offerings for the reference cost; with
+        ``available``, also what the utility reads of the (O, R) tables)."""
         if self._us is None or self._us[0] is not reg.bloc:
             self._us = (reg.bloc, int(np.flatnonzero(reg.bloc == "us")[0]))
-        return _Columns(off, regs, cost, self._us[1], V)
+        return _Columns(off, regs, cost, self._us[1], V, available, reg.is_cn)
 
     def trade(self, model: Any, ctx: MonthContext) -> None:
         """Sets ``ctx.clearing``: allocation over the offerings in production (``clearing.cols``)."""
@@ -63,7 +65,7 @@ class BuyersChoice(Component):
         noise = np.exp(model.rng.normal(0.0, p["demand_noise"], B) - 0.5 * p["demand_noise"] ** 2)
         b.active, demand = kernels.bass_demand(a0, draws, float(hazard), b.is_gs, rd, b.region, b.share, noise)
         counts, regs = self._region_blocks(b)
-        c = self._columns(off, reg, regs, cost, len(model.vendors))
+        c = self._columns(off, reg, regs, cost, len(model.vendors), available)
         cols, stack, onehot = c.cols, c.stack, c.onehot  # in production, grouped by stack
         # Utility terms (Eq. M1)
         eco = model.ecosystems
@@ -82,14 +84,11 @@ class BuyersChoice(Component):
         bonus = p["bundle_bonus"] if block is not None and m >= self.dates["bundle_start"] else np.nan
         pen = pol.us_guidance_cann_penalty if block is not None and pol.us_guidance_cann_penalty else np.nan
         # Mandated share of state-funded Chinese buyers: a second row restricted to domestic chips
-        # (rows B.. of util_all and avail_all, built in the same pass)
-        mand = pol.cn_mandate * b.state_funded * reg.is_cn[b.region]
-        rows = np.flatnonzero(mand > 0)
-        util_all, avail_all = month_kernels.utility(
-            np.log(np.maximum(np.take(cost, c.flat), 1e-9)), np.take(available, c.flat), counts,
-            reg.is_cn[regs], b.beta, nv[stack], sw, stack, b.alignment, b.is_gs, c.china,
-            float(p["alignment_weight"]), float(p["alignment_weight_hyperscaler"]), lo, hi,
-            float(bonus), float(pen), rows, c.cn)
+        # (rows B.. of util_all and avail_all, built in the same pass, with the share and its rows)
+        util_all, avail_all, mand, rows = market_kernels.market_utility(
+            np.log(c.cost_in, out=c.cost_in), c.avail_in, counts, c.cn_block, b.beta, nv, sw, stack, b.alignment,
+            b.is_gs, c.china, float(p["alignment_weight"]), float(p["alignment_weight_hyperscaler"]), lo, hi,
+            float(bonus), float(pen), c.cn, float(pol.cn_mandate), b.state_funded, reg.is_cn, b.region)
         util, avail = util_all[:B], avail_all[:B]
         if (m - self.start_month) % int(p["porting_interval_months"]) == 0:
             self._decide_porting(model, util, sw, avail, stack, onehot)
@@ -106,12 +105,15 @@ class BuyersChoice(Component):
         # Waiting keeps the network value of the estate only on stacks the buyer can still buy:
         # an estate whose stack is cut off (controls, bans) cannot be extended by waiting.
         cap = model.vendors.capacities()
-        # (B, S) shares of the estate on stacks with at least one offering for sale, in one pass
-        shares = month_kernels.outside_shares(avail, stack, b.fleet_eff, fleet_tot[:, 0], S)
-        u0 = -b.beta * np.log(p["outside_cost_ratio"] * reference_cost(model, cost, cap, c)) + shares @ nv
-        if rows.size:  # the mandated rows' demand and outside option
-            demand = np.concatenate([demand * (1.0 - mand), demand[rows] * mand[rows]])
-            u0 = np.concatenate([u0, u0[rows]])
+        # (B, S) shares of the estate on stacks with at least one offering for sale, and the
+        # reference cost's vendors (reference_cost), in one pass; numpy's logs and exp around it
+        shares, cheap, w = market_kernels.outside_inputs(avail, stack, b.fleet_eff, fleet_tot[:, 0], S, c.present,
+                                                         cap, c.cheapest)
+        ref = float(np.exp(market_kernels.weighted_mean(np.log(cheap), w))) if cheap.size else 1.0
+        # u0 = -beta ln(ratio x reference) + shares @ nv, and the mandated rows' demand and outside
+        # option appended (demand x (1 - share), then demand x share)
+        u0, demand = market_kernels.outside_rows(b.beta, np.log(p["outside_cost_ratio"] * ref), shares @ nv,
+                                                 demand, mand, rows)
         value = off.value if ctx.value is None else ctx.value  # after software (Eq. E7)
         cl = clear_market(demand, util_all, avail_all, value[cols], c.vendor, cap,
                           model.rng, lots=int(p["lots"]), temperature=p["choice_temperature"],
@@ -131,7 +133,8 @@ class BuyersChoice(Component):
         would remove, weighted by the demand they would put there if switching were free,
         beats the monthly porting cost; mandated Chinese buyers port to CANN regardless."""
         b, p = model.buyers, self.p
-        free = logit_choice(util + sw[:, stack], avail, temperature=max(p["choice_temperature"], 1e-6))
+        # logit_choice(util + sw[:, stack], avail, ...) in two compiled passes around numpy's exp
+        free = free_choice(util, sw, stack, avail, max(p["choice_temperature"], 1e-6))
         saving = sw * (free @ onehot)
         # porting is paying the switching cost ahead of time: it scales with kappa like the cost it removes
         cost = p["porting_cost"] * p["kappa"] * b.estate  # per buyer, on every stack
@@ -155,11 +158,16 @@ class _Columns:
     the CANN block, the flat index of (region block, column) into an (O, R) table, and each
     vendor's cheapest live non-compliance cost in the US (for the reference cost)."""
 
-    def __init__(self, off: Any, regs: np.ndarray, cost: np.ndarray, us: int, V: int) -> None:
+    def __init__(self, off: Any, regs: np.ndarray, cost: np.ndarray, us: int, V: int,
+                 available: np.ndarray | None = None, is_cn: np.ndarray | None = None) -> None:
+        args = (off.live, off.stack, off.cn, off.vendor, off.compliance, S, regs, cost.shape[1], STACK_INDEX["cann"],
+                cost, us, V)
+        if available is None:
+            out = month_kernels.columns(*args)
+        else:  # and max(cost, 1e-9), availability and China's blocks through the flat index
+            out, self.cost_in, self.avail_in, self.cn_block = market_kernels.market_columns(*args, available, is_cn)
         (self.cols, self.stack, self.onehot, self.china, self.vendor, self.cn, self.flat, lo, hi,
-         self.cheapest, self.present) = month_kernels.columns(
-            off.live, off.stack, off.cn, off.vendor, off.compliance, S, regs, cost.shape[1],
-            STACK_INDEX["cann"], cost, us, V)
+         self.cheapest, self.present) = out
         self.cann = slice(lo, hi) if hi > lo else None  # a contiguous block: cols grouped by stack
 
 

@@ -7,11 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from model import kernels, month_kernels
+from model import kernels, market_kernels, month_kernels
 from model.components.base import Component, MonthContext
 from model.types import STACKS
 
 S = len(STACKS)
+_NO_TIER = np.zeros(0, dtype=bool)  # no tier caps: capped_bought only reset
 
 
 class Deliveries(Component):
@@ -38,13 +39,11 @@ class Deliveries(Component):
         weights = month_kernels.delivery_weights(cols, off.stack, off.peak, off.core.watts_allin, per_unit, ctl, S)
         per_buyer = cl.alloc @ weights  # (B, 2S + 2)
         purchases_eff_bs, purchases_peak_bs = per_buyer[:, :S], per_buyer[:, S:2 * S]
-        b.fleet_eff = b.fleet_eff * (1.0 - retire) + purchases_eff_bs
-        b.fleet_peak = b.fleet_peak * (1.0 - retire) + purchases_peak_bs
-        b.fleet_kw = b.fleet_kw * (1.0 - retire) + per_buyer[:, 2 * S] * reg.pue[b.region] / 1000.0
-        if ctx.month % 12 == 0:
-            b.capped_bought[:] = 0.0
-        if pol.tier_caps_h100e:
-            b.capped_bought += per_buyer[:, 2 * S + 1] * (reg.tier[b.region] == 2)
+        # the fleets retire and grow, and the controlled peak bought counts against a tier-2 cap
+        # (reset each January), in one compiled pass
+        b.fleet_eff, b.fleet_peak, b.fleet_kw = market_kernels.fleet_step(
+            b.fleet_eff, b.fleet_peak, b.fleet_kw, per_buyer, 1.0 - retire, reg.pue, b.region, S, b.capped_bought,
+            ctx.month % 12 == 0, reg.tier == 2 if pol.tier_caps_h100e else _NO_TIER)
         # Units and revenue per offering x region, in one compiled pass (model.kernels.deliver_tables):
         # units = the buyers' allocation summed by region (b.by_region) per unit; gross = units x the
         # buyers' price incl. passed-through levy; net = gross x (1 - levy) (the levy is a share of the

@@ -7,12 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from model import month_kernels
+from model import market_kernels, month_kernels
 from model.components.base import Component, MonthContext
 from model.core.choice import capital_recovery_factor
 from model.core.consts import AVG_POWER_FRACTION
 from model.policy import availability_fast
 from model.types import HOURS_PER_MONTH, HOURS_PER_YEAR, STACK_INDEX
+
+_NO_DRAWS = np.zeros((0, 0))  # no approval below 1: nothing drawn
 
 
 class Pricing(Component):
@@ -39,38 +41,44 @@ class Pricing(Component):
     def _availability(self, pol: Any, off: Any, reg: Any, month: int):
         """``availability`` for this month, reused while nothing it reads has changed (copies:
         callers modify them)."""
+        available, levy, approval = self._policy_tables(pol, off, reg, month)
+        return available.copy(), levy.copy(), approval.copy()
+
+    def _policy_tables(self, pol: Any, off: Any, reg: Any, month: int):
+        """The kept ``availability`` tables themselves (not to be modified)."""
         key = self._policy_key(pol, off, month)
         memo = self._avail_memo
         if memo is None or memo[0] != key or memo[1] is not off.view:
             out = availability_fast(pol, off.view, reg.tier, reg.ids, reg.is_cn, month, self._rule_memo)
             memo = self._avail_memo = (key, off.view, *out, bool((out[2] < 1.0).any()))
-        return memo[2].copy(), memo[3].copy(), memo[4].copy()
+        return memo[2], memo[3], memo[4]
 
     def price(self, model: Any, ctx: MonthContext) -> None:
         """Sets ``ctx.cost`` (O, R) in USD per effective H100e-month, ``ctx.available``,
         ``ctx.levy``, ``ctx.price`` and ``ctx.region_price``."""
         off, reg, pol, p = model.offerings, model.regions, model.policy, self.p
         live = off.update_live(ctx.month)
-        available, levy, approval = self._availability(pol, off, reg, ctx.month)
-        available &= live[:, None]
-        if self._avail_memo[5]:  # (approval < 1).any(), kept with the memo: approvals drawn this month
-            available &= model.rng.random(approval.shape) < approval
-        price_idx = model.vendors.price_index()[off.vendor]
-        # US-bloc vendors pay the rare-earth premium (Eq. V5b); Chinese vendors' unit cost follows
-        # SMIC yields and wafer prices relative to the product's launch (Eq. S4).
-        cost_mult = np.where(~off.cn, 1.0 + p["rare_earth_cost"] * pol.rare_earth,
-                             model.supply.cost_index(ctx.month) / off.launch_cost)
-        offer_price = off.list_price * price_idx * cost_mult
+        avail_policy, levy, approval = self._policy_tables(pol, off, reg, ctx.month)
+        # approvals drawn this month when any is below 1 ((approval < 1).any(), kept with the memo)
+        draws = model.rng.random(approval.shape) if self._avail_memo[5] else _NO_DRAWS
+        # available = policy & live & drawn approvals; US-bloc vendors pay the rare-earth premium
+        # (Eq. V5b); Chinese vendors' unit cost follows SMIC yields and wafer prices relative to the
+        # product's launch (Eq. S4); the offer price list x price index x that, the region price with
+        # the passed-through levy, in one compiled pass
+        available, offer_price, region_price, idx, price_live = market_kernels.price_tables(
+            avail_policy, live, draws, approval, off.list_price, model.vendors.price_index(), off.vendor, off.cn,
+            1.0 + p["rare_earth_cost"] * pol.rare_earth, float(model.supply.cost_index(ctx.month)),
+            off.launch_cost, levy, float(p["levy_passthrough"]))
+        levy = levy.copy()  # ctx's own
         # The hourly cost of an accelerator does not depend on the workload: the core prices it on
         # the decode workload alone, for the offerings in production (the rest are not for sale).
         # Its hourly cost (Eq. C5-C6, model.core.choice._hourly_cost) over the units in use, per
         # useful work (Eq. M5b), in one compiled pass; Chinese full-stack bundles come with state
         # financing: cheaper for Global-South buyers.
-        idx = np.flatnonzero(live)
         bundle = ctx.month >= self.dates["bundle_start"] and p["bundle_discount"] > 0
         value = off.value if ctx.value is None else ctx.value  # after software (Eq. E7)
         cost = month_kernels.unit_cost(
-            idx, off.decode_perf.n[idx, 0], off.core.watts_allin[idx], offer_price[idx],
+            idx, off.decode_perf.n[idx, 0], off.core.watts_allin[idx], price_live,
             reg.elec * model.power.scarcity, reg.pue, levy, float(p["levy_passthrough"]), off.cn, reg.is_cn,
             float(pol.cn_subsidy) if pol.cn_subsidy else np.nan,
             capital_recovery_factor(p["capital_rate"], p["hardware_life_years"]), value,
@@ -78,4 +86,4 @@ class Pricing(Component):
             HOURS_PER_MONTH, HOURS_PER_YEAR, AVG_POWER_FRACTION)
         ctx.cost, ctx.available, ctx.levy = cost, available, levy
         ctx.price = self.last_price = offer_price
-        ctx.region_price = self.last_region_price = offer_price[:, None] * (1.0 + levy * p["levy_passthrough"])
+        ctx.region_price = self.last_region_price = region_price

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from model.components.base import Component
+from model.memo import ProcessMemo
 from model.population import load_demand
 
 
@@ -31,7 +32,8 @@ class Regions(Component):
         self.is_cn = self.ids == "cn"
         self.is_gs = self.bloc == "gs"
         self.demand_path = load_demand()
-        self._last_demand: tuple[tuple, np.ndarray] | None = None
+        self._last_demand: tuple | None = None  # (key, answer, the arrays it read)
+        self._content_key: tuple | None = None  # (the arrays, their contents) for the process memo
         self.software_index = 1.0  # Eq. E8: written only by the software component (its owns)
         self._demand_arrays = (self.demand_path.index.to_numpy(float) + 0.5,
                                np.log(self.demand_path["world_h100e"].to_numpy(float) / 12.0))
@@ -56,18 +58,38 @@ class Regions(Component):
         The last answer is kept under everything it reads (China's coverage and the buyers' choice
         both ask in one month); a copy is returned."""
         key = (month, self.software_index, self.p["gs_demand_catchup"], self.p["cn_demand_trend"],
-               self.dates["cn_demand_trend_end"], self.weight, self.is_gs, self.is_cn, self._demand_arrays)
+               self.dates["cn_demand_trend_end"])
+        arrays = (self.weight, self.is_gs, self.is_cn, self._demand_arrays)
         last = self._last_demand
-        if last is not None and len(key) == len(last[0]) and all(
-                a is b or (type(a) is not np.ndarray and a == b) for a, b in zip(key, last[0])):
+        if last is not None and last[0] == key and all(a is b for a, b in zip(arrays, last[2])):
             return last[1].copy()
         out = self._demand(month)
-        self._last_demand = (key, out)  # holds the arrays of the key: their identity stays theirs
+        self._last_demand = (key, out, arrays)  # holds the arrays of the key: their identity stays theirs
         return out.copy()
 
     def _demand(self, month: int) -> np.ndarray:
+        base, w, total = self._split(month)
+        return base * self.software_index * w / total  # world_demand(month) * w / w.sum()
+
+    def _split(self, month: int) -> tuple[float, np.ndarray, np.float64]:
+        """The month's world demand before software, the regions' weights and their sum, kept per
+        process under the month, the start, the three parameters and the arrays' contents."""
+        arrays = (self.weight, self.is_gs, self.is_cn, *self._demand_arrays)
+        ck = self._content_key
+        if ck is None or len(ck[0]) != len(arrays) or not all(a is b for a, b in zip(arrays, ck[0])):
+            ck = self._content_key = (arrays, tuple((a.dtype.str, a.shape, a.tobytes()) for a in arrays))
+        p, end = self.p, self.dates["cn_demand_trend_end"]
+        key = (month, self.start_month, p["gs_demand_catchup"], p["cn_demand_trend"], end, ck[1])
+        return _SPLIT.get_or(key, lambda: self._split_fresh(month))
+
+    def _split_fresh(self, month: int) -> tuple[float, np.ndarray, np.float64]:
+        years, logv = self._demand_arrays
+        base = float(np.exp(np.interp(month / 12.0 + 0.5 / 12.0, years, logv)))  # world_demand / software
         years = (month - self.start_month) / 12.0
         cn_years = (min(month, self.dates["cn_demand_trend_end"]) - self.start_month) / 12.0
         w = self.weight * np.where(self.is_gs, np.exp(self.p["gs_demand_catchup"] * years), 1.0)
         w = w * np.where(self.is_cn, np.exp(self.p["cn_demand_trend"] * max(cn_years, 0.0)), 1.0)
-        return self.world_demand(month) * w / w.sum()
+        return base, w, w.sum()
+
+
+_SPLIT = ProcessMemo(4_000)  # Regions._split's answers, per process (a run asks ~170 months)
