@@ -66,6 +66,26 @@ class Supply(Component):
                 f *= 1.0 - self.p["entity_list_capacity_cut"]
         return max(f, 0.0)
 
+    def factors(self, vendors: list, month: int) -> list[float]:
+        """:meth:`factor` of each of ``vendors``, bit for bit: the US bloc's term and the entity
+        list's cut (the same for every vendor they apply to) worked out once."""
+        us = listed_cut = None
+        out = []
+        for v in vendors:
+            if v.bloc == "us":
+                if us is None:
+                    us = self.factor(v, month)
+                out.append(us)
+                continue
+            listed = self.entity_listed.get(v.vendor_id)
+            if listed is not None and listed >= self.start_month and month >= listed:
+                if listed_cut is None:
+                    listed_cut = max(1.0 * (1.0 - self.p["entity_list_capacity_cut"]), 0.0)
+                out.append(listed_cut)
+            else:
+                out.append(1.0)  # factor's max(1.0, 0.0)
+        return out
+
     def update(self, model: Any, ctx: MonthContext) -> None:
         """Record the month's rare-earth level, then Eq. S1-S3: the pool of packages Chinese
         vendors can make this month."""
