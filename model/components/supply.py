@@ -99,8 +99,13 @@ class Supply(Component):
         hbm_rule = model.policy.us_rule.hbm_to_china
         # State-directed supply response: while Chinese vendors are short, more SMIC wafers and
         # HBM lines go to AI accelerators (Eq. S5), up to smic_ai_share_max.
-        cn_v = [v.vidx for v in model.vendors if v.bloc == "cn"]
-        short = float(np.max(model.vendors.utilisation[cn_v])) if cn_v else 0.0
+        cn_v = [v.vidx for v in self._cn_vendors(model)]
+        short = 0.0
+        if cn_v:
+            ut = model.vendors.utilisation.tolist()
+            u = [ut[i] for i in cn_v]
+            # np.max's value: Python's max unless a NaN (np.max propagates it); a tie of zeros moot
+            short = float(np.max(model.vendors.utilisation[cn_v])) if any(x != x for x in u) else max(u)
         if month >= self.dates["reaction_start"] and short > 1.0:
             grow = 1.0 + self.p["cn_supply_response"] * min(short - 1.0, 1.0)
             self.ai_share = min(self.ai_share * grow, self.p["smic_ai_share_max"])
@@ -130,7 +135,7 @@ class Supply(Component):
 
     def share(self, model: Any, ctx: MonthContext) -> None:
         """Chinese vendors' capacities are cut pro rata when the supply pool is short (Eq. S3b)."""
-        cn_v = [v for v in model.vendors if v.bloc == "cn"]
+        cn_v = self._cn_vendors(model)
         total = sum(v.capacity_units for v in cn_v)
         if total > self.packages > 0 or self.packages <= 0:
             f = max(self.packages, 0.0) / total if total > 0 else 0.0
