@@ -8,6 +8,8 @@ import math
 import numpy as np
 from mesa import Agent
 
+_INF = float("inf")
+
 
 class ChipVendor(Agent):
     """A chip vendor (Nvidia, AMD, Huawei, Cambricon, ...). State lives on the agent; it reads the
@@ -68,9 +70,10 @@ class ChipVendor(Agent):
         if not self.roadmap_due(m.month, newest, m.p["generation_months"], m.p["rd_time_effect"]):
             return
         rd_decades = math.log10(1.0 + self.rd_budget_usd / 1e9)  # decades of R&D in USD bn
-        mine = (off.vendor == self.vidx) & ~off.compliance
-        prods = np.flatnonzero(mine).tolist()
-        flagship = max(prods, key=lambda o: (off.value[o], off.available[o]))
+        # its best own product: the highest value, the newest among equals (the first of ties)
+        prods = m.vendors.own_rows(off)[self.vidx]
+        value, avail = off.value.tolist(), off.available.tolist()
+        flagship = max(prods, key=lambda o: (value[o], avail[o]))
         base = m.p["roadmap_gain_us"] if self.bloc == "us" else m.p["roadmap_gain_cn"]
         gain = base * (1.0 + m.p["rd_gain_effect"] * rd_decades)
         self.rd_budget_usd = 0.0  # spent on this generation
@@ -177,30 +180,32 @@ def move(m, vendors) -> None:
     factors = supply.factors(vendors, month)
     for v, f in zip(vendors, factors):
         i = v.vidx
+        base = v.base_capacity
         if v.bloc == "cn":
             if v.ipo_month is not None and month == v.ipo_month:
                 v.rd_budget_usd += v.capital_usd * shock
             if cn_cap > 0:
-                v.rd_budget_usd += fund * v.base_capacity / cn_cap
+                v.rd_budget_usd += fund * base / cn_cap
         # Eq. V1: through the yearly anchors (mid-year) log-linearly, or linearly from a zero
         # start; then organic growth plus, from reaction_start, expansion toward excess demand
-        u = uts[i]
+        u = uts[i]  # 0 < u < inf: math.isfinite(u) and u > 0 (NaN fails both)
         if t <= v._anchor_end:
-            path = v._anchor_path(start)
+            path = v._path[1] if v._path is not None and v._path[0] == start else v._anchor_path(start)
             k = month - start
             cap = path[k] if 0 <= k < len(path) else v._anchor_value(month)
-        elif v.base_capacity <= 0:
+        elif base <= 0:
             cap = v.anchors[1][-1]
         else:
-            cap = v.base_capacity * (1.0 + v.capacity_growth) ** (1.0 / 12.0)
-            if math.isfinite(u) and u > 1.0 and reacting:
+            cap = base * (1.0 + v.capacity_growth) ** (1.0 / 12.0)
+            if 1.0 < u < _INF and reacting:
                 # the numpy float, kept so: capacities follow its type, and Python's sum() of
                 # Chinese vendors' capacities is compensated over Python floats only
                 cap *= 1.0 + expand * min(ut[i] - 1.0, 1.0)
         v.base_capacity = cap
         v.capacity_units = cap * f  # Eq. V1b: the policy's cut
         # Eq. V2: the price index follows last month's demand/capacity ratio
-        if math.isfinite(u) and u > 0:
-            v.price_index *= math.exp(rate * math.log(min(max(u, 0.25), 4.0)))
+        price = v.price_index
+        if 0.0 < u < _INF:
+            price *= math.exp(rate * math.log(min(max(u, 0.25), 4.0)))
         # min(max()) of Python floats: np.clip's value, bit for bit, without an array round trip
-        v.price_index = float(min(max(v.price_index, lo), hi))
+        v.price_index = float(min(max(price, lo), hi))

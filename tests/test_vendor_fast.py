@@ -226,3 +226,16 @@ def test_vendors_pass_is_each_vendors_old_step_bit_for_bit():
         m.month += 1
         m.running = m.month <= m.end_month
     assert numpy_typed > 0  # the numpy-float capacities (expansion) are among those checked
+
+
+def test_own_rows_are_each_vendors_own_offerings_and_follow_launches(mid_run):
+    m = mid_run
+    off = m.offerings
+
+    def naive():
+        return [np.flatnonzero((off.vendor == v) & ~off.compliance).tolist() for v in range(len(m.vendors))]
+
+    assert m.vendors.own_rows(off) == naive() and any(m.vendors.own_rows(off))
+    off.design_successor(int(np.flatnonzero(off.vendor == 1)[0]), 1.2, m.month + 2)
+    off.launch(m, MonthContext(m.month))
+    assert m.vendors.own_rows(off) == naive() and m.vendors.own_rows(off)[1][-1] == len(off) - 1

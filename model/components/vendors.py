@@ -37,6 +37,7 @@ class Vendors(Component):
         self.cn_base_capacity = 0.0  # Chinese vendors' capacity before this month's moves
         self._newest: tuple[tuple, list[int | None]] | None = None  # (the columns read, result)
         self._candidates: tuple[tuple, list[list[int]]] | None = None
+        self._own: tuple | None = None  # (vendor and compliance columns, each vendor's own rows)
         self._controlled: tuple[tuple, list] | None = None  # (the columns and rule read, rows)
 
     def __len__(self) -> int:
@@ -98,6 +99,18 @@ class Vendors(Component):
                 newest[v] = avail
         self._newest = (cols, newest)  # holds the columns: their identity stays theirs
         return self._newest[1]
+
+    def own_rows(self, off: Any) -> list[list[int]]:
+        """(V,) each vendor's own (non-variant) offerings, in table order; one pass, redone when
+        a launch replaces the columns."""
+        r = self._own
+        if r is None or r[0] is not off.vendor or r[1] is not off.compliance:
+            rows: list[list[int]] = [[] for _ in self.agents]
+            for o, (v, comp) in enumerate(zip(off.vendor.tolist(), off.compliance.tolist())):
+                if not comp:
+                    rows[v].append(o)
+            r = self._own = (off.vendor, off.compliance, rows)
+        return r[2]
 
     def variant_candidates(self, model: Any, rule: Any) -> list[list[int]]:
         """(V,) for each vendor, its own (non-variant) offerings in or about to enter production
