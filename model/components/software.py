@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from model.components.base import Component, MonthContext
+from model.float_sums import np_sum
 from model.types import STACKS
 
 S = len(STACKS)
@@ -126,10 +127,11 @@ class Software(Component):
                                                  float(p["software_codesign_ceiling"]))
         new = self.stack_efficiency(mix)
         ratio = new / old
-        if (ratio != 1.0).any():
+        if any(r != 1.0 for r in ratio.tolist()):
             model.buyers.fleet_eff = model.buyers.fleet_eff * ratio[None, :]
-        # Eq. E8: the world's software efficiency, weighted by the installed fleet's stacks
-        fleet = model.buyers.fleet_eff.sum(axis=0)
-        total = fleet.sum()
+        # Eq. E8: the world's software efficiency, weighted by the installed fleet's stacks (the
+        # stack sums np.sum's on floats: model.float_sums)
+        fleet = model.buyers.fleet_eff.sum(axis=0).tolist()
+        total = np_sum(fleet)
         if total > 0:
-            model.regions.software_index = float((fleet * new).sum() / total)
+            model.regions.software_index = float(np_sum([f * e for f, e in zip(fleet, new.tolist())]) / total)

@@ -155,5 +155,6 @@ class Vendors(Component):
 
     def book(self, revenue_usd: np.ndarray) -> None:
         """Add each vendor's net revenue of the month to its totals and R&D budget (Eq. V5)."""
-        for v in self.agents:
-            v.book_revenue(float(revenue_usd[v.vidx]))
+        for v, usd in zip(self.agents, map(float, revenue_usd.tolist())):  # ChipVendor.book_revenue, inline
+            v.revenue_usd_total += usd
+            v.rd_budget_usd += usd * v.rd_share
