@@ -139,8 +139,8 @@ class Supply(Component):
         total = sum(v.capacity_units for v in cn_v)
         if total > self.packages > 0 or self.packages <= 0:
             f = max(self.packages, 0.0) / total if total > 0 else 0.0
-            for v in cn_v:
-                v.cut_capacity(f)
+            for v in cn_v:  # ChipVendor.cut_capacity, inline
+                v.capacity_units *= f
 
     def consume(self, cn_units: float, hbm_rule: bool) -> None:
         """Deliveries draw down the die bank first, then the HBM stock (after the HBM rule)."""

@@ -131,8 +131,9 @@ class Vendors(Component):
         # until a launch or a new rule (elementwise, so the test of all offerings selects what the
         # test of the month's candidates did)
         ctl = self._controlled
-        if ctl is None or any(a is not b for a, b in zip(ctl[0], (off.compliance, off.tpp, off.density, off.io, rule,
-                                                                  off.vendor, off.available))):
+        if ctl is None or not (ctl[0][0] is off.compliance and ctl[0][1] is off.tpp and ctl[0][2] is off.density
+                               and ctl[0][3] is off.io and ctl[0][4] is rule and ctl[0][5] is off.vendor
+                               and ctl[0][6] is off.available):
             idx = np.flatnonzero(~off.compliance & rule.controlled(off.tpp, off.density, off.io))
             rows = list(zip(idx.tolist(), off.vendor[idx].tolist(), off.available[idx].tolist()))
             ctl = self._controlled = ((off.compliance, off.tpp, off.density, off.io, rule, off.vendor, off.available),
