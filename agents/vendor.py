@@ -8,6 +8,8 @@ import math
 import numpy as np
 from mesa import Agent
 
+_INF = float("inf")
+
 
 class ChipVendor(Agent):
     """A chip vendor (Nvidia, AMD, Huawei, Cambricon, ...). State lives on the agent; it reads the
@@ -28,6 +30,7 @@ class ChipVendor(Agent):
         self.anchors = (np.array([p[0] for p in pts]), np.array([p[1] for p in pts]))
         self._log_caps: np.ndarray | None = None
         self._path: tuple[int, list[float]] | None = None  # (start month, capacity by month)
+        self._anchor_end = float(pts[-1][0])  # the last anchor's time (years), = anchors[0][-1]
         self.capacity_growth = float(row["capacity_growth_per_year"])
         self.markup = float(row["markup"])
         self.rd_share = float(row["rd_share"])
@@ -43,21 +46,16 @@ class ChipVendor(Agent):
 
     # -- step 3 of the month -------------------------------------------------------------
     def step(self) -> None:
+        """This vendor's month alone (``Vendors.step`` does every vendor's in one pass, the same
+        operations): capital, capacity and price (:func:`move`), then its designs."""
         m = self.model
-        p = m.p
-        self._raise_capital()
-        # a numpy float, kept so: capacities follow its type, and Python's sum() of Chinese vendors'
-        # capacities (Vendors.step) is compensated over Python floats only - a float here moves bits
-        util = m.vendors.utilisation[self.vidx]
-        self.base_capacity = self._capacity_path(m, util)
-        self.capacity_units = self.base_capacity * m.supply.factor(self, m.month)
-        # Price toward clearing: index follows last month's demand/capacity ratio (Eq. V2).
-        if math.isfinite(util) and util > 0:
-            self.price_index *= math.exp(p["price_adjust_rate"] * math.log(min(max(util, 0.25), 4.0)))
-        # min(max()) of Python floats: np.clip's value, bit for bit, without an array round trip
-        self.price_index = float(min(max(self.price_index, p["price_index_min"]), p["price_index_max"]))
-        if m.month < m.dates["own_designs_from"]:
-            return  # the replayed history: only the catalog's real products
+        move(m, [self])
+        if m.month >= m.dates["own_designs_from"]:  # before: the replayed history, the catalog only
+            self.design()
+
+    def design(self) -> None:
+        """Compliance variants (US vendors) and the next generation past the roadmap: what a
+        vendor queues into the offering table, so the order vendors act in is the queue's order."""
         if self.bloc == "us":
             self._design_compliance_variants()
         self._extend_roadmap()
@@ -69,51 +67,25 @@ class ChipVendor(Agent):
         off = m.offerings
         # the newest release among its own (non-variant) offerings, for all vendors in one pass
         newest = m.vendors.newest_own(off)[self.vidx]
-        if newest is None:
+        if not self.roadmap_due(m.month, newest, m.p["generation_months"], m.p["rd_time_effect"]):
             return
         rd_decades = math.log10(1.0 + self.rd_budget_usd / 1e9)  # decades of R&D in USD bn
-        months = m.p["generation_months"] * max(1.0 - m.p["rd_time_effect"] * rd_decades, 0.5)
-        if m.month < newest + months:
-            return
-        mine = (off.vendor == self.vidx) & ~off.compliance
-        prods = np.flatnonzero(mine).tolist()
-        flagship = max(prods, key=lambda o: (off.value[o], off.available[o]))
+        # its best own product: the highest value, the newest among equals (the first of ties)
+        prods = m.vendors.own_rows(off)[self.vidx]
+        value, avail = off.value.tolist(), off.available.tolist()
+        flagship = max(prods, key=lambda o: (value[o], avail[o]))
         base = m.p["roadmap_gain_us"] if self.bloc == "us" else m.p["roadmap_gain_cn"]
         gain = base * (1.0 + m.p["rd_gain_effect"] * rd_decades)
         self.rd_budget_usd = 0.0  # spent on this generation
         off.design_successor(flagship, gain, m.month)
 
-    def _raise_capital(self) -> None:
-        """Chinese vendors add capital raised (STAR-market/HK IPOs in their month, state funds each
-        month by capacity share) to their R&D budget, scaled by ``capital_shock`` (Eq. V7)."""
-        m = self.model
-        if self.bloc != "cn":
-            return
-        shock = m.p["capital_shock"]
-        if self.ipo_month is not None and m.month == self.ipo_month:
-            self.rd_budget_usd += self.capital_usd * shock
-        cn_cap = m.vendors.cn_base_capacity  # as the month began: the same for every vendor, whatever the order
-        if cn_cap > 0:
-            self.rd_budget_usd += m.p["cn_state_fund_usd_per_year"] / 12.0 * shock * self.base_capacity / cn_cap
-
-    def _capacity_path(self, m, util: float) -> float:
-        """Capacity (units/month, Eq. V1). Through the observed yearly anchors (2022, 2024 where
-        known, 2025; placed at mid-year) log-linearly, or linearly from a zero start; then organic
-        growth ``capacity_growth_per_year`` plus, from reaction_start, expansion toward excess
-        demand at up to ``capacity_expansion_rate`` per month."""
-        years, caps = self.anchors
-        if m.month / 12.0 <= years[-1]:
-            path = self._anchor_path(m.start_month)
-            i = m.month - m.start_month
-            if 0 <= i < len(path):
-                return path[i]
-            return self._anchor_value(m.month)
-        if self.base_capacity <= 0:
-            return caps[-1]
-        cap = self.base_capacity * (1.0 + self.capacity_growth) ** (1.0 / 12.0)
-        if math.isfinite(util) and util > 1.0 and m.month >= m.dates["reaction_start"]:
-            cap *= 1.0 + m.p["capacity_expansion_rate"] * min(util - 1.0, 1.0)
-        return cap
+    def roadmap_due(self, month: int, newest: int | None, generation_months: float, rd_time_effect: float) -> bool:
+        """Is a next generation due (Eq. V6)? ``generation_months`` after the newest own release
+        (``newest``, None for none), sooner with R&D spent: x max(1 - effect x decades of R&D, 0.5)."""
+        if newest is None:
+            return False
+        rd_decades = math.log10(1.0 + self.rd_budget_usd / 1e9)  # decades of R&D in USD bn
+        return not month < newest + generation_months * max(1.0 - rd_time_effect * rd_decades, 0.5)  # NaN: due
 
     def _anchor_value(self, month: int) -> float:
         """The capacity through the anchors at one month (log-linear, or linear from zero)."""
@@ -187,3 +159,53 @@ class ChipVendor(Agent):
         """The month's net revenue: to the total, and its R&D share to the budget (Eq. V5)."""
         self.revenue_usd_total += usd
         self.rd_budget_usd += usd * self.rd_share
+
+
+def move(m, vendors) -> None:
+    """Eq. V7, V1, V1b and V2 for ``vendors``, each in turn: capital raised, capacity, the policy
+    cut of capacity and the price index. None of it reads another vendor's move (China's total
+    capacity is ``Vendors.cn_base_capacity``, taken before anyone moves), so the order is moot;
+    what a month shares (parameters, the policy factors) is read once for all of them."""
+    p, month, supply = m.p, m.month, m.supply
+    ut = m.vendors.utilisation
+    uts = ut.tolist()  # Python floats for the tests and the price (the same values and ops)
+    # Eq. V7: STAR-market/HK IPOs in their month, state funds by capacity share, x capital_shock
+    shock = p["capital_shock"]
+    cn_cap = m.vendors.cn_base_capacity  # as the month began: the same for every vendor
+    fund = p["cn_state_fund_usd_per_year"] / 12.0 * shock  # the left-to-right product's first terms
+    start, expand = m.start_month, p["capacity_expansion_rate"]
+    reacting = month >= m.dates["reaction_start"]
+    t = month / 12.0
+    rate, lo, hi = p["price_adjust_rate"], p["price_index_min"], p["price_index_max"]
+    factors = supply.factors(vendors, month)
+    for v, f in zip(vendors, factors):
+        i = v.vidx
+        base = v.base_capacity
+        if v.bloc == "cn":
+            if v.ipo_month is not None and month == v.ipo_month:
+                v.rd_budget_usd += v.capital_usd * shock
+            if cn_cap > 0:
+                v.rd_budget_usd += fund * base / cn_cap
+        # Eq. V1: through the yearly anchors (mid-year) log-linearly, or linearly from a zero
+        # start; then organic growth plus, from reaction_start, expansion toward excess demand
+        u = uts[i]  # 0 < u < inf: math.isfinite(u) and u > 0 (NaN fails both)
+        if t <= v._anchor_end:
+            path = v._path[1] if v._path is not None and v._path[0] == start else v._anchor_path(start)
+            k = month - start
+            cap = path[k] if 0 <= k < len(path) else v._anchor_value(month)
+        elif base <= 0:
+            cap = v.anchors[1][-1]
+        else:
+            cap = base * (1.0 + v.capacity_growth) ** (1.0 / 12.0)
+            if 1.0 < u < _INF and reacting:
+                # the numpy float, kept so: capacities follow its type, and Python's sum() of
+                # Chinese vendors' capacities is compensated over Python floats only
+                cap *= 1.0 + expand * min(ut[i] - 1.0, 1.0)
+        v.base_capacity = cap
+        v.capacity_units = cap * f  # Eq. V1b: the policy's cut
+        # Eq. V2: the price index follows last month's demand/capacity ratio
+        price = v.price_index
+        if 0.0 < u < _INF:
+            price *= math.exp(rate * math.log(min(max(u, 0.25), 4.0)))
+        # min(max()) of Python floats: np.clip's value, bit for bit, without an array round trip
+        v.price_index = float(min(max(price, lo), hi))

@@ -36,7 +36,8 @@ def power_capacity_kw(month: int, dc_gw_2024: np.ndarray, add_gw_2024: np.ndarra
 
 def scarcity_multiplier(used_kw: np.ndarray, cap_kw: np.ndarray, markup: float) -> np.ndarray:
     """Eq. N3: effective electricity price multiplier 1 + markup x u^4, u = used / capacity in [0, 1]."""
-    u = np.clip(np.divide(used_kw, cap_kw, out=np.ones_like(used_kw), where=cap_kw > 0), 0.0, 1.0)
+    # ndarray.clip: np.clip's own call without its dispatch layer
+    u = np.divide(used_kw, cap_kw, out=np.ones_like(used_kw), where=cap_kw > 0).clip(0.0, 1.0)
     return 1.0 + markup * u ** 4
 
 

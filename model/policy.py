@@ -295,6 +295,12 @@ class OfferingView:
     cache: dict = field(default_factory=dict)  # pattern masks; a new view when offerings change
 
 
+def clip_float(x: float, lo: float, hi: float) -> float:
+    """``float(np.clip(x, lo, hi))`` of a Python float, bit for bit (NaN kept, -0.0 kept as
+    np.clip keeps it: max() returns x unless lo > x), without an array round trip (~3 us)."""
+    return float(min(max(x, lo), hi))
+
+
 def us_level_reaction(level: float, *, cn_over_us: float, rare_earth: float, nvidia_cn_share: float,
                       p: dict) -> float:
     """Eq. R1: the US stringency level next month.
@@ -310,7 +316,7 @@ def us_level_reaction(level: float, *, cn_over_us: float, rare_earth: float, nvi
     loosen = float(p["us_loosen_rate"]) * max(0.0, rare_earth - float(p["us_loosen_threshold"]))
     share = nvidia_cn_share if nvidia_cn_share == nvidia_cn_share else 0.0
     lobby = float(p["us_revenue_lobby"]) if share < 0.05 else 0.0
-    return float(np.clip(level + tighten - loosen - lobby, 0.0, 1.0))
+    return clip_float(level + tighten - loosen - lobby, 0.0, 1.0)
 
 
 def cn_rare_earth_reaction(restriction: float, *, us_level_change: float, p: dict) -> float:
@@ -322,4 +328,4 @@ def cn_rare_earth_reaction(restriction: float, *, us_level_change: float, p: dic
     """
     base = float(p["rare_earth_base"])
     relaxed = base + (restriction - base) * (1.0 - float(p["cn_rare_earth_cost"]))
-    return float(np.clip(relaxed + float(p["cn_retaliation"]) * max(0.0, us_level_change), 0.0, 1.0))
+    return clip_float(relaxed + float(p["cn_retaliation"]) * max(0.0, us_level_change), 0.0, 1.0)

@@ -133,7 +133,7 @@ def test_arthur_population_refuses_events(tmp_path):
 def _vendor_phase(m: ChipMarketModel, order: str, monkeypatch) -> dict[str, float]:
     agents = m.agents_by_type[ChipVendor]
     ordered = sorted(agents, key=lambda v: v.vidx, reverse=order == "reversed")
-    monkeypatch.setattr(type(agents), "shuffle_do", lambda self, name: [getattr(a, name)() for a in ordered])
+    monkeypatch.setattr(type(m.vendors), "activation_order", lambda self, model: ordered)
     m.vendors.step(m, None)
     monkeypatch.undo()
     return {v.vendor_id: (v.rd_budget_usd, v.base_capacity) for v in m.vendors}

@@ -149,6 +149,10 @@ def test_effective_value_kept_per_table_and_efficiency(model):
     assert len(sw.effective_value(off)) == len(off) and _same(sw.effective_value(off), fresh())
     sw.efficiency = sw.efficiency * 1.1
     assert _same(sw.effective_value(off), fresh())
+    kept = sw.effective_value(off, copy=False)  # the kept array itself, for readers
+    assert kept is sw.effective_value(off, copy=False) and _same(kept, fresh())
+    sw.efficiency = np.ones_like(sw.efficiency)  # back to 1: the table's own value
+    assert sw.effective_value(off) is off.value
 
 
 def test_control_level_is_level_for_rule():

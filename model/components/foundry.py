@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from model.components.base import Component, MonthContext
+from model.float_sums import np_sum
 from model.foundry import ALL_TAIWAN, Disruption, ShareTable, load_shares, load_sites
 from model.memo import ProcessMemo
 
@@ -42,6 +43,10 @@ class Foundry(Component):
         self.factor = np.ones(len(vendor_ids))
         self.outside_share = 0.0  # what the Arthur docking records: it has no vendors' capacity
         self._site_key = (self.in_taiwan.tobytes(), self.is_wafer.tobytes())
+        ones = np.ones(len(self.sites))
+        ones.flags.writeable = False
+        self._ones = (ones, ones.tobytes())  # the availability with no disruption, and its key
+        self._us_idx = np.flatnonzero(self.us).tolist()
 
     def disrupt(self, d: Disruption) -> None:
         """A scripted disruption from its start month (the event handler's call)."""
@@ -65,7 +70,13 @@ class Foundry(Component):
             a[hit] *= d.availability(month)
         return a
 
+    def _undisrupted(self) -> bool:
+        """No disruption at all (scripted or by the parameters): every site's availability is 1."""
+        return not self.disruptions and not float(self.p["taiwan_disruption_depth"]) > 0
+
     def site_availability(self, site: str, month: int) -> float:
+        if self._undisrupted():
+            return 1.0
         return float(self.availability(month)[self.sites.index(site)])
 
     def capability(self, month: int) -> tuple[np.ndarray, np.ndarray]:
@@ -75,8 +86,12 @@ class Foundry(Component):
         A pure function of the share table, the month, the ramp pace, the headroom and the sites'
         availability: kept per process under all of them (read-only arrays)."""
         pace, h = float(self.p["foundry_outside_ramp"]), float(self.p["foundry_headroom"])
-        a = self.availability(month)
-        key = (self.table._key, self._site_key, int(month), pace, h, a.tobytes())
+        if self._undisrupted():  # all ones: the same key and inputs as availability's ones
+            a, a_key = self._ones
+        else:
+            a = self.availability(month)
+            a_key = a.tobytes()
+        key = (self.table._key, self._site_key, int(month), pace, h, a_key)
         return _CAPABILITY.get_or(key, lambda: self._capability(month, pace, h, a))
 
     def _capability(self, month: int, pace: float, h: float, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -98,13 +113,18 @@ class Foundry(Component):
         f, out = self.capability(ctx.month)
         if not self.p["foundry_layer"]:
             f = np.ones_like(f)
-        before = model.vendors.capacities()
+        agents = model.vendors.agents
+        us = self._us_idx
+        before = [float(agents[i].capacity_units) for i in us]  # only the US bloc's are summed
         fl = f.tolist()
-        for v in model.vendors:
+        for v in agents:
             if fl[v.vidx] < 1.0:
                 v.cut_capacity(fl[v.vidx])
         self.factor = np.minimum(f, 1.0)
-        after = model.vendors.capacities()
-        total = after[self.us].sum()
-        made_out = np.minimum(before * out, after)[self.us].sum()
+        # the US bloc's sums on floats: np.sum's bits (float_sums) and np.minimum's (b on a tie, NaN kept)
+        after = [float(agents[i].capacity_units) for i in us]
+        ol = out.tolist()
+        total = np_sum(after)
+        made = [b * ol[i] for b, i in zip(before, us)]
+        made_out = np_sum([x if x < y or x != x else y for x, y in zip(made, after)])
         self.outside_share = float(made_out / total) if total > 0 else 0.0

@@ -15,7 +15,10 @@ from model.components.base import Phase, Plan
 
 def _regulator(cls: type) -> Any:
     def step(model: Any, ctx: Any) -> None:
-        model.agents_by_type[cls].do("step")
+        # AgentSet.do("step") without its per-call dispatch: each agent of the class in the set's
+        # order (none joins or leaves during a regulator's step)
+        for agent in list(model.agents_by_type[cls]):
+            agent.step()
     return step
 
 

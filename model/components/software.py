@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from model.components.base import Component, MonthContext
+from model.float_sums import np_sum
 from model.types import STACKS
 
 S = len(STACKS)
@@ -65,6 +66,8 @@ class Software(Component):
         self._last_eff: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._mix_w: tuple[np.ndarray, np.ndarray] | None = None
         self._last_value: tuple[tuple, np.ndarray] | None = None
+        self._ones: tuple[np.ndarray | None, bool] = (None, False)  # (efficiency, all of it 1)
+        self._rel: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # (thr, thr_ref, thr / thr_ref)
 
     @property
     def on(self) -> bool:
@@ -83,18 +86,26 @@ class Software(Component):
             last = self._last_eff = (self.efficiency, mix, self.efficiency @ mw[1])
         return last[2].copy()
 
-    def effective_value(self, off: Any) -> np.ndarray:
-        """(O,) Eq. E7: sum_w mix_w * thr_{o,w} / thr_{ref,w} * e_{stack(o), class(w)}."""
-        if (self.efficiency == 1.0).all():
+    def effective_value(self, off: Any, copy: bool = True) -> np.ndarray:
+        """(O,) Eq. E7: sum_w mix_w * thr_{o,w} / thr_{ref,w} * e_{stack(o), class(w)}. With
+        ``copy=False`` the kept array itself, for a caller that only reads it."""
+        ones = self._ones
+        if ones[0] is not self.efficiency:  # the efficiency is replaced each month, never written into
+            ones = self._ones = (self.efficiency, bool((self.efficiency == 1.0).all()))
+        if ones[1]:
             return off.value
         # kept for the same arrays (each is replaced, never written into): China's coverage and
         # this month's value ask with the same table unless offerings launched in between
         key = (self.efficiency, off.stack, off.thr, off._ref_thr, off.mix)
         last = self._last_value
         if last is None or any(a is not b for a, b in zip(key, last[0])):
-            mult = self.efficiency[off.stack][:, WORKLOAD_CLASS]  # (O, W)
-            last = self._last_value = (key, np.maximum((off.thr / off._ref_thr[None, :] * mult) @ off.mix, 1e-3))
-        return last[1].copy()
+            rel = self._rel  # thr / thr_ref: the same until a launch
+            if rel is None or rel[0] is not off.thr or rel[1] is not off._ref_thr:
+                rel = self._rel = (off.thr, off._ref_thr, off.thr / off._ref_thr[None, :])
+            # e[stack][:, class] as e[:, class][stack]: the same gathered values, (O, W)
+            mult = self.efficiency[:, WORKLOAD_CLASS][off.stack]
+            last = self._last_value = (key, np.maximum((rel[2] * mult) @ off.mix, 1e-3))
+        return last[1].copy() if copy else last[1]
 
     def value(self, model: Any, ctx: MonthContext) -> None:
         """Sets ``ctx.value``: what pricing and the market read as a unit's useful work."""
@@ -116,10 +127,11 @@ class Software(Component):
                                                  float(p["software_codesign_ceiling"]))
         new = self.stack_efficiency(mix)
         ratio = new / old
-        if (ratio != 1.0).any():
+        if any(r != 1.0 for r in ratio.tolist()):
             model.buyers.fleet_eff = model.buyers.fleet_eff * ratio[None, :]
-        # Eq. E8: the world's software efficiency, weighted by the installed fleet's stacks
-        fleet = model.buyers.fleet_eff.sum(axis=0)
-        total = fleet.sum()
+        # Eq. E8: the world's software efficiency, weighted by the installed fleet's stacks (the
+        # stack sums np.sum's on floats: model.float_sums)
+        fleet = model.buyers.fleet_eff.sum(axis=0).tolist()
+        total = np_sum(fleet)
         if total > 0:
-            model.regions.software_index = float((fleet * new).sum() / total)
+            model.regions.software_index = float(np_sum([f * e for f, e in zip(fleet, new.tolist())]) / total)

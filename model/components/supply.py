@@ -12,6 +12,7 @@ import pandas as pd
 
 from model.components.base import Component, MonthContext
 from model.components.foundry import Foundry
+from model.float_sums import np_sum
 from model.months import month_index
 from model.supply import DIES_PER_PACKAGE, SupplyState, load_supply, packages_available, unit_cost_index, wafer_path
 
@@ -40,7 +41,8 @@ class Supply(Component):
         self._cost = (lo, unit_cost_index(self.df, np.arange(lo, hi + 1), 2024 * 12))
         self._wafers = (lo, *wafer_path(self.df, lo, hi))  # Eq. S1's terms by month, once per run
         self._cn: tuple | None = None
-        self._cn_live_rows: tuple | None = None
+        self._cn_off: tuple | None = None  # (vendor column, vendors, each Chinese vendor's rows)
+        self._cn_reg: tuple | None = None  # (regions.is_cn, China's region indices)
 
     def cost_index(self, month: int) -> float:
         """Eq. S4 for one month, from a table computed once for the whole run (vectorised)."""
@@ -66,6 +68,26 @@ class Supply(Component):
                 f *= 1.0 - self.p["entity_list_capacity_cut"]
         return max(f, 0.0)
 
+    def factors(self, vendors: list, month: int) -> list[float]:
+        """:meth:`factor` of each of ``vendors``, bit for bit: the US bloc's term and the entity
+        list's cut (the same for every vendor they apply to) worked out once."""
+        us = listed_cut = None
+        out = []
+        for v in vendors:
+            if v.bloc == "us":
+                if us is None:
+                    us = self.factor(v, month)
+                out.append(us)
+                continue
+            listed = self.entity_listed.get(v.vendor_id)
+            if listed is not None and listed >= self.start_month and month >= listed:
+                if listed_cut is None:
+                    listed_cut = max(1.0 * (1.0 - self.p["entity_list_capacity_cut"]), 0.0)
+                out.append(listed_cut)
+            else:
+                out.append(1.0)  # factor's max(1.0, 0.0)
+        return out
+
     def update(self, model: Any, ctx: MonthContext) -> None:
         """Record the month's rare-earth level, then Eq. S1-S3: the pool of packages Chinese
         vendors can make this month."""
@@ -77,8 +99,13 @@ class Supply(Component):
         hbm_rule = model.policy.us_rule.hbm_to_china
         # State-directed supply response: while Chinese vendors are short, more SMIC wafers and
         # HBM lines go to AI accelerators (Eq. S5), up to smic_ai_share_max.
-        cn_v = [v.vidx for v in model.vendors if v.bloc == "cn"]
-        short = float(np.max(model.vendors.utilisation[cn_v])) if cn_v else 0.0
+        cn_v = [v.vidx for v in self._cn_vendors(model)]
+        short = 0.0
+        if cn_v:
+            ut = model.vendors.utilisation.tolist()
+            u = [ut[i] for i in cn_v]
+            # np.max's value: Python's max unless a NaN (np.max propagates it); a tie of zeros moot
+            short = float(np.max(model.vendors.utilisation[cn_v])) if any(x != x for x in u) else max(u)
         if month >= self.dates["reaction_start"] and short > 1.0:
             grow = 1.0 + self.p["cn_supply_response"] * min(short - 1.0, 1.0)
             self.ai_share = min(self.ai_share * grow, self.p["smic_ai_share_max"])
@@ -108,12 +135,12 @@ class Supply(Component):
 
     def share(self, model: Any, ctx: MonthContext) -> None:
         """Chinese vendors' capacities are cut pro rata when the supply pool is short (Eq. S3b)."""
-        cn_v = [v for v in model.vendors if v.bloc == "cn"]
+        cn_v = self._cn_vendors(model)
         total = sum(v.capacity_units for v in cn_v)
         if total > self.packages > 0 or self.packages <= 0:
             f = max(self.packages, 0.0) / total if total > 0 else 0.0
-            for v in cn_v:
-                v.cut_capacity(f)
+            for v in cn_v:  # ChipVendor.cut_capacity, inline
+                v.capacity_units *= f
 
     def consume(self, cn_units: float, hbm_rule: bool) -> None:
         """Deliveries draw down the die bank first, then the HBM stock (after the HBM rule)."""
@@ -128,8 +155,7 @@ class Supply(Component):
         """Chinese vendors' capacity (effective H100e) over China's demand this month (Eq. R2b)."""
         off = model.offerings
         cn_v = self._cn_vendors(model)
-        cap_units = np.array([v.capacity_units for v in cn_v])
-        value = model.ecosystems.software.effective_value(off)  # after software (Eq. E7)
+        value = model.ecosystems.software.effective_value(off, copy=False)  # after software (Eq. E7)
         # the best product each vendor has in production (max is exact: any order gives its bits)
         vals = value.tolist()
         if math.isnan(sum(vals)):  # NaN (or inf - inf): np.maximum's NaN rule, in numpy
@@ -138,11 +164,34 @@ class Supply(Component):
             np.maximum.at(top, off.vendor[live], value[live])
             has = np.zeros(len(model.vendors), bool)
             has[off.vendor[live]] = True
-            best = np.array([top[v.vidx] if has[v.vidx] else 0.0 for v in cn_v])
+            best = [top[v.vidx] if has[v.vidx] else 0.0 for v in cn_v]
         else:
-            best = np.array([max([vals[o] for o in g]) if g else 0.0 for g in self._cn_live(model, off)])
-        demand = model.regions.demand(model.month)[model.regions.is_cn].sum()
-        return float((cap_units * best).sum() / demand) if demand > 0 else 0.0
+            live = off.live.tolist()
+            best = [max([vals[o] for o in rows if live[o]], default=0.0) for rows in self._cn_rows(model, off)]
+        # np.sum of the products and of China's regions' demand, on floats (model.float_sums)
+        supplied = np_sum([float(v.capacity_units) * float(b) for v, b in zip(cn_v, best)])
+        d = model.regions.demand(model.month).tolist()
+        demand = np_sum([d[i] for i in self._cn_regions(model)])
+        return float(supplied / demand) if demand > 0 else 0.0
+
+    def _cn_regions(self, model: Any) -> list[int]:
+        """The indices of China's regions (the region table is fixed for a run)."""
+        c = self._cn_reg
+        if c is None or c[0] is not model.regions.is_cn:
+            c = self._cn_reg = (model.regions.is_cn, np.flatnonzero(model.regions.is_cn).tolist())
+        return c[1]
+
+    def _cn_rows(self, model: Any, off: Any) -> list[list[int]]:
+        """Each Chinese vendor's offerings, in table order: the same until a launch replaces the
+        vendor column (the month's live ones are picked from them)."""
+        c = self._cn_off
+        if c is None or c[0] is not off.vendor or c[1] is not model.vendors.agents:
+            rows: dict[int, list[int]] = {v.vidx: [] for v in self._cn_vendors(model)}
+            for o, v in enumerate(off.vendor.tolist()):
+                if v in rows:
+                    rows[v].append(o)
+            c = self._cn_off = (off.vendor, model.vendors.agents, [rows[v.vidx] for v in self._cn_vendors(model)])
+        return c[2]
 
     def _cn_vendors(self, model: Any) -> list:
         """The Chinese vendor agents, in vendor order (the vendors are made once, at set-up)."""
@@ -150,15 +199,3 @@ class Supply(Component):
         if c is None or c[0] is not model.vendors.agents:
             c = self._cn = (model.vendors.agents, [v for v in model.vendors if v.bloc == "cn"])
         return c[1]
-
-    def _cn_live(self, model: Any, off: Any) -> list[list[int]]:
-        """Each Chinese vendor's live offerings, in table order: the same until a launch replaces
-        the columns."""
-        c = self._cn_live_rows
-        if c is None or c[0] is not off.vendor or c[1] is not off.live:
-            rows: dict[int, list[int]] = {v.vidx: [] for v in self._cn_vendors(model)}
-            for o, v in zip(np.flatnonzero(off.live).tolist(), off.vendor[off.live].tolist()):
-                if v in rows:
-                    rows[v].append(o)
-            c = self._cn_live_rows = (off.vendor, off.live, [rows[v.vidx] for v in self._cn_vendors(model)])
-        return c[2]

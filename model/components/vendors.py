@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from agents.vendor import ChipVendor
+from agents.vendor import ChipVendor, move
 from model.components.base import Component, MonthContext
 
 
@@ -37,7 +37,8 @@ class Vendors(Component):
         self.cn_base_capacity = 0.0  # Chinese vendors' capacity before this month's moves
         self._newest: tuple[tuple, list[int | None]] | None = None  # (the columns read, result)
         self._candidates: tuple[tuple, list[list[int]]] | None = None
-        self._controlled: tuple[tuple, np.ndarray] | None = None  # (the columns and rule read, mask)
+        self._own: tuple | None = None  # (vendor and compliance columns, each vendor's own rows)
+        self._controlled: tuple[tuple, list] | None = None  # (the columns and rule read, rows)
 
     def __len__(self) -> int:
         return len(self.agents)
@@ -57,9 +58,30 @@ class Vendors(Component):
     def step(self, model: Any, ctx: MonthContext) -> None:
         """Each vendor sets capacity and price and designs new offerings, in random order. What a
         vendor reads of the others (China's total capacity, for state funds) is taken before any
-        of them moves, so the order of activation changes nothing."""
+        of them moves, so the order of activation changes nothing but the order of the designs
+        queued: capital, capacity and price for all vendors in one pass (:func:`move`), then the
+        designs in the order Mesa's ``shuffle_do`` would step the vendors (its very draws)."""
         self.cn_base_capacity = sum(v.base_capacity for v in self.agents if v.bloc == "cn")
-        model.agents_by_type[ChipVendor].shuffle_do("step")
+        move(model, self.agents)
+        order = self.activation_order(model)
+        if model.month < model.dates["own_designs_from"]:
+            return  # the replayed history: only the catalog's real products
+        p, month = model.p, model.month
+        newest = self.newest_own(model.offerings)  # designs are queued: the table stays as it is
+        gen, effect = p["generation_months"], p["rd_time_effect"]
+        for v in order:  # ChipVendor.design, the roadmap's test first (its first lines)
+            if v.bloc == "us":
+                v._design_compliance_variants()
+            if v.roadmap_due(month, newest[v.vidx], gen, effect):
+                v._extend_roadmap()
+
+    def activation_order(self, model: Any) -> list[ChipVendor]:
+        """The vendors in the order ``AgentSet.shuffle_do`` steps them: the agent set's members
+        shuffled by its generator (the model's), one draw sequence a month as before."""
+        agents = model.agents_by_type[ChipVendor]
+        order = list(agents)
+        agents.random.shuffle(order)
+        return order
 
     def newest_own(self, off: Any) -> list[int | None]:
         """(V,) each vendor's newest release month among its own (non-variant) offerings, None
@@ -78,6 +100,18 @@ class Vendors(Component):
         self._newest = (cols, newest)  # holds the columns: their identity stays theirs
         return self._newest[1]
 
+    def own_rows(self, off: Any) -> list[list[int]]:
+        """(V,) each vendor's own (non-variant) offerings, in table order; one pass, redone when
+        a launch replaces the columns."""
+        r = self._own
+        if r is None or r[0] is not off.vendor or r[1] is not off.compliance:
+            rows: list[list[int]] = [[] for _ in self.agents]
+            for o, (v, comp) in enumerate(zip(off.vendor.tolist(), off.compliance.tolist())):
+                if not comp:
+                    rows[v].append(o)
+            r = self._own = (off.vendor, off.compliance, rows)
+        return r[2]
+
     def variant_candidates(self, model: Any, rule: Any) -> list[list[int]]:
         """(V,) for each vendor, its own (non-variant) offerings in or about to enter production
         that ``rule`` controls, in table order (Eq. V3's candidates). Nothing a vendor does in its
@@ -93,17 +127,25 @@ class Vendors(Component):
                     and cols[6] is off.io and cols[7] is rule):
                 return c[1]
         cols = (off.vendor, off.compliance, off.available, off.live, off.tpp, off.density, off.io, rule)
-        # own offerings the rule controls: the same until a launch or a new rule (elementwise, so
-        # the test of all offerings selects what the test of the month's candidates did)
+        # own offerings the rule controls, (index, vendor, release month) in table order: the same
+        # until a launch or a new rule (elementwise, so the test of all offerings selects what the
+        # test of the month's candidates did)
         ctl = self._controlled
-        if ctl is None or any(a is not b for a, b in zip(ctl[0], (off.compliance, off.tpp, off.density, off.io, rule))):
-            mask = ~off.compliance & rule.controlled(off.tpp, off.density, off.io)
-            ctl = self._controlled = ((off.compliance, off.tpp, off.density, off.io, rule), mask)
-        age = model.month - off.available
+        if ctl is None or not (ctl[0][0] is off.compliance and ctl[0][1] is off.tpp and ctl[0][2] is off.density
+                               and ctl[0][3] is off.io and ctl[0][4] is rule and ctl[0][5] is off.vendor
+                               and ctl[0][6] is off.available):
+            idx = np.flatnonzero(~off.compliance & rule.controlled(off.tpp, off.density, off.io))
+            rows = list(zip(idx.tolist(), off.vendor[idx].tolist(), off.available[idx].tolist()))
+            ctl = self._controlled = ((off.compliance, off.tpp, off.density, off.io, rule, off.vendor, off.available),
+                                      rows)
+        # the age window (month - available in [-lag, max_age], on integers) and, once on sale, live
+        month = model.month
+        live = off.live
         out: list[list[int]] = [[] for _ in self.agents]
-        idx = np.flatnonzero(ctl[1] & (age >= -lag) & (age <= max_age) & ((age < 0) | off.live))
-        for o, v in zip(idx.tolist(), off.vendor[idx].tolist()):
-            out[v].append(o)
+        for o, v, avail in ctl[1]:
+            age = month - avail
+            if -lag <= age <= max_age and (age < 0 or live[o]):
+                out[v].append(o)
         self._candidates = c = ((cols, key), out)
         return c[1]
 
@@ -114,5 +156,6 @@ class Vendors(Component):
 
     def book(self, revenue_usd: np.ndarray) -> None:
         """Add each vendor's net revenue of the month to its totals and R&D budget (Eq. V5)."""
-        for v in self.agents:
-            v.book_revenue(float(revenue_usd[v.vidx]))
+        for v, usd in zip(self.agents, map(float, revenue_usd.tolist())):  # ChipVendor.book_revenue, inline
+            v.revenue_usd_total += usd
+            v.rd_budget_usd += usd * v.rd_share
