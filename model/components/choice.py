@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from model import kernels, market_kernels, month_kernels
+from model import blas, kernels, market_kernels, month_kernels
 from model.components.base import Component, MonthContext
 from model.ecosystem import bass_hazard, network_value
 from model.lock_in import porting_step
@@ -112,8 +112,9 @@ class BuyersChoice(Component):
         ref = float(np.exp(market_kernels.weighted_mean(np.log(cheap), w))) if cheap.size else 1.0
         # u0 = -beta ln(ratio x reference) + shares @ nv, and the mandated rows' demand and outside
         # option appended (demand x (1 - share), then demand x share)
-        u0, demand = market_kernels.outside_rows(b.beta, np.log(p["outside_cost_ratio"] * ref), shares @ nv,
-                                                 demand, mand, rows)
+        with blas.one_thread(B):
+            net = shares @ nv
+        u0, demand = market_kernels.outside_rows(b.beta, np.log(p["outside_cost_ratio"] * ref), net, demand, mand, rows)
         value = off.value if ctx.value is None else ctx.value  # after software (Eq. E7)
         cl = clear_market(demand, util_all, avail_all, value[cols], c.vendor, cap,
                           model.rng, lots=int(p["lots"]), temperature=p["choice_temperature"],
@@ -135,7 +136,8 @@ class BuyersChoice(Component):
         b, p = model.buyers, self.p
         # logit_choice(util + sw[:, stack], avail, ...) in two compiled passes around numpy's exp
         free = free_choice(util, sw, stack, avail, max(p["choice_temperature"], 1e-6))
-        saving = sw * (free @ onehot)
+        with blas.one_thread(len(free)):
+            saving = sw * (free @ onehot)
         # porting is paying the switching cost ahead of time: it scales with kappa like the cost it removes
         cost = p["porting_cost"] * p["kappa"] * b.estate  # per buyer, on every stack
         mandated = b.state_funded & model.regions.is_cn[b.region] & (model.policy.cn_mandate > 0)

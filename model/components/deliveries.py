@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from model import kernels, market_kernels, month_kernels
+from model import blas, kernels, market_kernels, month_kernels
 from model.components.base import Component, MonthContext
 from model.types import STACKS
 
@@ -37,7 +37,8 @@ class Deliveries(Component):
         C = cols.size
         ctl = off.controlled_us(pol.us_rule)[cols] if pol.tier_caps_h100e else np.zeros(C, dtype=bool)
         weights = month_kernels.delivery_weights(cols, off.stack, off.peak, off.core.watts_allin, per_unit, ctl, S)
-        per_buyer = cl.alloc @ weights  # (B, 2S + 2)
+        with blas.one_thread(len(cl.alloc)):
+            per_buyer = cl.alloc @ weights  # (B, 2S + 2)
         purchases_eff_bs, purchases_peak_bs = per_buyer[:, :S], per_buyer[:, S:2 * S]
         # the fleets retire and grow, and the controlled peak bought counts against a tier-2 cap
         # (reset each January), in one compiled pass

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from model import month_kernels
+from model import blas, month_kernels
 from model.components.base import Component, MonthContext
 from model.energy import ai_power_share, power_capacity_kw, scarcity_multiplier
 from model.memo import ProcessMemo
@@ -60,8 +60,9 @@ class Power(Component):
     def limit(self, cl: Any, buyers: Any, watts_allin: np.ndarray) -> None:
         """Eq. N2: purchases a region cannot power this month are not installed (left unmet)."""
         # the region sums of the kW needed and model.energy.power_fill in one compiled pass
-        fill, short = month_kernels.power_fill(cl.alloc @ (watts_allin[cl.cols] / cl.value), self.regions.pue,
-                                               buyers.region, self.capacity_kw, self.used_kw)
+        with blas.one_thread(len(cl.alloc)):
+            kw = cl.alloc @ (watts_allin[cl.cols] / cl.value)
+        fill, short = month_kernels.power_fill(kw, self.regions.pue, buyers.region, self.capacity_kw, self.used_kw)
         if short:
             cl.unmet = cl.unmet + cl.alloc.sum(axis=1) * (1.0 - fill)
             cl.alloc *= fill[:, None]
