@@ -4,6 +4,8 @@ kept as arrays per month and turned into Arrow/pandas tables on request."""
 from __future__ import annotations
 
 import math
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -28,6 +30,7 @@ _BOUNDED = np.array([k in UNIT_METRICS for k in _COMPUTED])
 # the row's values month_rows does not clamp to [0, 1] (UNIT_METRICS): the recorder does, as _record
 _UNCLAMPED = ("hhi_world", "rare_earth_restriction", "us_control_level", "us_capacity_outside_taiwan_share")
 _LABELS: dict[int, str] = {}  # month index -> its YYYY-MM label
+_STR = pd.StringDtype(na_value=np.nan)  # pandas' default string dtype (``str``): Arrow data, NaN missing
 
 
 def warm_up() -> None:
@@ -42,9 +45,9 @@ def warm_up() -> None:
                   z, z, z, z, 0, np.ones(1), t[:1], i1, i1, np.ones(1), np.ones(2), t, t, _BOUNDED, 0, 1)
 
 
-def _repeat_str(value: str, n: int) -> pa.Array:
+def _repeat_str(value: str, n: int, text: pa.DataType) -> pa.Array:
     """A string column holding ``value`` n times (built in Arrow, not as n Python strings)."""
-    return pc.take(pa.array([value], pa.string()), np.zeros(n, dtype=np.int64))
+    return pc.take(pa.array([value], text), np.zeros(n, dtype=np.int64))
 
 
 def _bifurcation(x: np.ndarray) -> float:
@@ -171,8 +174,8 @@ class Recorder(Component):
         self.records["model"].append((step, date, row))
         eff = model.ecosystems.software.stack_efficiency(off.mix)  # (S,): the same for every region
         self.records["adoption"].append((step, date, by_region[:, S:2 * S], by_region[:, 2 * S:],
-                                         ctx.gross.T @ lay["onehot"], eff))
-        self.records["vendors"].append((step, date, flat, sales[0], sales[1], sales[2], sales[3]))
+                                         ctx.gross.T @ lay["onehot"], eff, by_region))
+        self.records["vendors"].append((step, date, flat, sales[0], sales[1], sales[2], sales[3], sales))
 
     def _record(self, model: Any, ctx: MonthContext, lay: dict[str, Any]) -> None:
         """The month as numpy functions and Python lists give it: any input (more than one Chinese
@@ -236,62 +239,75 @@ class Recorder(Component):
         self.latest = row
         self.records["model"].append((step, date, row))
         eff = model.ecosystems.software.stack_efficiency(off.mix)  # (S,): the same for every region
-        self.records["adoption"].append((step, date, inst_peak_rs, buy_peak_rs, spend_rs, eff))
+        self.records["adoption"].append((step, date, inst_peak_rs, buy_peak_rs, spend_rs, eff, by_region))
         flat = np.flatnonzero(units_or > 0)  # np.argwhere's order; (row, column) = divmod(flat, R)
         cap = model.vendors.capacities()
         # offerings are only ever appended: the row flat // R names the same product for the run
-        self.records["vendors"].append((step, date, flat, units_or.ravel()[flat], net_or.ravel()[flat],
-                                        ctx.region_price.ravel()[flat], cap[off.vendor[flat // units_or.shape[1]]]))
+        sales = np.array([units_or.ravel()[flat], net_or.ravel()[flat], ctx.region_price.ravel()[flat],
+                          cap[off.vendor[flat // units_or.shape[1]]]], dtype=float)
+        self.records["vendors"].append((step, date, flat, sales[0], sales[1], sales[2], sales[3], sales))
 
     def tables(self, model: Any) -> dict[str, pd.DataFrame]:
-        return {name: tab.to_pandas() for name, tab in self.arrow_tables(model).items()}
+        """The three tables as pandas DataFrames: the numeric columns the arrays themselves, the
+        string columns pandas' default ``str`` dtype over the same Arrow data (what
+        ``arrow_tables()[name].to_pandas()`` gives, without the round trip through Arrow)."""
+        return {name: pd.DataFrame({c: _STR.__from_arrow__(v) if isinstance(v, pa.Array) else v
+                                    for c, v in cols.items()}, copy=False)
+                for name, cols in self._columns(model, pa.large_string()).items()}
 
     def arrow_tables(self, model: Any) -> dict[str, pa.Table]:
-        """The three tables as Arrow tables. String columns are taken by code from small arrays of
-        their distinct values (regions, stacks, products, dates): no Python string per row."""
+        """The three tables as Arrow tables (string columns of type ``string``)."""
+        return {name: pa.table(cols) for name, cols in self._columns(model, pa.string()).items()}
+
+    def _columns(self, model: Any, text: pa.DataType) -> dict[str, dict[str, np.ndarray | pa.Array]]:
+        """Each table's columns in order: numpy arrays, and Arrow arrays of type ``text`` for the
+        strings, taken by code from small arrays of their distinct values (regions, stacks,
+        products, dates): no Python string per row. Every array is new (none is the recorder's)."""
         run_id, reg, off = model.run_id, model.regions, model.offerings
         seed = model.seed if model.seed is not None else -1
         mrec = self.records["model"]
         n = len(mrec)
         steps = np.array([s for (s, _d, _r) in mrec], dtype=np.int64)
-        dates = pa.array([d for (_s, d, _r) in mrec], type=pa.string())
-        model_cols = {"run_id": _repeat_str(run_id, n), "seed": np.full(n, seed, dtype=np.int64),
+        dates = pa.array([d for (_s, d, _r) in mrec], type=text)
+        model_cols = {"run_id": _repeat_str(run_id, n, text), "seed": np.full(n, seed, dtype=np.int64),
                       "step": steps, "date": dates}
-        for k in METRIC_NAMES:
-            model_cols[k] = np.array([r[k] for (_s, _d, r) in mrec], dtype=float)
+        get, m = itemgetter(*METRIC_NAMES), len(METRIC_NAMES)  # one tuple per row; its columns made contiguous
+        values = np.fromiter(chain.from_iterable([get(r) for (_s, _d, r) in mrec]), float, n * m).reshape(n, m).T.copy()
+        model_cols.update(zip(METRIC_NAMES, values))
         arec = self.records["adoption"]
         R = len(reg)
         k = R * S
         rix = np.tile(np.repeat(np.arange(R), S), n)
         adoption = {
-            "run_id": _repeat_str(run_id, n * k), "step": np.repeat(steps, k),
+            "run_id": _repeat_str(run_id, n * k, text), "step": np.repeat(steps, k),
             "date": pc.take(dates, np.repeat(np.arange(n), k)),
-            "region": pc.take(pa.array(reg.ids, pa.string()), rix),
-            "bloc": pc.take(pa.array(reg.bloc, pa.string()), rix),
-            "stack": pc.take(pa.array(STACKS, pa.string()), np.tile(np.arange(S), R * n)),
+            "region": pc.take(pa.array(reg.ids, text), rix),
+            "bloc": pc.take(pa.array(reg.bloc, text), rix),
+            "stack": pc.take(pa.array(STACKS, text), np.tile(np.arange(S), R * n)),
         }
-        for i, name in enumerate(("installed_h100e", "purchased_h100e", "spend_usd"), start=2):
-            # the (R, S) blocks stacked row-major: each block's rows in order, as ravel gave them
-            adoption[name] = np.concatenate([a[i] for a in arec]).ravel() if n else np.zeros(0)
+        # the (R, S) blocks stacked row-major: each block's rows in order, as ravel gave them; the
+        # installed and purchased blocks are columns of each month's (R, 3S) regional sums
+        blocks = np.concatenate([a[6] for a in arec]) if n else np.zeros((0, 3 * S))
+        adoption["installed_h100e"] = blocks[:, S:2 * S].ravel()
+        adoption["purchased_h100e"] = blocks[:, 2 * S:].ravel()
+        adoption["spend_usd"] = np.concatenate([a[4] for a in arec]).ravel() if n else np.zeros(0)
         # each month's (S,) efficiencies, the same for its R regions
         adoption["software_efficiency"] = (np.repeat(np.array([a[5] for a in arec]), R, axis=0).ravel()
                                            if n else np.zeros(0))
-        recs = self.records["vendors"]  # one per model record: (step, date, flat, 4 value columns)
+        recs = self.records["vendors"]  # one per model record: (step, date, flat, 4 value columns, the 4 as rows)
         counts = np.array([r[2].shape[0] for r in recs], dtype=np.int64)
         nz = np.column_stack(np.divmod(np.concatenate([r[2] for r in recs] + [np.zeros(0, dtype=np.int64)]), R))
-
-        def cat(i: int) -> np.ndarray:
-            return np.concatenate([np.asarray(r[i], dtype=float) for r in recs] + [np.zeros(0)])
+        sales = np.concatenate([r[7] for r in recs] + [np.zeros((4, 0))], axis=1)
 
         vendors = {
-            "run_id": _repeat_str(run_id, int(counts.sum())),
+            "run_id": _repeat_str(run_id, int(counts.sum()), text),
             "step": np.repeat(steps, counts),
             "date": pc.take(dates, np.repeat(np.arange(n), counts)),
-            "vendor": pc.take(pa.array(model.vendors.ids, pa.string()), off.vendor[nz[:, 0]]),
-            "product": pc.take(pa.array(off.ids, pa.string()), nz[:, 0]),
-            "region": pc.take(pa.array(reg.ids, pa.string()), nz[:, 1]),
-            "units": cat(3), "revenue_usd": cat(4), "price_usd": cat(5), "capacity_units": cat(6),
+            "vendor": pc.take(pa.array(model.vendors.ids, text), off.vendor[nz[:, 0]]),
+            "product": pc.take(pa.array(off.ids, text), nz[:, 0]),
+            "region": pc.take(pa.array(reg.ids, text), nz[:, 1]),
+            "units": sales[0], "revenue_usd": sales[1], "price_usd": sales[2], "capacity_units": sales[3],
         }
         out = {"model": (model_cols, MODEL_COLUMNS), "adoption": (adoption, ADOPTION_COLUMNS),
                "vendors": (vendors, VENDOR_COLUMNS)}
-        return {name: pa.table({c: cols[c] for c in order}) for name, (cols, order) in out.items()}
+        return {name: {c: cols[c] for c in order} for name, (cols, order) in out.items()}
