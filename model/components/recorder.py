@@ -35,13 +35,13 @@ _STR = pd.StringDtype(na_value=np.nan)  # pandas' default string dtype (``str``)
 
 def warm_up() -> None:
     """Compile (or load from the on-disk cache) the recorder's kernels: its own and the metrics'."""
-    x = np.ones((2, S))
-    _by_region3(x, x, x, np.zeros(2, dtype=np.int64), np.zeros(1, dtype=np.int64), 1)
+    # the recorder's argument types: the month's purchases are a column slice of a block
+    x, bought = np.ones((2, S)), np.ones((2, 3 * S))[:, S:2 * S]
+    _by_region3(x, x, bought, np.zeros(2, dtype=np.int64), np.zeros(1, dtype=np.int64), 1)
     metrics.warm_up()
-    # month_rows with the recorder's argument types (the purchases are a column slice of a block)
     i1, z = np.zeros(1, dtype=np.int64), np.zeros((1, 1))
     t = np.ones(2, dtype=np.bool_)
-    kr.month_rows(x, x, np.ones((2, 3 * S))[:, S:2 * S], np.zeros(2, dtype=np.int64), i1, 1, i1, i1, i1, i1,
+    kr.month_rows(x, x, bought, np.zeros(2, dtype=np.int64), i1, 1, i1, i1, i1, i1,
                   z, z, z, z, 0, np.ones(1), t[:1], i1, i1, np.ones(1), np.ones(2), t, t, _BOUNDED, 0, 1)
 
 
