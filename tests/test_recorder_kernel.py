@@ -206,3 +206,25 @@ def test_warm_up_compiles_month_rows():
 
     rec.warm_up()
     assert kr.month_rows.signatures and kr.by_region3.signatures
+
+
+@pytest.mark.parametrize("field", ["units", "gross", "net", "region_price"])
+def test_arrays_that_do_not_fit_take_the_general_code(field):
+    """The kernel reads its arrays unchecked: one with an offering too many is never passed to
+    it, and the month raises as the general code does."""
+    m = ChipMarketModel(rng=9, end="2022-03")
+    m.run_model()
+    ctx = _month_ctx(m)
+    x = getattr(ctx, field)
+    bad = dataclasses.replace(ctx, **{field: np.vstack([x, x[:1]])})
+    errors = []
+    for call in (lambda: m.recorder.record(m, bad), lambda: m.recorder._record(m, bad, m.recorder._layout(m))):
+        n = len(m.recorder.records["model"])
+        try:
+            call()
+            errors.append(None)
+        except Exception as e:  # noqa: BLE001 - compared below
+            errors.append((type(e), str(e)))
+        if errors[-1] is not None:
+            assert len(m.recorder.records["model"]) == n  # nothing recorded
+    assert errors[0] == errors[1]

@@ -144,8 +144,12 @@ class Recorder(Component):
         b, off, pol = model.buyers, model.offerings, model.policy
         lay = self._layout(model)
         units, net, c1 = ctx.units, ctx.net, lay["c1"]
-        if c1 is None or not b.region.size or not (units.flags.c_contiguous and net.flags.c_contiguous):
-            return self._record(model, ctx, lay)
+        shape = (len(off.stack), len(lay["rows_all"]))  # (O, R): the kernel reads unchecked, so checked here
+        if (c1 is None or not b.region.size or b.n_regions != shape[1] or units.shape != shape
+                or net.shape != shape or ctx.gross.shape != shape or ctx.region_price.shape != shape
+                or ctx.purchases_peak.shape != b.fleet_eff.shape or len(off.peak) != shape[0]
+                or not (units.flags.c_contiguous and net.flags.c_contiguous)):
+            return self._record(model, ctx, lay)  # which raises on arrays that do not fit
         by_region, vals, flag, flat, sales = kr.month_rows(
             b.fleet_eff, b.fleet_peak, ctx.purchases_peak, b.region, b.region_starts, b.n_regions,
             lay["rows_us"], lay["rows_cn"], lay["rows_gs"], lay["rows_all"], units, ctx.gross, net,
