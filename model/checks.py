@@ -145,7 +145,8 @@ def _check_event_numbers(ev: Event) -> None:
 #: 168 months (README; tests/test_bad_inputs_resources.py re-measures two sizes): about 480 MB
 #: for the interpreter, libraries and catalog - enough for the first run after installing, which
 #: also compiles the kernels and numba's own caches (a 15-country run to 2023-06 peaked at 426 MB
-#: with an empty kernel cache on 2026-12-01, later runs of it at 286 MB, each its own VmHWM; the
+#: with an empty kernel cache on 2026-12-01, a full run at 493 MB once issue 19's last kernels
+#: were in, later runs at 286 MB, each its own VmHWM; the
 #: 582-588 MB once noted here was the test suite's process, which ru_maxrss carries into a child)
 #: - 0.16 MB per simulated month of tables, and per buyer 1.0 KB at set-up plus 10 bytes per month
 #: as offerings multiply. With the 25 % margin the estimate is 1.4x that first run's peak and
