@@ -73,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["sweep"]:  # the pool's server loads while the command line is built
+        from experiments.pool_start import start_for_sweep_args
+
+        start_for_sweep_args(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):

@@ -15,6 +15,7 @@ import multiprocessing.forkserver
 import os
 from typing import Any
 
+from experiments.pool_start import preload_for
 from experiments.runner.base import DEFAULT_RUN_FN, RunFn
 from model.errors import InputError
 
@@ -206,8 +207,7 @@ def _pool_context(preload: tuple[str, ...], *, start: bool) -> multiprocessing.c
     ``start`` launches the server now, in the background: its imports then overlap the parent's
     own set-up (reading the design, preparing the output directory) instead of following it."""
     ctx = multiprocessing.get_context("forkserver")
-    warm = ["model._warm"] if any(m == "model" or m.startswith("model.") for m in preload) else []
-    ctx.set_forkserver_preload(["__main__", "experiments.runner", *preload, *warm])
+    ctx.set_forkserver_preload(preload_for(preload))
     if start:
         multiprocessing.forkserver.ensure_running()  # returns at once; the server loads alone
     return ctx
