@@ -6,7 +6,8 @@ phases that sum a dozen vendors' or regions' values each month."""
 from __future__ import annotations
 
 
-def _block(xs: list[float], lo: int, n: int) -> float:
+def pairwise_blocks(xs: list[float], lo: int, n: int) -> float:
+    """numpy's pairwise sum of ``xs[lo:lo + n]`` (n > 0) without its 0.0 identity."""
     if n < 8:
         res = -0.0
         for i in range(lo, lo + n):
@@ -30,9 +31,9 @@ def _block(xs: list[float], lo: int, n: int) -> float:
         return res
     n2 = n // 2
     n2 -= n2 % 8
-    return _block(xs, lo, n2) + _block(xs, lo + n2, n - n2)
+    return pairwise_blocks(xs, lo, n2) + pairwise_blocks(xs, lo + n2, n - n2)
 
 
 def np_sum(xs: list[float]) -> float:
     """``float(np.sum(np.array(xs, dtype=float)))`` for a list of Python floats, the same bits."""
-    return 0.0 + _block(xs, 0, len(xs))
+    return 0.0 + pairwise_blocks(xs, 0, len(xs))

@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit
 from scipy.special import entr
 
+from model.float_sums import pairwise_blocks
 from model.kernels import pairwise_sum
 
 __all__ = [
@@ -173,39 +174,15 @@ def _lsum(v: list[float]) -> float:
 
 
 def _psum(a: list[float], lo: int = 0, n: int | None = None) -> float:
-    """numpy's pairwise sum of a contiguous float64 vector (``np.add.reduce``, up to 8192 items)."""
+    """numpy's pairwise sum of a contiguous float64 vector (``np.add.reduce``, up to 8192 items):
+    model.float_sums' blocks, without the 0.0 identity added to a non-empty sum."""
     if n is None:
         n = len(a)
         if n > 8192:
             raise ValueError(f"_psum: {n} items is past numpy's buffer (8192)")
         if n == 0:
             return 0.0  # numpy's identity
-    if n < 8:
-        s = -0.0
-        for i in range(lo, lo + n):
-            s += a[i]
-        return s
-    if n <= 128:
-        r0, r1, r2, r3, r4, r5, r6, r7 = a[lo:lo + 8]
-        i, end = lo + 8, lo + n - n % 8
-        while i < end:
-            r0 += a[i]
-            r1 += a[i + 1]
-            r2 += a[i + 2]
-            r3 += a[i + 3]
-            r4 += a[i + 4]
-            r5 += a[i + 5]
-            r6 += a[i + 6]
-            r7 += a[i + 7]
-            i += 8
-        s = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < lo + n:
-            s += a[i]
-            i += 1
-        return s
-    n2 = n // 2
-    n2 -= n2 % 8
-    return _psum(a, lo, n2) + _psum(a, lo + n2, n - n2)
+    return pairwise_blocks(a, lo, n)
 
 
 def _entr(p: float) -> float:
