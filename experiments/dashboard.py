@@ -4,11 +4,10 @@ and the buttons; tabs show *This run* (tiles, levers in force, stack shares by b
 China's domestic share, the month's prices, CSV and PNG downloads), *Seeds* (a band over seeds)
 and *Compare* (two scenarios side by side).
 
-How it runs (``experiments/dashboard_runs.py``): Reset builds the model with the sidebar's
-settings and steps it to its end in a background thread (about a second); Step and Play move
-one cursor over the recorded months, so every view shows the same month. Play advances at a set
-number of months per second. Settings apply on Reset (the lever table says which are waiting).
-Errors are shown on the page, never as a traceback.
+How it runs (``experiments/dashboard_runs.py``): Reset steps a model with the sidebar's settings to
+its end in a background thread (about a second); Step and Play move one cursor over the recorded
+months, so every view shows the same month. Settings apply on Reset (the lever table says which are
+waiting); errors are shown on the page, never as a traceback.
 """
 
 from __future__ import annotations
@@ -28,6 +27,8 @@ from experiments.dashboard_runs import (
     RecordedRun,
     SeedBand,
     dashboard_scenarios,
+    disruption_start_choices,
+    reaction_start_choices,
     scenario_settings,
     stack_shares_by_bloc,
 )
@@ -44,7 +45,7 @@ from experiments.dashboard_views import (
     stack_share_figure,
     status_html,
 )
-from model.params import PARAMETERS, defaults
+from model.params import PARAMETERS
 
 __all__ = ["LEVERS", "Page", "RecordedRun", "SeedBand", "Comparison", "State", "dashboard_scenarios",
            "reaction_start_choices", "stack_share_figure", "stack_shares_by_bloc", "status_html", "price_html"]
@@ -52,17 +53,6 @@ __all__ = ["LEVERS", "Page", "RecordedRun", "SeedBand", "Comparison", "State", "
 TITLE = "chipwar — AI-accelerator market"
 PLAY_SPEED_DEFAULT = 84  # months per second: 2022-01 to 2035-12 in 2 s once computed
 SEEDS_DEFAULT = 10
-
-
-def disruption_start_choices() -> list[str]:
-    """January and July of each year from 2026 to 2032 (after the replayed history)."""
-    return [f"{y}-{m}" for y in range(2026, 2033) for m in ("01", "07")]
-
-
-def reaction_start_choices() -> list[str]:
-    """January of each year from the default start to 2030 (when the levers may take effect)."""
-    first = int(defaults()["start"][:4])
-    return [f"{y}-01" for y in range(first, 2031)]
 
 
 class State:
@@ -126,15 +116,17 @@ class State:
         return r
 
     def step(self) -> None:
-        r = self._ready_run()
-        self.months.set(min(self.months.value + 1, r.months))
+        self.months.set(min(self.months.value + 1, self._ready_run().months))
 
     def to_end(self) -> None:
         self.playing.set(False)
         self.months.set(self._ready_run().months)
 
-    def play_pause(self) -> None:
-        self.playing.set(not self.playing.value)
+    def play(self) -> None:  # Play and Pause are two buttons, never one that toggles: a second
+        self.playing.set(True)  # click, or one queued while the page redraws, changes nothing
+
+    def pause(self) -> None:
+        self.playing.set(False)
 
     def run_seeds(self) -> None:
         r = self.run.value
@@ -223,14 +215,14 @@ def Controls(st: State) -> None:
                      on_value=st.guarded("Random seed", st.seed.set))
     playing, months, run = st.playing.value, st.months.value, st.run.value
     st.tick.value  # noqa: B018 - re-render when the run finishes
+    stuck = playing or bool(run.error)  # Step and End also wait while the cursor is at the end
+    at_end = stuck or (run.ready and months >= run.months)
     with solara.Row(justify="space-between"):
         solara.Button("Reset", color="primary", on_click=st.guarded("Reset", st.reset))
-        solara.Button("❚❚ Pause" if playing else "▶ Play", color="primary",
-                      on_click=st.guarded("Play", st.play_pause), disabled=bool(run.error))
-        solara.Button("Step", color="primary", on_click=st.guarded("Step", st.step),
-                      disabled=playing or bool(run.error) or (run.ready and months >= run.months))
-        solara.Button("End", color="primary", on_click=st.guarded("End", st.to_end),
-                      disabled=playing or bool(run.error) or (run.ready and months >= run.months))
+        solara.Button("▶ Play", color="primary", on_click=st.guarded("Play", st.play), disabled=stuck)
+        solara.Button("❚❚ Pause", color="primary", on_click=st.guarded("Pause", st.pause), disabled=not playing)
+        solara.Button("Step", color="primary", on_click=st.guarded("Step", st.step), disabled=at_end)
+        solara.Button("End", color="primary", on_click=st.guarded("End", st.to_end), disabled=at_end)
     solara.SliderInt(f"Play speed: {st.speed.value} months per second", value=st.speed.value, min=6, max=168,
                      step=6, on_value=st.speed.set)
     solara.Text("Scenario, levers and seed apply on Reset. Step moves one month; End jumps to the "

@@ -42,6 +42,17 @@ LEVER_NAMES: tuple[str, ...] = tuple(n for n, _l, _s in LEVERS)
 DISRUPTION_START = "taiwan_disruption_start"
 
 
+def disruption_start_choices() -> list[str]:
+    """January and July of each year from 2026 to 2032 (after the replayed history)."""
+    return [f"{y}-{m}" for y in range(2026, 2033) for m in ("01", "07")]
+
+
+def reaction_start_choices() -> list[str]:
+    """January of each year from the default start to 2030 (when the levers may take effect)."""
+    first = int(defaults()["start"][:4])
+    return [f"{y}-01" for y in range(first, 2031)]
+
+
 def dashboard_scenarios() -> list[str]:
     """Scenarios the page offers: every shipped one that runs the market population (the Arthur
     docking scenario replaces the market by a two-technology toy and has no blocs to show)."""

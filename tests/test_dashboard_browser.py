@@ -94,7 +94,8 @@ def _play_to_end(page, month, expect) -> float:
     play.click()
     expect(month).to_have_text("2035-12", timeout=WAIT_MS)
     seconds = time.monotonic() - t0
-    expect(page.get_by_role("button", name="▶ Play")).to_be_visible()  # Play stopped by itself
+    expect(page.get_by_role("button", name="▶ Play")).to_be_enabled()  # Play stopped by itself
+    expect(page.get_by_role("button", name="❚❚ Pause")).to_be_disabled()
     return seconds
 
 
@@ -167,18 +168,20 @@ def test_dashboard_in_chromium(dashboard_url):
             expect(month).not_to_have_text("not started")
             page.wait_for_timeout(700)
             pause = page.get_by_role("button", name="❚❚ Pause")
+            expect(pause).to_be_enabled()
             pause.click()
             for attempt in range(3):  # a click landing while a frame is drawn can be lost under load
                 try:
                     expect(step).to_be_enabled(timeout=3000)
                     break
                 except AssertionError:
-                    if not pause.count():  # paused: the page may still be drawing the last frame
+                    if pause.is_disabled():  # paused: the page may still be drawing the last frame
                         expect(step).to_be_enabled(timeout=WAIT_MS)
                         break
                     if attempt == 2:
                         raise
-                    pause.click()
+                    pause.click()  # Pause only pauses: a click that was not lost changes nothing
+            expect(pause).to_be_disabled()
             paused = month.inner_text()
             page.wait_for_timeout(600)
             assert month.inner_text() == paused and re.fullmatch(r"20\d\d-\d\d", paused), paused
