@@ -156,16 +156,20 @@ class State:
         pos, last = self.months.value + 1.0, time.monotonic()  # the first month at once
         while self.playing.value and self.run.value is r:
             m = min(r.months, int(pos))
+            idle = 0.02
             if m != self.months.value:
                 self.frame_drawn.clear()
+                t0 = time.monotonic()
                 self.months.set(m)
                 # pace Play to the page: a month is shown only once the previous frame is drawn
-                # (else renders queue up and the page lags the cursor); the clock keeps the pace
+                # (else renders queue up and the page lags the cursor), then the page gets half a
+                # frame's time to itself (a click on Pause waits for no more); the clock keeps the pace
                 self.frame_drawn.wait(1.0)
+                idle = max(idle, 0.5 * (time.monotonic() - t0))
             if m >= r.months:
                 self.playing.set(False)
                 break
-            time.sleep(0.02)
+            time.sleep(idle)
             now = time.monotonic()
             pos, last = pos + (now - last) * self.speed.value, now
 
