@@ -12,7 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.forkserver
 
-DEFAULT_RUN_FN = "model.run:run_tables"  # experiments.runner.base.DEFAULT_RUN_FN (a test checks)
+DEFAULT_RUN_FN = "model.run:run_tables"  # the runner's default run function (experiments.runner.base)
 _NOT_THE_POOL = ("--serial", "--scheduler", "--dask-local", "-h", "--help")
 
 

@@ -25,6 +25,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from model.core._jit import JIT
+
 # Kernel compile options: cached on disk (first call in a fresh checkout compiles, ~seconds),
 # no fastmath (IEEE semantics: results must not depend on the machine's vector width).
 _JIT = dict(cache=True, nogil=True, fastmath=False)
@@ -238,9 +240,8 @@ def clear(demand, utility, available, outside_utility, outside, value, vendor_of
 # ---- Month passes with sums (Deliveries, the Bass timing): numpy's summation order -----------
 # np.sum of a contiguous float64 run is a pairwise sum (eight accumulators over blocks of up to
 # 128, halves above); ``pairwise_sum`` repeats it, so these passes keep the numpy code's bits
-# (tests/test_market_speed2.py checks it against np.sum at many sizes). error_model "numpy" as in
-# model/month_kernels.py: x / 0 is inf or NaN, not an exception.
-_MJIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
+# (tests/test_market_speed2.py checks it against np.sum at many sizes); model/core/_jit.py's options:
+_MJIT = JIT  # error_model "numpy": x / 0 is inf or NaN, not an exception
 
 
 @njit(**_MJIT)

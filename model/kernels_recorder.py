@@ -18,13 +18,14 @@ import math
 import numpy as np
 from numba import njit
 
+from model.core._jit import JIT
 from model.kernels import pairwise_sum
 from model.metrics import _LN2, RATIO_CAP, _entr_nb, bifurcation_nb, dual_stack_share_nb
 
 # nogil=False: the kernel keeps the GIL (it is called once a month from Python, nothing gains from
 # releasing it). With nogil=True the dashboard's browser test (tests/test_dashboard_browser.py) lost
 # its Pause click in each of 7 runs, and passed in each of 3 with the GIL kept; the cause is not known.
-_JIT = dict(cache=True, nogil=False, fastmath=False, error_model="numpy")
+_JIT = {**JIT, "nogil": False}  # model/core/_jit.py, holding the GIL
 
 # slots of the values vector month_rows returns (the model table's order, model/outputs.py),
 # then the S world shares hhi_world's np.dot reads

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
+from model.core._jit import JIT
 from model.types import STACK_INDEX
 
 if TYPE_CHECKING:  # annotations only: model.ecosystem re-exports this module
@@ -136,7 +137,7 @@ def porting_step(expected_saving: np.ndarray, cost_per_buyer: np.ndarray, months
 _MANDATED_COLS: dict = {}  # porting_step's masks of the mandated stacks (a handful of keys per process)
 
 
-@njit(cache=True, nogil=True, fastmath=False, error_model="numpy")
+@njit(**JIT)
 def _porting_pass(save, cost, months, mandated, cols, cur, step):
     """porting_decision's operations per element: invest where saving > cost x months (or a
     mandated buyer on a mandated stack), min(1, cur + step x invest); and whether any current

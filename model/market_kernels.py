@@ -14,10 +14,11 @@ import numpy as np
 from numba import njit
 
 from model import month_kernels
+from model.core._jit import JIT
 from model.core.choice import logit_choice
 from model.kernels import first_rows, pairwise_sum
 
-_JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
+_JIT = JIT  # model/core/_jit.py: cached, IEEE semantics, numpy's error model
 
 
 @njit(**_JIT)

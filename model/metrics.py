@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit
 from scipy.special import entr
 
+from model.core._jit import JIT
 from model.float_sums import pairwise_blocks
 from model.kernels import pairwise_sum
 
@@ -253,7 +254,7 @@ def dual_stack_share_rows(fleet: list[list[float]], weights: list[float], thresh
 # up to 128 items (the callers fall back to the numpy functions past that, and on any input these
 # refuse). tests/test_metrics_fast.py checks them bit for bit; warm_up compiles them.
 
-_JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
+_JIT = JIT  # model/core/_jit.py
 
 
 @njit(**_JIT)

@@ -12,11 +12,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from model.core._jit import JIT
 from model.kernels import pairwise_sum
 
 # as model/kernels.py: cached on disk (a fresh checkout compiles once, ~seconds), IEEE semantics;
 # error_model "numpy": x / 0 is inf or NaN as in the numpy code, not Python's ZeroDivisionError
-_JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
+_JIT = JIT  # model/core/_jit.py
 
 
 @njit(**_JIT)

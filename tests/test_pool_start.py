@@ -23,7 +23,7 @@ def started(monkeypatch):
 
 
 def test_the_default_run_function_is_the_runners():
-    assert pool_start.DEFAULT_RUN_FN == DEFAULT_RUN_FN
+    assert pool_start.DEFAULT_RUN_FN == DEFAULT_RUN_FN == "model.run:run_tables"
 
 
 @pytest.mark.parametrize("args, pool", [

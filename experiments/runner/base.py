@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from experiments.pool_start import DEFAULT_RUN_FN  # noqa: F401  (defined once, in a stdlib-only module)
+
 TABLES: tuple[str, ...] = ("model", "adoption", "vendors")
-DEFAULT_RUN_FN = "model.run:run_tables"
 RunFn = Callable[[dict[str, Any], int], Mapping[str, pd.DataFrame | pa.Table]]
 
 

@@ -156,6 +156,5 @@ class Vendors(Component):
 
     def book(self, revenue_usd: np.ndarray) -> None:
         """Add each vendor's net revenue of the month to its totals and R&D budget (Eq. V5)."""
-        for v, usd in zip(self.agents, map(float, revenue_usd.tolist())):  # ChipVendor.book_revenue, inline
-            v.revenue_usd_total += usd
-            v.rd_budget_usd += usd * v.rd_share
+        for v, usd in zip(self.agents, revenue_usd.tolist()):
+            v.book_revenue(usd)

@@ -1,4 +1,5 @@
-"""Compile options and float helpers shared by the core's numba kernels (serve.py, train.py).
+"""Compile options and float helpers shared by the project's numba kernels (the core's serve.py and
+train.py, and the month's kernels in model/: one set of options, not a copy per module).
 
 Kernels are cached on disk (a fresh checkout compiles once), with no fastmath (IEEE semantics:
 the numpy formulation's bits) and numpy's error model (x / 0 is inf or NaN as in numpy, not
