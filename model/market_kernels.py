@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from model import month_kernels
+from model import kernels_fleet, month_kernels
 from model.core._jit import JIT
 from model.core.choice import logit_choice
 from model.kernels import first_rows, pairwise_sum
@@ -328,3 +328,4 @@ def warm_up() -> None:
     shares, cheap, w = outside_inputs(av2[:2], i2, u, u.sum(axis=1, keepdims=True)[:, 0], 2, b, z, z)
     weighted_mean(z, z + 1.0)
     outside_rows(z, np.log(1.0), z, z, mand, rows)
+    kernels_fleet.warm_up()

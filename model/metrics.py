@@ -251,8 +251,9 @@ def dual_stack_share_rows(fleet: list[list[float]], weights: list[float], thresh
 # -- compiled, for the recorder's month (issue 19) -----------------------------------------------
 # The same operations in numpy's order again, in one compiled pass instead of a dozen numpy calls:
 # the log is the C library's (what scipy's entr and math.log call), the sums numpy's pairwise one
-# up to 128 items (the callers fall back to the numpy functions past that, and on any input these
-# refuse). tests/test_metrics_fast.py checks them bit for bit; warm_up compiles them.
+# (bifurcation_nb takes blocks of up to 128 entries, where numpy sums a strided block as it is; the
+# callers fall back to the numpy functions past that, and on any input these refuse).
+# tests/test_metrics_fast.py checks them bit for bit; warm_up compiles them.
 
 _JIT = JIT  # model/core/_jit.py
 
@@ -312,7 +313,8 @@ def bifurcation_nb(x):
 @njit(**_JIT)
 def dual_stack_share_nb(fleet, weights, select_a, select_b, threshold):
     """:func:`dual_stack_share` of the rows where ``select_a & select_b``, 0.0 if none; NaN for an
-    entry it would refuse or past 128 buyers with a fleet."""
+    entry it would refuse. Any number of buyers: the two weight sums are np.sum's pairwise sum of
+    the selected weights (``_psum_nb``, blocks of 128 and halves above)."""
     B, S = fleet.shape
     has = np.empty(B)
     both = np.empty(B)
@@ -340,8 +342,6 @@ def dual_stack_share_nb(fleet, weights, select_a, select_b, threshold):
             if c >= 2:
                 both[nb] = w
                 nb += 1
-    if nh > 128:
-        return np.nan  # past _psum_nb: the caller's numpy path
     denom = _psum_nb(has, nh)
     if denom <= 0.0:
         return 0.0

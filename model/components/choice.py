@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from model import blas, kernels, market_kernels, month_kernels
+from model import blas, kernels, kernels_fleet, market_kernels, month_kernels
 from model.components.base import Component, MonthContext
 from model.ecosystem import bass_hazard, network_value
 from model.lock_in import porting_step
@@ -69,13 +69,12 @@ class BuyersChoice(Component):
         cols, stack, onehot = c.cols, c.stack, c.onehot  # in production, grouped by stack
         # Utility terms (Eq. M1)
         eco = model.ecosystems
-        world_inst = b.fleet_eff.sum(axis=0)
+        world_inst, fleet_tot = kernels_fleet.fleet_sums(b.fleet_eff)  # numpy's sums, one pass
         nv = network_value(world_inst, eco.state.developers, eco.params)  # (S,)
         # portability and switching cost (model.lock_in) in one compiled pass
-        fleet_tot = b.fleet_eff.sum(axis=1, keepdims=True)
         ep = eco.params
         _port, sw = month_kernels.lock_in(eco.state.maturity, b.porting, eco.codesign(m), b.estate, b.fleet_eff,
-                                    fleet_tot[:, 0], float(p["kappa"]), ep.maturity_effect, ep.porting_effect,
+                                    fleet_tot, float(p["kappa"]), ep.maturity_effect, ep.porting_effect,
                                     ep.codesign_bonus)
         # Region-level terms are computed once per region and expanded over that region's buyers
         # (buyers are sorted by region) in the compiled pass that builds the utility (Eq. M1).
@@ -107,7 +106,7 @@ class BuyersChoice(Component):
         cap = model.vendors.capacities()
         # (B, S) shares of the estate on stacks with at least one offering for sale, and the
         # reference cost's vendors (reference_cost), in one pass; numpy's logs and exp around it
-        shares, cheap, w = market_kernels.outside_inputs(avail, stack, b.fleet_eff, fleet_tot[:, 0], S, c.present,
+        shares, cheap, w = market_kernels.outside_inputs(avail, stack, b.fleet_eff, fleet_tot, S, c.present,
                                                          cap, c.cheapest)
         ref = float(np.exp(market_kernels.weighted_mean(np.log(cheap), w))) if cheap.size else 1.0
         # u0 = -beta ln(ratio x reference) + shares @ nv, and the mandated rows' demand and outside

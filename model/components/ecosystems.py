@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from model import kernels_fleet
 from model.components.base import Component, MonthContext
 from model.components.software import Software
 from model.ecosystem import EcosystemParams, EcosystemState, update_ecosystem
@@ -59,6 +60,6 @@ class Ecosystems(Component):
 
     def update(self, model: Any, ctx: MonthContext) -> None:
         """Eq. E1-E2: developers and maturity move with installed compute and purchases."""
-        world_inst = model.buyers.fleet_eff.sum(axis=0)
-        self.state = update_ecosystem(self.state, world_inst, ctx.purchases_eff.sum(axis=0),
+        world_inst = kernels_fleet.col_sums(model.buyers.fleet_eff)  # np.sum's bits, one pass
+        self.state = update_ecosystem(self.state, world_inst, kernels_fleet.col_sums(ctx.purchases_eff),
                                       self.investment(ctx.month), self.params)

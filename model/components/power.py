@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from model import blas, month_kernels
+from model import blas, kernels_fleet, month_kernels
 from model.components.base import Component, MonthContext
 from model.energy import ai_power_share, power_capacity_kw, scarcity_multiplier
 from model.memo import ProcessMemo
@@ -64,5 +64,4 @@ class Power(Component):
             kw = cl.alloc @ (watts_allin[cl.cols] / cl.value)
         fill, short = month_kernels.power_fill(kw, self.regions.pue, buyers.region, self.capacity_kw, self.used_kw)
         if short:
-            cl.unmet = cl.unmet + cl.alloc.sum(axis=1) * (1.0 - fill)
-            cl.alloc *= fill[:, None]
+            cl.unmet = kernels_fleet.ration(cl.alloc, cl.unmet, fill)  # and alloc x fill, in place

@@ -164,7 +164,7 @@ class Recorder(Component):
         ws2 = vals[kr.N_COMPUTED:]
         v[kr.HHI] = float(np.dot(ws2, ws2))
         row = dict(zip(_COMPUTED, v))
-        if flag:  # past 128 buyers with a fleet, or an entry it refuses: the general function
+        if flag:  # an entry the compiled share refuses: the general function (which raises)
             row["gs_dual_stack_share"] = _gs_dual_stack_share(b)
         row["rare_earth_restriction"] = float(pol.rare_earth)
         row["us_control_level"] = control_level(pol.us_rule)

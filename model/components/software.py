@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from model import kernels_fleet
 from model.components.base import Component, MonthContext
 from model.float_sums import np_sum
 from model.types import STACKS
@@ -131,7 +132,7 @@ class Software(Component):
             model.buyers.fleet_eff = model.buyers.fleet_eff * ratio[None, :]
         # Eq. E8: the world's software efficiency, weighted by the installed fleet's stacks (the
         # stack sums np.sum's on floats: model.float_sums)
-        fleet = model.buyers.fleet_eff.sum(axis=0).tolist()
+        fleet = kernels_fleet.col_sums(model.buyers.fleet_eff).tolist()
         total = np_sum(fleet)
         if total > 0:
             model.regions.software_index = float(np_sum([f * e for f, e in zip(fleet, new.tolist())]) / total)

@@ -1,0 +1,100 @@
+"""Compiled sums over the buyers' (B, S) fleets and the power-rationed allocation (issue 19).
+
+At firm-level populations (10^4 buyers and more) each numpy reduction over a (buyers x stacks)
+or (buyers x offerings) array is a pass of its own, several a month. These kernels make one pass
+each and keep numpy's bits: ``x.sum(axis=0)`` of a C-ordered (B, S) array with S > 1 is numpy's
+running sum down the rows, from its identity 0.0; ``x.sum(axis=1)`` is 0.0 plus numpy's pairwise
+sum of each row (``model.kernels.pairwise_sum``). tests/test_kernels_fleet.py checks them bit for
+bit against numpy; anything they do not take (another dtype or layout) goes to numpy itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from model.core._jit import JIT
+from model.kernels import pairwise_sum
+
+
+@njit(**JIT)
+def _fleet_sums(x):
+    B, S = x.shape
+    col = np.zeros(S)
+    row = np.empty(B)
+    for i in range(B):
+        for s in range(S):
+            col[s] += x[i, s]
+        row[i] = 0.0 + pairwise_sum(x[i], 0, S)
+    return col, row
+
+
+@njit(**JIT)
+def _col_sums(x):
+    B, S = x.shape
+    col = np.zeros(S)
+    for i in range(B):
+        for s in range(S):
+            col[s] += x[i, s]
+    return col
+
+
+@njit(**JIT)
+def _ration(alloc, unmet, fill):
+    B, C = alloc.shape
+    out = np.empty(B)
+    for i in range(B):
+        out[i] = unmet[i] + (0.0 + pairwise_sum(alloc[i], 0, C)) * (1.0 - fill[i])
+        f = fill[i]
+        for c in range(C):
+            alloc[i, c] *= f
+    return out
+
+
+def _takes(x: np.ndarray) -> bool:
+    """A C-ordered float64 (B, S) array with S > 1 (S == 1 sums down a contiguous column, which
+    numpy does pairwise)."""
+    return (type(x) is np.ndarray and x.dtype == np.float64 and x.ndim == 2 and x.shape[1] > 1
+            and x.flags.c_contiguous)
+
+
+def _rows_of(x: np.ndarray) -> bool:
+    """A float64 (B, S) array, S > 1, laid out row by row with contiguous rows (a C-ordered array
+    or a block of its columns, as the month's purchases are): numpy sums it down the rows too."""
+    return (type(x) is np.ndarray and x.dtype == np.float64 and x.ndim == 2 and x.shape[1] > 1
+            and x.strides[1] == 8 and x.strides[0] >= 8 * x.shape[1])
+
+
+def fleet_sums(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(x.sum(axis=0), x.sum(axis=1))`` of a (B, S) fleet in one pass."""
+    if not _takes(x):
+        return x.sum(axis=0), x.sum(axis=1)
+    return _fleet_sums(x)
+
+
+def col_sums(x: np.ndarray) -> np.ndarray:
+    """``x.sum(axis=0)`` of a (B, S) fleet (the world's installed base by stack) or of a block of
+    columns of a wider C-ordered table (the month's purchases by stack)."""
+    return _col_sums(x) if _rows_of(x) else x.sum(axis=0)
+
+
+def ration(alloc: np.ndarray, unmet: np.ndarray, fill: np.ndarray) -> np.ndarray:
+    """Power rationing (Eq. N2): returns ``unmet + alloc.sum(axis=1) * (1.0 - fill)`` and scales
+    ``alloc`` by ``fill[:, None]`` in place, in one pass over the allocation."""
+    ok = (_takes(alloc) and alloc.flags.writeable
+          and all(type(a) is np.ndarray and a.dtype == np.float64 and a.shape == (alloc.shape[0],)
+                  for a in (unmet, fill)))
+    if not ok:
+        out = unmet + alloc.sum(axis=1) * (1.0 - fill)
+        alloc *= fill[:, None]
+        return out
+    return _ration(alloc, unmet, fill)
+
+
+def warm_up() -> None:
+    """Compile (or load) the kernels for the model's argument types."""
+    x = np.ones((2, 2))
+    fleet_sums(x)
+    col_sums(x)
+    col_sums(np.ones((2, 4))[:, :2])  # the month's purchases: a block of the deliveries' columns
+    ration(x, np.zeros(2), np.ones(2))
