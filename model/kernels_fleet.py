@@ -23,9 +23,12 @@ def _fleet_sums(x):
     col = np.zeros(S)
     row = np.empty(B)
     for i in range(B):
+        t = -0.0  # numpy's pairwise sum of fewer than 8 items: in order, from -0.0
         for s in range(S):
-            col[s] += x[i, s]
-        row[i] = 0.0 + pairwise_sum(x[i], 0, S)
+            v = x[i, s]
+            col[s] += v
+            t += v
+        row[i] = 0.0 + (t if S < 8 else pairwise_sum(x[i], 0, S))
     return col, row
 
 
