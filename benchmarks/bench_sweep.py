@@ -8,7 +8,8 @@ efficiency, flat memory.
    --serial``; ``2 workers`` - ``chipwar sweep --workers 2``. Figures: runs per second per core
    (serial runner), runner overhead over bare runs = serial / bare - 1 (the runner steps a
    chunk's runs together, sharing each month's core call, so it can be below zero), parallel
-   efficiency = serial / (2 x 2 workers). ``--repeat 2`` times bare and serial twice, A B B A.
+   efficiency = serial / (2 x 2 workers). ``--repeat K`` times each leg K times, in the order
+   A B C then C B A (a drift in the machine's load falls on every leg alike), and uses the means.
 2. Peak resident memory of the parent process (VmHWM, fresh subprocess each) for a
    sweep of 100 and of 1,000 runs of a cheap run function with model-sized tables
    (168 months): flat memory means the two peaks are about equal.
@@ -164,17 +165,18 @@ def time_model(n_runs: int, end: str | None, tmp: Path, repeat: int = 1) -> dict
         return seconds
 
     legs: list[tuple[str, float]] = []
-    for k in range(repeat):  # A B B A: a drift in the machine's load falls on both alike
-        pair = [("bare", bare), ("serial", lambda k=k: sweep(f"serial{k}", "--serial"))]
-        for name, fn in (pair if k % 2 == 0 else pair[::-1]):
+    for k in range(repeat):  # A B C C B A: a drift in the machine's load falls on all alike
+        trio = [("bare", bare), ("serial", lambda k=k: sweep(f"serial{k}", "--serial")),
+                ("2 workers", lambda k=k: sweep(f"pool{k}", "--workers", "2"))]
+        for name, fn in (trio if k % 2 == 0 else trio[::-1]):
             legs.append((name, fn()))
     t = {"legs": legs, "runs": n}
     t["bare_s"] = statistics.mean(x for k, x in legs if k == "bare")
     t["serial_s"] = statistics.mean(x for k, x in legs if k == "serial")
-    t["workers2_s"] = sweep("pool2", "--workers", "2")
-    serial, pooled = read_tables(tmp / "serial0"), read_tables(tmp / "pool2")
+    t["workers2_s"] = statistics.mean(x for k, x in legs if k == "2 workers")
+    serial, pooled = read_tables(tmp / "serial0"), read_tables(tmp / "pool0")
     t["serial_equals_parallel"] = all(serial[k].equals(pooled[k]) for k in ("model", "adoption", "vendors"))
-    t["failed"] = json.loads((tmp / "pool2" / "manifest.json").read_text())["counts"]["failed"]
+    t["failed"] = json.loads((tmp / "pool0" / "manifest.json").read_text())["counts"]["failed"]
     t["runs_per_s_per_core"] = n / t["serial_s"]
     t["overhead"] = t["serial_s"] / t["bare_s"] - 1.0
     t["efficiency"] = t["serial_s"] / (2 * t["workers2_s"])
@@ -187,7 +189,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=None)
     ap.add_argument("--skip-model", action="store_true")
     ap.add_argument("--_memory-child", nargs=2, help=argparse.SUPPRESS)
-    ap.add_argument("--repeat", type=int, default=1, help="time bare and serial K times each (A B B A)")
+    ap.add_argument("--repeat", type=int, default=1, help="time each leg K times (A B C, C B A, ...)")
     ap.add_argument("--_bare-child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args._bare_child:
