@@ -206,8 +206,8 @@ def _execute(handle: Backend, run_fn: str | RunFn, pending: list[Run],
              chunk_size: int | None, out_dir: str | None = None) -> Iterator[ChunkResult]:
     """Submit chunks with a bounded window and yield results as they complete.
 
-    At most ~4 chunks per worker are in flight (one when serial), so finished tables never
-    pile up in the parent. Automatic chunk size: a quarter per worker of the runs not yet
+    At most ~4 chunks per worker are in flight (one when serial; one per worker until the first
+    chunk is done), so finished tables never pile up in the parent. Automatic chunk size: a quarter per worker of the runs not yet
     submitted (guided self-scheduling: single runs at the end; one worker: a quarter of the
     sweep), capped at ~3 s of work and ~16 MB of tables as measured on the chunks done so far
     (the first chunks hold one run each).
@@ -231,7 +231,9 @@ def _execute(handle: Backend, run_fn: str | RunFn, pending: list[Run],
 
     def fill() -> None:
         nonlocal submitted
-        while len(in_flight) < window:
+        # until a run was timed, one single-run chunk per worker: more would be runs stepped alone
+        # (a chunk's runs share each month's core call: a run alone costs ~1.3x one in a chunk)
+        while len(in_flight) < (window if runs_done else min(window, handle.workers)):
             chunk = next_chunk()
             if not chunk:
                 return
