@@ -60,6 +60,11 @@ from model.errors import InputError
 _CHUNKS_PER_WORKER = 4
 _CHUNK_TARGET_S = 3.0
 _CHUNK_TARGET_BYTES = 16 * 2**20
+# The guided tail's chunks shrink to no fewer runs than this while that many take at most
+# _TAIL_S: cheap runs stepped alone cost ~1.3-1.6x runs stepped with a chunk's others, more than
+# the workers then lose waiting for each other at the end.
+_TAIL_RUNS = 3
+_TAIL_S = 0.5
 MAX_RETRIES = 3  # a chunk lost with a dead worker process is retried this many times
 
 
@@ -207,10 +212,10 @@ def _execute(handle: Backend, run_fn: str | RunFn, pending: list[Run],
     """Submit chunks with a bounded window and yield results as they complete.
 
     At most ~4 chunks per worker are in flight (one when serial; one per worker until the first
-    chunk is done), so finished tables never pile up in the parent. Automatic chunk size: a quarter per worker of the runs not yet
-    submitted (guided self-scheduling: single runs at the end; one worker: a quarter of the
-    sweep), capped at ~3 s of work and ~16 MB of tables as measured on the chunks done so far
-    (the first chunks hold one run each).
+    chunk is done), so finished tables never pile up in the parent. Automatic chunk size: a
+    quarter per worker of the runs not yet submitted (guided self-scheduling: small chunks at the
+    end, see _auto_size; one worker: a quarter of the sweep), capped at ~3 s of work and ~16 MB
+    of tables as measured on the chunks done so far (the first chunks hold one run each).
     """
     window = 1 if handle.serial else max(1, _CHUNKS_PER_WORKER * handle.workers)
     submitted = 0
@@ -279,14 +284,17 @@ def _execute(handle: Backend, run_fn: str | RunFn, pending: list[Run],
 def _auto_size(workers: int, n_pending: int, submitted: int, runs_done: int, compute_s: float,
                table_bytes: int) -> int:
     """The next chunk's size: one run until a run was timed, then guided (with several workers:
-    a share of what is left, so chunks shrink to single runs at the end and the workers finish
-    together), capped at ~3 s of work and ~16 MB of tables."""
+    a share of what is left, so chunks shrink at the end and the workers finish together, but not
+    below _TAIL_RUNS runs while those take at most _TAIL_S), capped at ~3 s of work and ~16 MB of
+    tables."""
     if runs_done == 0:
         return 1
     per_run_s = max(compute_s / runs_done, 1e-6)
     per_run_bytes = max(table_bytes / runs_done, 1.0)
     left = n_pending if workers == 1 else n_pending - submitted
     by_count = math.ceil(left / (_CHUNKS_PER_WORKER * workers))
+    if workers > 1:
+        by_count = max(by_count, min(_TAIL_RUNS, int(_TAIL_S / per_run_s)))
     return max(1, min(by_count, int(_CHUNK_TARGET_S / per_run_s),
                       int(_CHUNK_TARGET_BYTES / per_run_bytes)))
 
