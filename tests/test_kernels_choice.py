@@ -1,0 +1,39 @@
+"""model/kernels_choice.py: the outside option's estate shares, a stack's run of columns at a
+time, are month_kernels.outside_shares's, bit for bit (and fall back to it off grouped stacks)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model import kernels_choice, month_kernels
+
+
+def _case(seed: int, B: int, C: int, S: int):
+    rng = np.random.default_rng(seed)
+    fleet = rng.random((B, S)) * 10.0 ** rng.uniform(-3, 8, (B, S))
+    fleet[rng.random((B, S)) < 0.3] = 0.0
+    fleet[1] = 0.0  # an empty estate
+    stack = np.sort(rng.integers(0, S - 1, C)).astype(np.int64)  # the last stack never offered
+    avail = rng.random((B, C)) < 0.3
+    avail[0] = False
+    return avail, stack, fleet, fleet.sum(axis=1)
+
+
+@pytest.mark.parametrize("B,C,S", [(5, 3, 2), (50, 9, 4), (10_008, 24, 4), (3_000, 45, 6)])
+def test_outside_shares_are_month_kernels(B, C, S):
+    avail, stack, fleet, total = _case(B + C, B, C, S)
+    got = kernels_choice.outside_shares(avail, stack, fleet, total, S)
+    want = month_kernels.outside_shares(avail, stack, fleet, total, S)
+    assert got.tobytes() == want.tobytes()
+    assert (want > 0).any() and (want == 0).any()
+
+
+def test_ungrouped_stacks_go_to_month_kernels():
+    avail, stack, fleet, total = _case(4, 200, 12, 4)
+    shuffled = np.random.default_rng(1).permutation(stack)
+    assert (np.diff(shuffled) < 0).any()
+    got = kernels_choice.outside_shares(avail, shuffled, fleet, total, 4)
+    assert got.tobytes() == month_kernels.outside_shares(avail, shuffled, fleet, total, 4).tobytes()
+    runs, n = kernels_choice._runs(shuffled, 4)
+    assert n == -1 and kernels_choice._runs(stack, 4)[1] == len(np.unique(stack))
