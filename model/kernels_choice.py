@@ -1,4 +1,5 @@
-"""The outside option's estate shares at firm-level populations (issue 19).
+"""The outside option's estate shares at firm-level populations (issue 19), and the reference
+cost's inputs (model.components.choice.reference_cost) beside them.
 
 ``model.month_kernels.outside_shares`` allocates a reach mask per buyer and reads every column of
 the buyer's row; the month's columns are grouped by stack, so here a stack is in reach as soon as
@@ -7,6 +8,8 @@ buyer. Same IEEE operations in the same order, so the same bits (tests/test_kern
 checks it against month_kernels); a stack index that is not grouped in ascending order (or out of
 range) goes to the month_kernels function itself. (The utility's pass, month_kernels.utility,
 was tried the same way, a stack's columns at a time: twice slower at 10^4 buyers, not kept.)
+``outside_inputs_blocks`` reads the availability of each region block (K, C) instead of each
+buyer's row, where those rows are still their block's (no tier cap has closed a column).
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ def outside_shares(avail, stack, fleet, total, n_stacks):
                 if avail[b, c]:
                     reach[runs[g, 2]] = True
                     break
-        tot = 0.0
+        tot = 0.0  # month_kernels.outside_shares's operations (inline: a call per buyer costs more)
         for s in range(S):
             est[s] = fleet[b, s] * (1.0 if reach[s] else 0.0)
             tot += est[s]
@@ -69,8 +72,66 @@ def outside_shares(avail, stack, fleet, total, n_stacks):
     return shares
 
 
+@njit(**JIT)
+def reference_inputs(present, cap, cheapest):
+    """The vendors with an offering and capacity > 0: their cheapest costs (for numpy's log) and
+    capacities, in vendor order (Eq. M1c)."""
+    V = cap.shape[0]
+    n = 0
+    for v in range(V):
+        if present[v] and cap[v] > 0:
+            n += 1
+    cheap = np.empty(n)
+    w = np.empty(n)
+    j = 0
+    for v in range(V):
+        if present[v] and cap[v] > 0:
+            cheap[j] = cheapest[v]
+            w[j] = cap[v]
+            j += 1
+    return cheap, w
+
+
+@njit(**JIT)
+def outside_inputs_blocks(avail, counts, stack, fleet, total, n_stacks, present, cap, cheapest):
+    """``market_kernels.outside_inputs`` for buyers whose availability is their region block's:
+    ``avail`` (K, C) holds for the next ``counts[k]`` buyers (counts summing to the buyers),
+    the reach found once per block. Same results, same bits."""
+    B = fleet.shape[0]
+    K, C = avail.shape
+    n = 0
+    for k in range(K):
+        n += counts[k]
+    if n != B:
+        raise ValueError("outside_inputs_blocks: the blocks' counts must sum to the buyers")
+    S = n_stacks
+    shares = np.zeros((B, S))
+    est = np.empty(S)
+    reach = np.empty(S, dtype=np.bool_)
+    b = 0
+    for k in range(K):
+        for s in range(S):
+            reach[s] = False
+        for c in range(C):
+            if avail[k, c]:
+                reach[stack[c]] = True
+        for _ in range(counts[k]):
+            tot = 0.0  # month_kernels.outside_shares's operations (inline: a call per buyer costs more)
+            for s in range(S):
+                est[s] = fleet[b, s] * (1.0 if reach[s] else 0.0)
+                tot += est[s]
+            if tot > 0:
+                for s in range(S):
+                    shares[b, s] = est[s] / total[b]
+            b += 1
+    cheap, w = reference_inputs(present, cap, cheapest)
+    return shares, cheap, w
+
+
 def warm_up() -> None:
     """Compile (or load) the kernel for the market's argument types (model.market_kernels.warm_up
     calls it)."""
-    u = np.zeros((2, 2))
-    outside_shares(np.ones((2, 2), dtype=np.bool_), np.arange(2, dtype=np.int64), u, np.zeros(2), 2)
+    u, z, b = np.zeros((2, 2)), np.zeros(2), np.zeros(2, dtype=np.bool_)
+    i2 = np.arange(2, dtype=np.int64)
+    outside_shares(np.ones((2, 2), dtype=np.bool_), i2, u, z, 2)
+    outside_inputs_blocks(np.ones((1, 2), dtype=np.bool_), np.array([2]), i2, u, z, 2, b, z, z)

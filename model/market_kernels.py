@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from model import kernels_choice, kernels_deliver, kernels_fleet, kernels_logit, month_kernels
+from model import kernels_choice, kernels_deliver, kernels_fleet, kernels_logit, kernels_month, month_kernels
 from model.core._jit import JIT
 from model.core.choice import logit_choice
 from model.kernels import first_rows, pairwise_sum
@@ -132,19 +132,7 @@ def outside_inputs(avail, stack, fleet, total, n_stacks, present, cap, cheapest)
     model.components.choice.reference_cost): the vendors with an offering and capacity > 0,
     their cheapest costs (for numpy's log) and capacities, in vendor order."""
     shares = kernels_choice.outside_shares(avail, stack, fleet, total, n_stacks)
-    V = cap.shape[0]
-    n = 0
-    for v in range(V):
-        if present[v] and cap[v] > 0:
-            n += 1
-    cheap = np.empty(n)
-    w = np.empty(n)
-    j = 0
-    for v in range(V):
-        if present[v] and cap[v] > 0:
-            cheap[j] = cheapest[v]
-            w[j] = cap[v]
-            j += 1
+    cheap, w = kernels_choice.reference_inputs(present, cap, cheapest)
     return shares, cheap, w
 
 
@@ -279,3 +267,4 @@ def warm_up() -> None:
     kernels_deliver.warm_up()
     kernels_choice.warm_up()
     kernels_logit.warm_up()
+    kernels_month.warm_up()

@@ -37,3 +37,29 @@ def test_ungrouped_stacks_go_to_month_kernels():
     assert got.tobytes() == month_kernels.outside_shares(avail, shuffled, fleet, total, 4).tobytes()
     runs, n = kernels_choice._runs(shuffled, 4)
     assert n == -1 and kernels_choice._runs(stack, 4)[1] == len(np.unique(stack))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_outside_inputs_by_block_are_the_per_buyer_ones(seed):
+    from model import market_kernels
+
+    rng = np.random.default_rng(seed)
+    K, C, S, V = 17, (24, 45, 3, 1)[seed], 4, 12
+    counts = rng.integers(0, 700, K).astype(np.int64)
+    counts[3] = 0  # an empty block
+    B = int(counts.sum())
+    stack = np.sort(rng.integers(0, S - 1, C)).astype(np.int64)
+    avail_k = rng.random((K, C)) < 0.3
+    avail_k[1] = False  # a block with nothing open
+    fleet = rng.random((B, S)) * 10.0 ** rng.uniform(-3, 8, (B, S)) * (rng.random((B, S)) < 0.6)
+    total = fleet.sum(axis=1)
+    present, cap = rng.random(V) < 0.7, np.where(rng.random(V) < 0.8, rng.uniform(0.0, 1e5, V), 0.0)
+    cheapest = rng.uniform(0.5, 5.0, V)
+    got = kernels_choice.outside_inputs_blocks(avail_k, counts, stack, fleet, total, S, present, cap, cheapest)
+    want = market_kernels.outside_inputs(np.repeat(avail_k, counts, axis=0), stack, fleet, total, S, present, cap,
+                                         cheapest)
+    for g, w in zip(got, want):
+        assert g.tobytes() == w.tobytes()
+    assert (want[0] > 0).any() and (want[0] == 0).any() and want[1].size
+    with pytest.raises(ValueError, match="counts must sum"):
+        kernels_choice.outside_inputs_blocks(avail_k, counts + 1, stack, fleet, total, S, present, cap, cheapest)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from model import blas, kernels, kernels_fleet, market_kernels, month_kernels
+from model import blas, kernels, kernels_choice, kernels_fleet, kernels_month, market_kernels, month_kernels
 from model.components.base import Component, MonthContext
 from model.ecosystem import bass_hazard, network_value
 from model.lock_in import porting_step
@@ -62,7 +62,9 @@ class BuyersChoice(Component):
         hazard = bass_hazard(p["bass_p"], p["bass_q"], min(max(frac, 0.0), 1.0), 1.0 / 12.0)
         draws = model.rng.random(B)
         rd = reg.demand(m)
-        noise = np.exp(model.rng.normal(0.0, p["demand_noise"], B) - 0.5 * p["demand_noise"] ** 2)
+        noise = model.rng.normal(0.0, p["demand_noise"], B)
+        noise -= 0.5 * p["demand_noise"] ** 2
+        np.exp(noise, out=noise)  # exp(normal - sigma^2 / 2), in place
         b.active, demand = kernels.bass_demand(a0, draws, float(hazard), b.is_gs, rd, b.region, b.share, noise)
         counts, regs = self._region_blocks(b)
         c = self._columns(off, reg, regs, cost, len(model.vendors), available)
@@ -106,8 +108,12 @@ class BuyersChoice(Component):
         cap = model.vendors.capacities()
         # (B, S) shares of the estate on stacks with at least one offering for sale, and the
         # reference cost's vendors (reference_cost), in one pass; numpy's logs and exp around it
-        shares, cheap, w = market_kernels.outside_inputs(avail, stack, b.fleet_eff, fleet_tot, S, c.present,
-                                                         cap, c.cheapest)
+        if cap2 is None:  # every buyer's availability is still its region block's: read per block
+            shares, cheap, w = kernels_choice.outside_inputs_blocks(c.avail_in, counts, stack, b.fleet_eff, fleet_tot,
+                                                                    S, c.present, cap, c.cheapest)
+        else:
+            shares, cheap, w = market_kernels.outside_inputs(avail, stack, b.fleet_eff, fleet_tot, S, c.present,
+                                                             cap, c.cheapest)
         ref = float(np.exp(market_kernels.weighted_mean(np.log(cheap), w))) if cheap.size else 1.0
         # u0 = -beta ln(ratio x reference) + shares @ nv, and the mandated rows' demand and outside
         # option appended (demand x (1 - share), then demand x share)
@@ -120,7 +126,7 @@ class BuyersChoice(Component):
                           rounds=int(p["market_rounds"]),
                           outside_utility=u0 if p["outside_option"] else None)
         if rows.size:  # fold the mandated rows back onto their buyers
-            cl.alloc, cl.unmet, cl.forgone = month_kernels.fold_rows(cl.alloc, cl.unmet, cl.forgone, B, rows)
+            cl.alloc, cl.unmet, cl.forgone = kernels_month.fold_rows(cl.alloc, cl.unmet, cl.forgone, B, rows)
         cl.cols = cols  # alloc and units are buyers x offerings in production (cols)
         model.vendors.observe_demand(cl.vendor_demand_units, cap)
         if p["power_constraint"]:
