@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit
 
 from model.core._jit import JIT
-from model.kernels import pairwise_sum
+from model.kernels_fleet import row_sum
 
 _OFF = -701.0  # an unavailable entry's exponent
 _TINY = 5e-305  # between numpy's e^-701 (~3.63e-305) and e^-700 (~9.86e-305)
@@ -66,7 +66,7 @@ def logit_norm(w):
     for i in range(B):
         for c in range(C):
             w[i, c] = 0.0 if w[i, c] < _TINY else w[i, c]
-        s = 0.0 + pairwise_sum(w[i], 0, C)
+        s = 0.0 + row_sum(w, i, C)
         d = s if s > 0 else 1.0
         for c in range(C):
             w[i, c] /= d
