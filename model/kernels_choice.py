@@ -8,6 +8,8 @@ buyer. Same IEEE operations in the same order, so the same bits (tests/test_kern
 checks it against month_kernels); a stack index that is not grouped in ascending order (or out of
 range) goes to the month_kernels function itself. (The utility's pass, month_kernels.utility,
 was tried the same way, a stack's columns at a time: twice slower at 10^4 buyers, not kept.)
+``switching`` is month_kernels.lock_in's switching cost without the portability table the market
+does not read (its (B, S) writes spared, the per-stack and per-buyer factors taken once).
 ``outside_inputs_blocks`` reads the availability of each region block (K, C) instead of each
 buyer's row, where those rows are still their block's (no tier cap has closed a column).
 """
@@ -128,6 +130,38 @@ def outside_inputs_blocks(avail, counts, stack, fleet, total, n_stacks, present,
     return shares, cheap, w
 
 
+@njit(**JIT)
+def switching(maturity, porting, codesign, estate, fleet, total, kappa, a_m, a_p, a_c):
+    """``month_kernels.lock_in(...)[1]``: the switching cost (B, S), with its checks (ValueError,
+    in its order) and its IEEE operations in their order."""
+    B, S = porting.shape
+    for s in range(S):
+        if not (0.0 <= maturity[s] <= 1.0):
+            raise ValueError("portability: maturity must be in [0, 1]")
+        if not (0.0 <= codesign[s] <= 1.0):
+            raise ValueError("portability: codesign must be in [0, 1]")
+    if kappa < 0:
+        raise ValueError("switching_cost: kappa, estate and fleet must be >= 0")
+    mc = np.empty(S)  # (1 - a_m maturity) x (1 - a_c codesign): the gap's first product
+    for s in range(S):
+        mc[s] = (1.0 - a_m * maturity[s]) * (1.0 - a_c * codesign[s])
+    cost = np.empty((B, S))
+    for i in range(B):
+        if estate[i] < 0:
+            raise ValueError("switching_cost: kappa, estate and fleet must be >= 0")
+        ke = kappa * estate[i]
+        t = total[i]
+        for s in range(S):
+            pl = porting[i, s]
+            if not (0.0 <= pl <= 1.0):
+                raise ValueError("portability: porting must be in [0, 1]")
+            if fleet[i, s] < 0:
+                raise ValueError("switching_cost: kappa, estate and fleet must be >= 0")
+            pt = min(max(1.0 - mc[s] * (1.0 - a_p * pl), 0.0), 1.0)
+            cost[i, s] = ke * (1.0 - fleet[i, s] / t) * (1.0 - pt) if t > 0 else 0.0
+    return cost
+
+
 def warm_up() -> None:
     """Compile (or load) the kernel for the market's argument types (model.market_kernels.warm_up
     calls it)."""
@@ -135,3 +169,4 @@ def warm_up() -> None:
     i2 = np.arange(2, dtype=np.int64)
     outside_shares(np.ones((2, 2), dtype=np.bool_), i2, u, z, 2)
     outside_inputs_blocks(np.ones((1, 2), dtype=np.bool_), np.array([2]), i2, u, z, 2, b, z, z)
+    switching(z, u, z, z, u, z, 1.0, 0.5, 0.5, 0.5)

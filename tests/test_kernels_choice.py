@@ -63,3 +63,37 @@ def test_outside_inputs_by_block_are_the_per_buyer_ones(seed):
     assert (want[0] > 0).any() and (want[0] == 0).any() and want[1].size
     with pytest.raises(ValueError, match="counts must sum"):
         kernels_choice.outside_inputs_blocks(avail_k, counts + 1, stack, fleet, total, S, present, cap, cheapest)
+
+
+@pytest.mark.parametrize("B", [1, 40, 10_008])
+def test_switching_is_the_lock_in_passs_switching_cost(B):
+    from model.ecosystem import EcosystemParams, portability, switching_cost
+
+    rng = np.random.default_rng(B)
+    P, S = EcosystemParams(), 4
+    mat, cod = rng.uniform(0, 1, S), np.array([0.0, 0.0, 0.7, 0.0])
+    porting = np.where(rng.random((B, S)) < 0.3, 0.0, rng.uniform(0, 1, (B, S)))
+    porting[0] = 1.0
+    estate = rng.uniform(0, 3, B)
+    fleet = np.where(rng.random((B, S)) < 0.4, 0.0, rng.uniform(0, 1e6, (B, S)))
+    fleet[B // 2] = 0.0  # a buyer with no fleet pays nothing
+    total = fleet.sum(axis=1)
+    args = (mat, porting, cod, estate, fleet, total, 2.0, P.maturity_effect, P.porting_effect, P.codesign_bonus)
+    got = kernels_choice.switching(*args)
+    assert got.tobytes() == month_kernels.lock_in(*args)[1].tobytes()
+    want = switching_cost(estate, fleet, portability(mat, porting, cod, P), 2.0)  # the numpy functions
+    assert got.tobytes() == want.tobytes() and (got[B // 2] == 0).all()
+    if B > 1:
+        assert (got > 0).any()
+
+
+def test_switching_checks_its_inputs_as_lock_in_does():
+    rng = np.random.default_rng(2)
+    mat, cod = rng.uniform(0, 1, 4), np.zeros(4)
+    porting, estate, fleet = rng.uniform(0, 1, (6, 4)), rng.uniform(0, 3, 6), rng.uniform(0, 9, (6, 4))
+    bad = [(mat - 2, porting, estate, fleet, 1.0, "maturity"), (mat, porting + 2, estate, fleet, 1.0, "porting"),
+           (mat, porting, -estate, fleet, 1.0, "estate"), (mat, porting, estate, -fleet, 1.0, "fleet"),
+           (mat, porting, estate, fleet, -1.0, "kappa")]
+    for m_, pl, e, f, k, what in bad:
+        with pytest.raises(ValueError, match=what if what in ("maturity", "porting") else "must be >= 0"):
+            kernels_choice.switching(m_, pl, cod, e, f, f.sum(axis=1), k, 0.6, 0.8, 0.3)

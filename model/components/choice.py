@@ -73,11 +73,11 @@ class BuyersChoice(Component):
         eco = model.ecosystems
         world_inst, fleet_tot = kernels_fleet.fleet_sums(b.fleet_eff)  # numpy's sums, one pass
         nv = network_value(world_inst, eco.state.developers, eco.params)  # (S,)
-        # portability and switching cost (model.lock_in) in one compiled pass
+        # switching cost (model.lock_in's portability and switching_cost) in one compiled pass
         ep = eco.params
-        _port, sw = month_kernels.lock_in(eco.state.maturity, b.porting, eco.codesign(m), b.estate, b.fleet_eff,
-                                    fleet_tot, float(p["kappa"]), ep.maturity_effect, ep.porting_effect,
-                                    ep.codesign_bonus)
+        sw = kernels_choice.switching(eco.state.maturity, b.porting, eco.codesign(m), b.estate, b.fleet_eff,
+                                      fleet_tot, float(p["kappa"]), ep.maturity_effect, ep.porting_effect,
+                                      ep.codesign_bonus)
         # Region-level terms are computed once per region and expanded over that region's buyers
         # (buyers are sorted by region) in the compiled pass that builds the utility (Eq. M1).
         block = c.cann
