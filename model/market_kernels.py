@@ -13,7 +13,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from model import kernels_choice, kernels_deliver, kernels_fleet, kernels_logit, kernels_month, month_kernels
+from model import (
+    kernels_choice,
+    kernels_deliver,
+    kernels_fleet,
+    kernels_logit,
+    kernels_month,
+    kernels_utility,
+    month_kernels,
+)
 from model.core._jit import JIT
 from model.core.choice import logit_choice
 from model.kernels import first_rows, pairwise_sum
@@ -268,3 +276,4 @@ def warm_up() -> None:
     kernels_choice.warm_up()
     kernels_logit.warm_up()
     kernels_month.warm_up()
+    kernels_utility.warm_up()

@@ -9,7 +9,17 @@ from typing import Any
 
 import numpy as np
 
-from model import blas, kernels, kernels_choice, kernels_fleet, kernels_month, market_kernels, month_kernels
+from model import (
+    blas,
+    kernels,
+    kernels_choice,
+    kernels_fleet,
+    kernels_logit,
+    kernels_month,
+    kernels_utility,
+    market_kernels,
+    month_kernels,
+)
 from model.components.base import Component, MonthContext
 from model.ecosystem import bass_hazard, network_value
 from model.lock_in import porting_step
@@ -85,14 +95,22 @@ class BuyersChoice(Component):
         bonus = p["bundle_bonus"] if block is not None and m >= self.dates["bundle_start"] else np.nan
         pen = pol.us_guidance_cann_penalty if block is not None and pol.us_guidance_cann_penalty else np.nan
         # Mandated share of state-funded Chinese buyers: a second row restricted to domestic chips
-        # (rows B.. of util_all and avail_all, built in the same pass, with the share and its rows)
-        util_all, avail_all, mand, rows = market_kernels.market_utility(
+        # (rows B.. of util_all and avail_all, built in the same pass, with the share and its rows);
+        # in a porting month the free-choice logit's exponents too (model.kernels_utility)
+        porting = (m - self.start_month) % int(p["porting_interval_months"]) == 0
+        temperature = max(p["choice_temperature"], 1e-6)
+        util_all, avail_all, mand, rows, expo, special = kernels_utility.market_utility(
             np.log(c.cost_in, out=c.cost_in), c.avail_in, counts, c.cn_block, b.beta, nv, sw, stack, b.alignment,
             b.is_gs, c.china, float(p["alignment_weight"]), float(p["alignment_weight_hyperscaler"]), lo, hi,
-            float(bonus), float(pen), c.cn, float(pol.cn_mandate), b.state_funded, reg.is_cn, b.region)
+            float(bonus), float(pen), c.cn, float(pol.cn_mandate), b.state_funded, reg.is_cn, b.region,
+            porting, float(temperature))
         util, avail = util_all[:B], avail_all[:B]
-        if (m - self.start_month) % int(p["porting_interval_months"]) == 0:
-            self._decide_porting(model, util, sw, avail, stack, onehot)
+        if porting:
+            if special or not cols.size:  # logit_choice's tie branch, or no columns: the general path
+                expo = free_choice(util, sw, stack, avail, temperature)
+            else:  # logit_choice's exp (numpy's) and normalisation on the exponents
+                expo = kernels_logit.logit_norm(np.exp(expo, out=expo))
+            self._decide_porting(model, expo, sw, onehot)
         # Diffusion-rule caps: a tier-2 country past its yearly cap of controlled US chips (Eq. P4)
         cap2 = pol.tier_caps_h100e.get(2)
         if cap2 is not None:
@@ -133,14 +151,12 @@ class BuyersChoice(Component):
             model.power.limit(cl, b, off.core.watts_allin)
         ctx.clearing = cl
 
-    def _decide_porting(self, model: Any, util: np.ndarray, sw: np.ndarray, avail: np.ndarray,
-                        stack: np.ndarray, onehot: np.ndarray) -> None:
+    def _decide_porting(self, model: Any, free: np.ndarray, sw: np.ndarray, onehot: np.ndarray) -> None:
         """Eq. E5: buyers port their software estate toward a stack when the switching cost it
-        would remove, weighted by the demand they would put there if switching were free,
-        beats the monthly porting cost; mandated Chinese buyers port to CANN regardless."""
+        would remove, weighted by the demand they would put there if switching were free
+        (``free``: logit_choice(util + sw[:, stack], avail, max(temperature, 1e-6))), beats the
+        monthly porting cost; mandated Chinese buyers port to CANN regardless."""
         b, p = model.buyers, self.p
-        # logit_choice(util + sw[:, stack], avail, ...) in two compiled passes around numpy's exp
-        free = free_choice(util, sw, stack, avail, max(p["choice_temperature"], 1e-6))
         with blas.one_thread(len(free)):
             saving = sw * (free @ onehot)
         # porting is paying the switching cost ahead of time: it scales with kappa like the cost it removes
