@@ -106,7 +106,8 @@ class BuyersChoice(Component):
             porting, float(temperature))
         util, avail = util_all[:B], avail_all[:B]
         if porting:
-            if special or not cols.size:  # logit_choice's tie branch, or no columns: the general path
+            if special or not cols.size or not temperature > 0:  # logit_choice's tie branch, no columns
+                # or a NaN temperature: the general path
                 expo = free_choice(util, sw, stack, avail, temperature)
             else:  # logit_choice's exp (numpy's) and normalisation on the exponents
                 expo = kernels_logit.logit_norm(np.exp(expo, out=expo))
