@@ -43,14 +43,44 @@ def _col_sums(x):
 
 
 @njit(**JIT)
+def row_sum(a, i, n):
+    """numpy's pairwise sum of ``a[i, :n]`` (``pairwise_sum(a[i], 0, n)``: np.sum of the row is
+    ``0.0 +`` this), its leaf (n <= 128) read in place: no row view and no call per row."""
+    if n > 128:
+        return pairwise_sum(a[i], 0, n)
+    if n < 8:
+        res = -0.0
+        for c in range(n):
+            res += a[i, c]
+        return res
+    r0, r1, r2, r3 = a[i, 0], a[i, 1], a[i, 2], a[i, 3]
+    r4, r5, r6, r7 = a[i, 4], a[i, 5], a[i, 6], a[i, 7]
+    m = n - n % 8
+    for c in range(8, m, 8):
+        r0 += a[i, c]
+        r1 += a[i, c + 1]
+        r2 += a[i, c + 2]
+        r3 += a[i, c + 3]
+        r4 += a[i, c + 4]
+        r5 += a[i, c + 5]
+        r6 += a[i, c + 6]
+        r7 += a[i, c + 7]
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for c in range(m, n):
+        res += a[i, c]
+    return res
+
+
+@njit(**JIT)
 def _ration(alloc, unmet, fill):
     B, C = alloc.shape
     out = np.empty(B)
     for i in range(B):
-        out[i] = unmet[i] + (0.0 + pairwise_sum(alloc[i], 0, C)) * (1.0 - fill[i])
         f = fill[i]
-        for c in range(C):
-            alloc[i, c] *= f
+        out[i] = unmet[i] + (0.0 + row_sum(alloc, i, C)) * (1.0 - f)
+        if f != 1.0:  # x * 1.0 is x
+            for c in range(C):
+                alloc[i, c] *= f
     return out
 
 

@@ -13,7 +13,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from model import kernels_fleet, month_kernels
+from model import (
+    kernels_choice,
+    kernels_deliver,
+    kernels_fleet,
+    kernels_logit,
+    kernels_month,
+    kernels_utility,
+    month_kernels,
+)
 from model.core._jit import JIT
 from model.core.choice import logit_choice
 from model.kernels import first_rows, pairwise_sum
@@ -21,76 +29,23 @@ from model.kernels import first_rows, pairwise_sum
 _JIT = JIT  # model/core/_jit.py: cached, IEEE semantics, numpy's error model
 
 
-@njit(**_JIT)
-def _logit_shift(util, sw, stack, avail, temperature):
-    """``logit_choice(util + sw[:, stack], avail, temperature)`` up to its exponential: the
-    shifted, scaled and clipped exponents (B, C) and the mask ``ok``; ``special`` when a row has
-    an available +inf utility (the general function's tie branch: the caller runs it)."""
-    B, C = util.shape
-    w = np.empty((B, C))
-    ok = np.empty((B, C), dtype=np.bool_)
-    special = False
-    for i in range(B):
-        umax = -np.inf
-        any_ok = False
-        for c in range(C):
-            u = util[i, c] + sw[i, stack[c]]
-            if u != u:  # NaN utility = unavailable
-                u = -np.inf
-            o = u > -np.inf and avail[i, c]
-            ok[i, c] = o
-            any_ok = any_ok or o
-            x = u - (0.0 if o else 1e300)  # np.max(u - (~ok) * 1e300): no NaN left to propagate
-            if x > umax:
-                umax = x
-            w[i, c] = u
-        if any_ok and umax == np.inf:
-            special = True
-        shift = umax if any_ok else 0.0
-        for c in range(C):
-            x = w[i, c] - shift
-            if temperature != 1.0:
-                x /= temperature
-            if x > 0.0:  # np.minimum(w, 0.0) then np.maximum(w, -700.0) (the sign of a zero
-                x = 0.0  # does not reach exp's result)
-            if x < -700.0:
-                x = -700.0
-            w[i, c] = x
-    return w, ok, special
-
-
-@njit(**_JIT)
-def _logit_norm(w, ok):
-    """The rest of ``logit_choice`` on the exponentials ``w`` (in place): w *= ok, each row
-    divided by its sum (np.sum along the row: 0.0 plus the pairwise sum) where that is > 0."""
-    B, C = w.shape
-    for i in range(B):
-        for c in range(C):
-            w[i, c] *= 1.0 if ok[i, c] else 0.0
-        s = 0.0 + pairwise_sum(w[i], 0, C)
-        d = s if s > 0 else 1.0
-        for c in range(C):
-            w[i, c] /= d
-    return w
-
-
 def free_choice(util: np.ndarray, sw: np.ndarray, stack: np.ndarray, avail: np.ndarray,
                 temperature: float) -> np.ndarray:
     """``logit_choice(util + sw[:, stack], avail, temperature)`` (the porting decision's choice
-    as if switching were free) in two compiled passes around numpy's exp, for the market's
-    arrays: float64 (B, C) and (B, S), int64 (C,), bool (B, C), a temperature > 0. Anything
-    else, and a row whose best available utility is +inf, goes to logit_choice itself."""
+    as if switching were free) in two compiled passes around numpy's exp (model.kernels_logit),
+    for the market's arrays: float64 (B, C) and (B, S), int64 (C,), bool (B, C), a temperature
+    > 0. Anything else, and a row whose maximum is +inf, goes to logit_choice itself."""
     if not (type(util) is np.ndarray and type(sw) is np.ndarray and type(avail) is np.ndarray
             and util.ndim == 2 and util.dtype == sw.dtype == np.float64 and stack.dtype == np.int64
             and avail.dtype == np.bool_ and avail.shape == util.shape and sw.shape[0] == util.shape[0]
             and stack.shape == util.shape[1:] and temperature > 0 and util.shape[1] > 0
             and (stack.size == 0 or 0 <= stack.min() and stack.max() < sw.shape[1])):
         return logit_choice(util + sw[:, stack], avail, temperature=temperature)
-    w, ok, special = _logit_shift(util, sw, stack, avail, float(temperature))
+    w, special = kernels_logit.logit_shift(util, sw, stack, avail, float(temperature))
     if special:
         return logit_choice(util + sw[:, stack], avail, temperature=temperature)
     np.exp(w, out=w)
-    return _logit_norm(w, ok)
+    return kernels_logit.logit_norm(w)
 
 
 @njit(**_JIT)
@@ -181,23 +136,11 @@ def market_utility(log_cost, avail, counts, cn_block, beta, nv, switching, stack
 
 @njit(**_JIT)
 def outside_inputs(avail, stack, fleet, total, n_stacks, present, cap, cheapest):
-    """``month_kernels.outside_shares`` and the reference cost's inputs (Eq. M1c,
+    """``month_kernels.outside_shares`` (kernels_choice's: same bits) and the reference cost's inputs (Eq. M1c,
     model.components.choice.reference_cost): the vendors with an offering and capacity > 0,
     their cheapest costs (for numpy's log) and capacities, in vendor order."""
-    shares = month_kernels.outside_shares(avail, stack, fleet, total, n_stacks)
-    V = cap.shape[0]
-    n = 0
-    for v in range(V):
-        if present[v] and cap[v] > 0:
-            n += 1
-    cheap = np.empty(n)
-    w = np.empty(n)
-    j = 0
-    for v in range(V):
-        if present[v] and cap[v] > 0:
-            cheap[j] = cheapest[v]
-            w[j] = cap[v]
-            j += 1
+    shares = kernels_choice.outside_shares(avail, stack, fleet, total, n_stacks)
+    cheap, w = kernels_choice.reference_inputs(present, cap, cheapest)
     return shares, cheap, w
 
 
@@ -329,3 +272,8 @@ def warm_up() -> None:
     weighted_mean(z, z + 1.0)
     outside_rows(z, np.log(1.0), z, z, mand, rows)
     kernels_fleet.warm_up()
+    kernels_deliver.warm_up()
+    kernels_choice.warm_up()
+    kernels_logit.warm_up()
+    kernels_month.warm_up()
+    kernels_utility.warm_up()

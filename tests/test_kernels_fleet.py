@@ -65,3 +65,17 @@ def test_ration_is_the_numpy_code(B, C):
     ro.flags.writeable = False
     with pytest.raises(ValueError):  # numpy's own refusal: the read-only fallback raises like numpy
         kf.ration(ro, unmet, fill)
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 15, 16, 17, 24, 45, 127, 128, 129, 200, 300])
+def test_row_sum_is_numpys_row_sum(n):
+    rng = np.random.default_rng(n)
+    x = _table(rng, (6, n))
+    want = x.sum(axis=1)
+    got = np.array([0.0 + kf.row_sum(x, i, n) for i in range(6)])
+    assert _bits(got) == _bits(want)
+    if n >= 16:  # the check has teeth: a running sum along the row is another order
+        running = np.zeros(6)
+        for c in range(n):
+            running += x[:, c]
+        assert _bits(running) != _bits(want)

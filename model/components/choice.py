@@ -9,7 +9,17 @@ from typing import Any
 
 import numpy as np
 
-from model import blas, kernels, kernels_fleet, market_kernels, month_kernels
+from model import (
+    blas,
+    kernels,
+    kernels_choice,
+    kernels_fleet,
+    kernels_logit,
+    kernels_month,
+    kernels_utility,
+    market_kernels,
+    month_kernels,
+)
 from model.components.base import Component, MonthContext
 from model.ecosystem import bass_hazard, network_value
 from model.lock_in import porting_step
@@ -62,7 +72,9 @@ class BuyersChoice(Component):
         hazard = bass_hazard(p["bass_p"], p["bass_q"], min(max(frac, 0.0), 1.0), 1.0 / 12.0)
         draws = model.rng.random(B)
         rd = reg.demand(m)
-        noise = np.exp(model.rng.normal(0.0, p["demand_noise"], B) - 0.5 * p["demand_noise"] ** 2)
+        noise = model.rng.normal(0.0, p["demand_noise"], B)
+        noise -= 0.5 * p["demand_noise"] ** 2
+        np.exp(noise, out=noise)  # exp(normal - sigma^2 / 2), in place
         b.active, demand = kernels.bass_demand(a0, draws, float(hazard), b.is_gs, rd, b.region, b.share, noise)
         counts, regs = self._region_blocks(b)
         c = self._columns(off, reg, regs, cost, len(model.vendors), available)
@@ -71,11 +83,11 @@ class BuyersChoice(Component):
         eco = model.ecosystems
         world_inst, fleet_tot = kernels_fleet.fleet_sums(b.fleet_eff)  # numpy's sums, one pass
         nv = network_value(world_inst, eco.state.developers, eco.params)  # (S,)
-        # portability and switching cost (model.lock_in) in one compiled pass
+        # switching cost (model.lock_in's portability and switching_cost) in one compiled pass
         ep = eco.params
-        _port, sw = month_kernels.lock_in(eco.state.maturity, b.porting, eco.codesign(m), b.estate, b.fleet_eff,
-                                    fleet_tot, float(p["kappa"]), ep.maturity_effect, ep.porting_effect,
-                                    ep.codesign_bonus)
+        sw = kernels_choice.switching(eco.state.maturity, b.porting, eco.codesign(m), b.estate, b.fleet_eff,
+                                      fleet_tot, float(p["kappa"]), ep.maturity_effect, ep.porting_effect,
+                                      ep.codesign_bonus)
         # Region-level terms are computed once per region and expanded over that region's buyers
         # (buyers are sorted by region) in the compiled pass that builds the utility (Eq. M1).
         block = c.cann
@@ -83,14 +95,23 @@ class BuyersChoice(Component):
         bonus = p["bundle_bonus"] if block is not None and m >= self.dates["bundle_start"] else np.nan
         pen = pol.us_guidance_cann_penalty if block is not None and pol.us_guidance_cann_penalty else np.nan
         # Mandated share of state-funded Chinese buyers: a second row restricted to domestic chips
-        # (rows B.. of util_all and avail_all, built in the same pass, with the share and its rows)
-        util_all, avail_all, mand, rows = market_kernels.market_utility(
+        # (rows B.. of util_all and avail_all, built in the same pass, with the share and its rows);
+        # in a porting month the free-choice logit's exponents too (model.kernels_utility)
+        porting = (m - self.start_month) % int(p["porting_interval_months"]) == 0
+        temperature = max(p["choice_temperature"], 1e-6)
+        util_all, avail_all, mand, rows, expo, special = kernels_utility.market_utility(
             np.log(c.cost_in, out=c.cost_in), c.avail_in, counts, c.cn_block, b.beta, nv, sw, stack, b.alignment,
             b.is_gs, c.china, float(p["alignment_weight"]), float(p["alignment_weight_hyperscaler"]), lo, hi,
-            float(bonus), float(pen), c.cn, float(pol.cn_mandate), b.state_funded, reg.is_cn, b.region)
+            float(bonus), float(pen), c.cn, float(pol.cn_mandate), b.state_funded, reg.is_cn, b.region,
+            porting, float(temperature))
         util, avail = util_all[:B], avail_all[:B]
-        if (m - self.start_month) % int(p["porting_interval_months"]) == 0:
-            self._decide_porting(model, util, sw, avail, stack, onehot)
+        if porting:
+            if special or not cols.size or not temperature > 0:  # logit_choice's tie branch, no columns
+                # or a NaN temperature: the general path
+                expo = free_choice(util, sw, stack, avail, temperature)
+            else:  # logit_choice's exp (numpy's) and normalisation on the exponents
+                expo = kernels_logit.logit_norm(np.exp(expo, out=expo))
+            self._decide_porting(model, expo, sw, onehot)
         # Diffusion-rule caps: a tier-2 country past its yearly cap of controlled US chips (Eq. P4)
         cap2 = pol.tier_caps_h100e.get(2)
         if cap2 is not None:
@@ -106,8 +127,12 @@ class BuyersChoice(Component):
         cap = model.vendors.capacities()
         # (B, S) shares of the estate on stacks with at least one offering for sale, and the
         # reference cost's vendors (reference_cost), in one pass; numpy's logs and exp around it
-        shares, cheap, w = market_kernels.outside_inputs(avail, stack, b.fleet_eff, fleet_tot, S, c.present,
-                                                         cap, c.cheapest)
+        if cap2 is None:  # every buyer's availability is still its region block's: read per block
+            shares, cheap, w = kernels_choice.outside_inputs_blocks(c.avail_in, counts, stack, b.fleet_eff, fleet_tot,
+                                                                    S, c.present, cap, c.cheapest)
+        else:
+            shares, cheap, w = market_kernels.outside_inputs(avail, stack, b.fleet_eff, fleet_tot, S, c.present,
+                                                             cap, c.cheapest)
         ref = float(np.exp(market_kernels.weighted_mean(np.log(cheap), w))) if cheap.size else 1.0
         # u0 = -beta ln(ratio x reference) + shares @ nv, and the mandated rows' demand and outside
         # option appended (demand x (1 - share), then demand x share)
@@ -120,21 +145,19 @@ class BuyersChoice(Component):
                           rounds=int(p["market_rounds"]),
                           outside_utility=u0 if p["outside_option"] else None)
         if rows.size:  # fold the mandated rows back onto their buyers
-            cl.alloc, cl.unmet, cl.forgone = month_kernels.fold_rows(cl.alloc, cl.unmet, cl.forgone, B, rows)
+            cl.alloc, cl.unmet, cl.forgone = kernels_month.fold_rows(cl.alloc, cl.unmet, cl.forgone, B, rows)
         cl.cols = cols  # alloc and units are buyers x offerings in production (cols)
         model.vendors.observe_demand(cl.vendor_demand_units, cap)
         if p["power_constraint"]:
             model.power.limit(cl, b, off.core.watts_allin)
         ctx.clearing = cl
 
-    def _decide_porting(self, model: Any, util: np.ndarray, sw: np.ndarray, avail: np.ndarray,
-                        stack: np.ndarray, onehot: np.ndarray) -> None:
+    def _decide_porting(self, model: Any, free: np.ndarray, sw: np.ndarray, onehot: np.ndarray) -> None:
         """Eq. E5: buyers port their software estate toward a stack when the switching cost it
-        would remove, weighted by the demand they would put there if switching were free,
-        beats the monthly porting cost; mandated Chinese buyers port to CANN regardless."""
+        would remove, weighted by the demand they would put there if switching were free
+        (``free``: logit_choice(util + sw[:, stack], avail, max(temperature, 1e-6))), beats the
+        monthly porting cost; mandated Chinese buyers port to CANN regardless."""
         b, p = model.buyers, self.p
-        # logit_choice(util + sw[:, stack], avail, ...) in two compiled passes around numpy's exp
-        free = free_choice(util, sw, stack, avail, max(p["choice_temperature"], 1e-6))
         with blas.one_thread(len(free)):
             saving = sw * (free @ onehot)
         # porting is paying the switching cost ahead of time: it scales with kappa like the cost it removes

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from model import blas, kernels, market_kernels, month_kernels
+from model import blas, kernels_deliver, market_kernels, month_kernels
 from model.components.base import Component, MonthContext
 from model.types import STACKS
 
@@ -45,7 +45,8 @@ class Deliveries(Component):
         b.fleet_eff, b.fleet_peak, b.fleet_kw = market_kernels.fleet_step(
             b.fleet_eff, b.fleet_peak, b.fleet_kw, per_buyer, 1.0 - retire, reg.pue, b.region, S, b.capped_bought,
             ctx.month % 12 == 0, reg.tier == 2 if pol.tier_caps_h100e else _NO_TIER)
-        # Units and revenue per offering x region, in one compiled pass (model.kernels.deliver_tables):
+        # Units and revenue per offering x region, in one compiled pass (model.kernels_deliver: the
+        # region blocks' column sums down the rows, model.kernels.deliver_tables's bits):
         # units = the buyers' allocation summed by region (b.by_region) per unit; gross = units x the
         # buyers' price incl. passed-through levy; net = gross x (1 - levy) (the levy is a share of the
         # vendor's revenue, Eq. V5), Nvidia's sales in China less the antitrust fine
@@ -53,7 +54,7 @@ class Deliveries(Component):
         fine = float(pol.antitrust_fine) if pol.antitrust_fine else np.nan
         nv = (np.array([vid == "nvidia" for vid in model.vendors.ids])[off.vendor] if pol.antitrust_fine
               else off.cn)  # (unread without a fine)
-        units_or, gross_or, net_or, cn_units, revenue = kernels.deliver_tables(
+        units_or, gross_or, net_or, cn_units, revenue = kernels_deliver.deliver_tables(
             cl.alloc, per_unit, cols, b.region_starts, b.region[b.region_starts], O, R, ctx.region_price, levy,
             off.cn, off.vendor, V, fine, nv, reg.is_cn)
         model.supply.consume(cn_units, pol.us_rule.hbm_to_china)
