@@ -371,23 +371,18 @@ def ecosystem_relax(dev, dev_in, dev_decay, dev_gain, mat, k, rate, decay, expm1
 
 def warm_up() -> None:
     """Compile (or load from the on-disk cache) these kernels for the argument types the phases
-    use (called by ``model.kernels.warm_up``)."""
+    call them with (called by ``model.kernels.warm_up``). Not those a month reaches only inside
+    other kernels or no longer calls (utility, lock_in, fold_rows, outside_shares and
+    ecosystem_relax: the tests' oracles and fallbacks), whose loading would only delay a sweep's
+    workers; a call made anyway compiles or loads them then."""
     u = np.zeros((2, 2))
-    available = np.ones((2, 2), dtype=np.bool_)
     z, b = np.zeros(2), np.zeros(2, dtype=np.bool_)
-    utility(u[:1].copy(), available[:1].copy(), np.array([2], dtype=np.int64), b[:1].copy(), z, z,
-            np.zeros((2, 1)), np.zeros(2, dtype=np.int64), z, b, z, 1.0, 1.0, 0, 2, np.nan, np.nan,
-            np.zeros(1, dtype=np.int64), b)
-    lock_in(z, u, z, z, u, z, 1.0, 0.5, 0.5, 0.5)
     i2 = np.arange(2, dtype=np.int64)
     columns(b, i2, b, i2, b, 2, i2, 2, 1, u, 0, 2)
     delivery_weights(i2, i2, z, z, z, b, 2)
-    fold_rows(u, z, z, 1, np.zeros(1, dtype=np.int64))
-    outside_shares(available, i2, u, z, 2)
     from model.lock_in import _porting_pass  # the porting step's pass (model.lock_in.porting_step)
     _porting_pass(u, z, 3.0, b, b, u, 0.1)
-    _, dev_in, k, rate = ecosystem_inflows(z, z, z, 0.5, 1.0, 1.0, 1.0, 1.0, 0.1)
-    ecosystem_relax(z, dev_in, z, z, z, k, rate, z, z)
+    ecosystem_inflows(z, z, z, 0.5, 1.0, 1.0, 1.0, 1.0, 0.1)
     ro = z.copy()
     ro.flags.writeable = False  # as the run passes them: the regions' PUE and the cached capacity
     power_fill(z, ro, i2, ro, z)
