@@ -5,7 +5,7 @@ policy penalties (docs/ODD.md Eq. M1); procurement is lumpy (each buyer's month 
 draws from its choice probabilities, Eq. M2); where demand for a vendor exceeds its capacity
 every buyer is filled pro rata and the unmet part spills to its next choices in the same month
 (Eq. M3). One call for all buyers; its loops over buyers and offerings are compiled
-(model/kernels.py), none runs in Python.
+(model/kernels_clear.py), none runs in Python.
 """
 
 from __future__ import annotations

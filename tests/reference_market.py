@@ -1,6 +1,6 @@
 """The numpy formulation of the monthly market clearing (Eq. M1-M3), kept as the test oracle.
 
-model/kernels.py compiles the same algorithm row by row; tests/test_market.py checks that
+model/kernels_clear.py compiles the same algorithm row by row; tests/test_market.py checks that
 ``model.market.clear_market`` and this reference agree on random markets (same random draws).
 Not used by the model.
 """
