@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from experiments.runner.base import TABLES, RunFn, _jsonable
 from experiments.runner.design import Run
+from model.arrow_pool import take
 from model.errors import InputError
 
 
@@ -160,7 +160,7 @@ def _constant(value: Any, n: int) -> pa.Array:
     """A column holding ``value`` on n rows (a string is taken n times from a one-entry array,
     not built as n Python strings)."""
     if isinstance(value, str):
-        return pc.take(pa.array([value], pa.string()), np.zeros(n, dtype=np.int64))
+        return take(pa.array([value], pa.string()), np.zeros(n, dtype=np.int64))
     return pa.array(np.full(n, value))
 
 

@@ -11,11 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from agents.regulator import control_level
 from model import kernels_recorder as kr
 from model import metrics
+from model.arrow_pool import take
 from model.components.base import Component, MonthContext
 from model.kernels_recorder import by_region3 as _by_region3
 from model.months import month_label
@@ -47,7 +47,7 @@ def warm_up() -> None:
 
 def _repeat_str(value: str, n: int, text: pa.DataType) -> pa.Array:
     """A string column holding ``value`` n times (built in Arrow, not as n Python strings)."""
-    return pc.take(pa.array([value], text), np.zeros(n, dtype=np.int64))
+    return take(pa.array([value], text), np.zeros(n, dtype=np.int64))
 
 
 def _bifurcation(x: np.ndarray) -> float:
@@ -284,10 +284,10 @@ class Recorder(Component):
         rix = np.tile(np.repeat(np.arange(R), S), n)
         adoption = {
             "run_id": _repeat_str(run_id, n * k, text), "step": np.repeat(steps, k),
-            "date": pc.take(dates, np.repeat(np.arange(n), k)),
-            "region": pc.take(pa.array(reg.ids, text), rix),
-            "bloc": pc.take(pa.array(reg.bloc, text), rix),
-            "stack": pc.take(pa.array(STACKS, text), np.tile(np.arange(S), R * n)),
+            "date": take(dates, np.repeat(np.arange(n), k)),
+            "region": take(pa.array(reg.ids, text), rix),
+            "bloc": take(pa.array(reg.bloc, text), rix),
+            "stack": take(pa.array(STACKS, text), np.tile(np.arange(S), R * n)),
         }
         # the (R, S) blocks stacked row-major: each block's rows in order, as ravel gave them; the
         # installed and purchased blocks are columns of each month's (R, 3S) regional sums
@@ -306,10 +306,10 @@ class Recorder(Component):
         vendors = {
             "run_id": _repeat_str(run_id, int(counts.sum()), text),
             "step": np.repeat(steps, counts),
-            "date": pc.take(dates, np.repeat(np.arange(n), counts)),
-            "vendor": pc.take(pa.array(model.vendors.ids, text), off.vendor[nz[:, 0]]),
-            "product": pc.take(pa.array(off.ids, text), nz[:, 0]),
-            "region": pc.take(pa.array(reg.ids, text), nz[:, 1]),
+            "date": take(dates, np.repeat(np.arange(n), counts)),
+            "vendor": take(pa.array(model.vendors.ids, text), off.vendor[nz[:, 0]]),
+            "product": take(pa.array(off.ids, text), nz[:, 0]),
+            "region": take(pa.array(reg.ids, text), nz[:, 1]),
             "units": sales[0], "revenue_usd": sales[1], "price_usd": sales[2], "capacity_units": sales[3],
         }
         out = {"model": (model_cols, MODEL_COLUMNS), "adoption": (adoption, ADOPTION_COLUMNS),
