@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from numba import njit
 
+from model.core import kernel_cache
+
+kernel_cache.refresh_once()  # before any kernel is loaded: drop those compiled against older sources
+
 JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
 
