@@ -36,6 +36,7 @@ from model.components.supply import Supply
 from model.components.vendors import Vendors
 from model.errors import ScenarioError
 from model.events import ScriptedEvents
+from model.gc_pause import collector_paused
 from model.months import month_index
 from model.outputs import METRIC_NAMES
 from model.params import check_value, defaults
@@ -111,7 +112,8 @@ class ChipMarketModel(Model):
         self.end_month = month_index(p["end"], "end")
         self.dates = date_params(p)  # every date parameter must be a valid YYYY-MM
         self.month = self.start_month
-        self.build_world(load_vendors())
+        with collector_paused():  # long-lived objects only: no full collection for them (model/gc_pause.py)
+            self.build_world(load_vendors())
         self.datacollector = MetricsCollector(model_reporters={k: partial(latest_metric, k) for k in METRIC_NAMES})
 
     def build_world(self, vendors_df: pd.DataFrame) -> None:
