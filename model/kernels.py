@@ -127,53 +127,6 @@ def bass_demand(a0, draws, hazard, is_gs, region_demand, region, share, noise):
     return active, demand
 
 
-@njit(**_MJIT)
-def deliver_tables(alloc, per_unit, cols, starts, block_region, n_off, n_regions, region_price, levy,
-                   cn, vendor, n_vendors, fine, fined, is_cn):
-    """Deliveries' (O, R) tables from the month's (B, C) allocation: units (the buyers' rows summed
-    per region block as np.add.reduceat sums them, times units per effective H100e), gross
-    (x region price), net (x (1 - levy), and x (1 - ``fine``) on the ``fined`` rows in China
-    unless ``fine`` is NaN); the Chinese offerings' units in total and each vendor's net revenue
-    (row sums, np.bincount's order), all with the numpy code's sums."""
-    B, C = alloc.shape
-    R, O = n_regions, n_off
-    units = np.zeros((O, R))
-    rest = np.empty(B)
-    K = starts.shape[0]
-    for k in range(K):
-        s0 = starts[k]
-        s1 = starts[k + 1] if k + 1 < K else B
-        r = block_region[k]
-        for c in range(C):
-            # np.add.reduceat's sum: the block's first row plus the pairwise sum of the others
-            for i in range(s0 + 1, s1):
-                rest[i - s0 - 1] = alloc[i, c]
-            acc = alloc[s0, c] + pairwise_sum(rest, 0, s1 - s0 - 1) if s1 - s0 > 1 else alloc[s0, c]
-            units[cols[c], r] = acc * per_unit[c]
-    gross = np.empty((O, R))
-    net = np.empty((O, R))
-    n_cn = 0
-    for o in range(O):
-        if cn[o]:
-            n_cn += 1
-    cn_units = np.empty(n_cn * R)
-    revenue = np.zeros(n_vendors)
-    j = 0
-    flat = net.reshape(O * R)
-    for o in range(O):
-        for r in range(R):
-            gross[o, r] = units[o, r] * region_price[o, r]
-            net[o, r] = gross[o, r] * (1.0 - levy[o, r])
-            if fine == fine and fined[o] and is_cn[r]:
-                net[o, r] *= 1.0 - fine
-        if cn[o]:
-            for r in range(R):
-                cn_units[j] = units[o, r]
-                j += 1
-        revenue[vendor[o]] += 0.0 + pairwise_sum(flat, o * R, R)
-    return units, gross, net, 0.0 + pairwise_sum(cn_units, 0, n_cn * R), revenue
-
-
 def warm_up() -> None:
     """Compile (or load from the on-disk cache) the kernels for the argument types the market
     uses, on a two-buyer market. The sweep runner's fork server calls this once, so that every
@@ -190,7 +143,6 @@ def warm_up() -> None:
     ro.flags.writeable = False  # the regions' weights, read-only as the run passes them
     a0, _, _ = bass_weights(b, b, z, ro, i2)
     bass_demand(a0, z, 0.5, b, z, i2, z, z)
-    # (not deliver_tables: deliveries call model.kernels_deliver's; this one is the tests' oracle)
     from model import market_kernels, month_kernels  # the month's other compiled passes
 
     month_kernels.warm_up()

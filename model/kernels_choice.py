@@ -6,10 +6,11 @@ the buyer's row; the month's columns are grouped by stack, so here a stack is in
 one of its run of columns is open (the rest of the run is skipped) and nothing is allocated per
 buyer. Same IEEE operations in the same order, so the same bits (tests/test_kernels_choice.py
 checks it against month_kernels); a stack index that is not grouped in ascending order (or out of
-range) goes to the month_kernels function itself. (The utility's pass, month_kernels.utility,
+range) goes to the month_kernels function itself. (The utility's pass, now model/kernels_utility.py,
 was tried the same way, a stack's columns at a time: twice slower at 10^4 buyers, not kept.)
-``switching`` is month_kernels.lock_in's switching cost without the portability table the market
-does not read (its (B, S) writes spared, the per-stack and per-buyer factors taken once).
+``switching`` is the former lock-in pass's switching cost (``lock_in`` of tests/month_oracles.py)
+without the portability table the market does not read (its (B, S) writes spared, the per-stack and
+per-buyer factors taken once).
 ``outside_inputs_blocks`` reads the availability of each region block (K, C) instead of each
 buyer's row, where those rows are still their block's (no tier cap has closed a column).
 """
@@ -132,7 +133,7 @@ def outside_inputs_blocks(avail, counts, stack, fleet, total, n_stacks, present,
 
 @njit(**JIT)
 def switching(maturity, porting, codesign, estate, fleet, total, kappa, a_m, a_p, a_c):
-    """``month_kernels.lock_in(...)[1]``: the switching cost (B, S), with its checks (ValueError,
+    """``lock_in(...)[1]`` of tests/month_oracles.py: the switching cost (B, S), with its checks (ValueError,
     in its order) and its IEEE operations in their order."""
     B, S = porting.shape
     for s in range(S):

@@ -1,11 +1,12 @@
 """Deliveries' (O, R) tables from the month's (B, C) allocation in one pass down its rows (issue 19).
 
-``model.kernels.deliver_tables`` sums each column of each region block on its own, gathering the
-column (one strided read of the block per column). Here every column of a block is summed at once,
-row after row (contiguous reads): numpy's pairwise sum (``model.kernels.pairwise_sum``: leaves of
-up to 128 items in eight accumulators, halves above) carried out on a vector of C accumulators,
-so each column gets the same IEEE operations in the same order, hence the same bits.
-tests/test_kernels_deliver.py checks it bit for bit against ``model.kernels.deliver_tables``.
+The former kernel (``deliver_tables``, now tests/month_oracles.py) summed each column of each region
+block on its own, gathering the column (one strided read of the block per column). Here every column
+of a block is summed at once, row after row (contiguous reads): numpy's pairwise sum
+(``model.kernels.pairwise_sum``: leaves of up to 128 items in eight accumulators, halves above)
+carried out on a vector of C accumulators, so each column gets the same IEEE operations in the same
+order, hence the same bits.
+tests/test_kernels_deliver.py checks it bit for bit against that oracle.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def pairwise_rows(a, lo, n, r, vals, out):
 @njit(**JIT)
 def deliver_tables(alloc, per_unit, cols, starts, block_region, n_off, n_regions, region_price, levy,
                    cn, vendor, n_vendors, fine, fined, is_cn):
-    """``model.kernels.deliver_tables`` (same arguments, same results, same bits) with each region
+    """The former ``deliver_tables`` (tests/month_oracles.py; same arguments, same results, same bits) with each region
     block's column sums (np.add.reduceat's: the block's first row plus the pairwise sum of the
     others) taken in one pass down the block's rows."""
     B, C = alloc.shape

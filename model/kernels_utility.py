@@ -1,8 +1,8 @@
 """The buyers' utility (Eq. M1) at firm-level populations, and in the porting months the free-choice
 logit's exponents in the same pass (issue 19).
 
-``market_kernels.market_utility`` builds the (B + n, C) utility; every third month the porting
-decision then reads it back with the availability (``kernels_logit.logit_shift``: 2 MB at 10^4
+The former ``market_utility`` (tests/month_oracles.py) built the (B + n, C) utility; every third
+month the porting decision then read it back with the availability (``kernels_logit.logit_shift``: 2 MB at 10^4
 buyers, out of cache by then). Here, with ``shift``, each buyer's row of exponents is made while
 its utility row is in cache: utility + switching cost, the row's maximum, the clip, as
 ``logit_shift`` makes them (the buyers' availability is their region block's row at this point:
@@ -72,7 +72,7 @@ def _mandated(cn_mandate, state_funded, region_is_cn, region):
 def market_utility(log_cost, avail, counts, cn_block, beta, nv, switching, stack, alignment, is_gs, china,
                    w_gs, w_other, lo, hi, bonus, penalty, cn_col, cn_mandate, state_funded, region_is_cn, region,
                    shift, temperature):
-    """``market_kernels.market_utility``'s util, avail, mandated share and rows; with ``shift``
+    """The former ``market_utility``'s (tests/month_oracles.py) util, avail, mandated share and rows; with ``shift``
     also ``kernels_logit.logit_shift(util[:B], switching, stack, avail[:B], temperature)``'s
     exponents and ``special`` (else an empty (0, C) table and False)."""
     B = beta.shape[0]
@@ -94,7 +94,7 @@ def market_utility(log_cost, avail, counts, cn_block, beta, nv, switching, stack
             wa = (w_gs if is_gs[i] else w_other) * alignment[i]
             for c in range(C):
                 swr[c] = switching[i, stack[c]]
-            for c in range(C):  # month_kernels.utility's operations in its order
+            for c in range(C):  # the former utility pass's operations in its order
                 util[i, c] = ((log_cost[k, c] * nb + network[c]) - swr[c]) + wa * china[c]
             for c in range(C):
                 out_av[i, c] = avail[k, c]

@@ -108,33 +108,6 @@ def market_columns(live, stack, cn, vendor, compliance, n_stacks, regs, n_region
 
 
 @njit(**_JIT)
-def market_utility(log_cost, avail, counts, cn_block, beta, nv, switching, stack, alignment, is_gs, china,
-                   w_gs, w_other, lo, hi, bonus, penalty, cn_col, cn_mandate, state_funded, region_is_cn, region):
-    """``month_kernels.utility`` with its network column nv[stack] and its extra rows found here:
-    the mandated share cn_mandate x state-funded x in China of each buyer (the numpy products'
-    order) and the buyers where it is > 0. Returns util, avail, that share and those rows."""
-    B = beta.shape[0]
-    mand = np.empty(B)
-    n = 0
-    for i in range(B):
-        mand[i] = cn_mandate * (1.0 if state_funded[i] else 0.0) * (1.0 if region_is_cn[region[i]] else 0.0)
-        if mand[i] > 0:
-            n += 1
-    rows = np.empty(n, dtype=np.int64)
-    j = 0
-    for i in range(B):
-        if mand[i] > 0:
-            rows[j] = i
-            j += 1
-    network = np.empty(stack.shape[0])
-    for c in range(stack.shape[0]):
-        network[c] = nv[stack[c]]
-    util, av = month_kernels.utility(log_cost, avail, counts, cn_block, beta, network, switching, stack, alignment,
-                                     is_gs, china, w_gs, w_other, lo, hi, bonus, penalty, rows, cn_col)
-    return util, av, mand, rows
-
-
-@njit(**_JIT)
 def outside_inputs(avail, stack, fleet, total, n_stacks, present, cap, cheapest):
     """``month_kernels.outside_shares`` (kernels_choice's: same bits) and the reference cost's inputs (Eq. M1c,
     model.components.choice.reference_cost): the vendors with an offering and capacity > 0,
@@ -266,7 +239,6 @@ def warm_up() -> None:
     fleet_step(u, u, z, np.zeros((2, 4)), 1.0, ro, i2, 1, z.copy(), True, b)
     rows, _, _ = first_rows_checked(z, b2, True, i2)
     out, lc, av, cn_block = market_columns(b, i2, b, i2, b, 2, i2, 2, 1, u, 0, 2, b2, b)
-    # (not market_utility: the month calls kernels_utility's; this one is the tests' oracle)
     shares, cheap, w = outside_inputs(b2, i2, u, u.sum(axis=1, keepdims=True)[:, 0], 2, b, z, z)
     weighted_mean(z, z + 1.0)
     outside_rows(z, np.log(1.0), z, z, z, np.zeros(0, dtype=np.int64))

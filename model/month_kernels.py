@@ -21,85 +21,6 @@ _JIT = JIT  # model/core/_jit.py
 
 
 @njit(**_JIT)
-def utility(log_cost, avail, counts, cn_block, beta, network, switching, stack, alignment, is_gs,
-            china, w_gs, w_other, lo, hi, bonus, penalty, extra, cn_col):
-    """Buyers' utility (Eq. M1) and availability, (B, C), from region-level ``log_cost`` and
-    ``avail`` (K, C) whose row k holds for the next ``counts[k]`` buyers (buyers sorted by region):
-    U = -beta ln(cost) + network[c] - switching[b, stack[c]] + w_b alignment_b china[c], with
-    w_b = ``w_gs`` for Global-South buyers, ``w_other`` otherwise; on the columns lo:hi (CANN)
-    ``bonus`` for Global-South buyers and minus ``penalty`` outside China (blocks with
-    ``cn_block`` False); NaN skips the term. The numpy formulation's IEEE operations in its
-    order, in one pass (tests/test_market_speed.py checks it bit for bit). Rows B + j repeat
-    buyer ``extra[j]`` (the mandated share of a state-funded Chinese buyer), open to the columns
-    ``cn_col`` only."""
-    B = beta.shape[0]
-    C = stack.shape[0]
-    util = np.empty((B + extra.shape[0], C))
-    out_av = np.empty((B + extra.shape[0], C), dtype=np.bool_)
-    i = 0
-    for k in range(counts.shape[0]):
-        for _ in range(counts[k]):
-            nb = -beta[i]
-            wa = (w_gs if is_gs[i] else w_other) * alignment[i]
-            for c in range(C):
-                u = log_cost[k, c] * nb
-                u += network[c]
-                u -= switching[i, stack[c]]
-                u += wa * china[c]
-                util[i, c] = u
-                out_av[i, c] = avail[k, c]
-            if not np.isnan(bonus):
-                add = (1.0 if is_gs[i] else 0.0) * bonus
-                for c in range(lo, hi):
-                    util[i, c] += add
-            if not np.isnan(penalty):
-                sub = (0.0 if cn_block[k] else 1.0) * penalty
-                for c in range(lo, hi):
-                    util[i, c] -= sub
-            i += 1
-    for j in range(extra.shape[0]):
-        for c in range(C):
-            util[B + j, c] = util[extra[j], c]
-            out_av[B + j, c] = out_av[extra[j], c] and cn_col[c]
-    return util, out_av
-
-
-@njit(**_JIT)
-def lock_in(maturity, porting, codesign, estate, fleet, total, kappa, a_m, a_p, a_c):
-    """Portability and switching cost (B, S), ``model.lock_in.portability`` and
-    ``switching_cost`` in one pass with their IEEE operations in their order; ``total`` (B,) is
-    each buyer's fleet summed over stacks (by numpy: its summation order is numpy's). Inputs
-    are checked as those functions check them (ValueError)."""
-    B, S = porting.shape
-    for s in range(S):
-        if not (0.0 <= maturity[s] <= 1.0):
-            raise ValueError("portability: maturity must be in [0, 1]")
-        if not (0.0 <= codesign[s] <= 1.0):
-            raise ValueError("portability: codesign must be in [0, 1]")
-    if kappa < 0:
-        raise ValueError("switching_cost: kappa, estate and fleet must be >= 0")
-    port = np.empty((B, S))
-    cost = np.empty((B, S))
-    for i in range(B):
-        if estate[i] < 0:
-            raise ValueError("switching_cost: kappa, estate and fleet must be >= 0")
-        for s in range(S):
-            pl = porting[i, s]
-            if not (0.0 <= pl <= 1.0):
-                raise ValueError("portability: porting must be in [0, 1]")
-            if fleet[i, s] < 0:
-                raise ValueError("switching_cost: kappa, estate and fleet must be >= 0")
-            gap = (1.0 - a_m * maturity[s]) * (1.0 - a_c * codesign[s]) * (1.0 - a_p * pl)
-            pt = min(max(1.0 - gap, 0.0), 1.0)  # np.clip (1 - gap is never -0.0)
-            port[i, s] = pt
-            if total[i] > 0:
-                cost[i, s] = kappa * estate[i] * (1.0 - fleet[i, s] / total[i]) * (1.0 - pt)
-            else:
-                cost[i, s] = 0.0
-    return port, cost
-
-
-@njit(**_JIT)
 def availability(controlled, dest, lic_rows, lic_regions, lic_levy, lic_approval, compliance, parent_idx,
                  cn_vendor, tier1, buys_cn, banned, is_cn):
     """``model.policy.availability``'s (O, R) tables from its masks, in one pass (the rule
@@ -370,11 +291,10 @@ def ecosystem_relax(dev, dev_in, dev_decay, dev_gain, mat, k, rate, decay, expm1
 
 
 def warm_up() -> None:
-    """Compile (or load from the on-disk cache) these kernels for the argument types the phases
-    call them with (called by ``model.kernels.warm_up``). Not those a month reaches only inside
-    other kernels or no longer calls (utility, lock_in, fold_rows, outside_shares and
-    ecosystem_relax: the tests' oracles and fallbacks), whose loading would only delay a sweep's
-    workers; a call made anyway compiles or loads them then."""
+    """Compile (or load from the on-disk cache) these kernels for the argument types the phases call them
+    with (called by ``model.kernels.warm_up``). Not those a month reaches only inside other kernels
+    or only as fallbacks (fold_rows, outside_shares and ecosystem_relax), whose loading would only
+    delay a sweep's workers; a call made anyway compiles or loads them then."""
     u = np.zeros((2, 2))
     z, b = np.zeros(2), np.zeros(2, dtype=np.bool_)
     i2 = np.arange(2, dtype=np.int64)

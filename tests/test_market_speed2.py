@@ -9,6 +9,7 @@ import pytest
 from model import month_kernels
 from model.energy import power_fill
 from model.market_model import ChipMarketModel
+from tests import month_oracles
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +150,6 @@ def test_bass_kernels_are_bass_start_and_the_demand(month):
 
 @pytest.mark.parametrize("fine", [0.0, 0.25])
 def test_deliver_tables_kernel_is_the_numpy_deliveries(month, fine):
-    from model import kernels
 
     b, off, reg = month.buyers, month.offerings, month.regions
     rng = np.random.default_rng(7)
@@ -166,7 +166,7 @@ def test_deliver_tables_kernel_is_the_numpy_deliveries(month, fine):
     nv = rng.random(O) < 0.4
     if fine:
         net[np.ix_(nv, reg.is_cn)] *= 1.0 - fine
-    got = kernels.deliver_tables(alloc, per_unit, cols, b.region_starts, b.region[b.region_starts], O, R,
+    got = month_oracles.deliver_tables(alloc, per_unit, cols, b.region_starts, b.region[b.region_starts], O, R,
                                  region_price, levy, off.cn, off.vendor, V, fine if fine else np.nan, nv, reg.is_cn)
     assert got[0].tobytes() == units.tobytes() and got[1].tobytes() == gross.tobytes()
     assert got[2].tobytes() == net.tobytes()

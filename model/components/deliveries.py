@@ -46,7 +46,7 @@ class Deliveries(Component):
             b.fleet_eff, b.fleet_peak, b.fleet_kw, per_buyer, 1.0 - retire, reg.pue, b.region, S, b.capped_bought,
             ctx.month % 12 == 0, reg.tier == 2 if pol.tier_caps_h100e else _NO_TIER)
         # Units and revenue per offering x region, in one compiled pass (model.kernels_deliver: the
-        # region blocks' column sums down the rows, model.kernels.deliver_tables's bits):
+        # region blocks' column sums down the rows, the former column-by-column kernel's bits, tests/month_oracles.py):
         # units = the buyers' allocation summed by region (b.by_region) per unit; gross = units x the
         # buyers' price incl. passed-through levy; net = gross x (1 - levy) (the levy is a share of the
         # vendor's revenue, Eq. V5), Nvidia's sales in China less the antitrust fine
