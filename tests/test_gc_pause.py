@@ -1,13 +1,19 @@
-"""model/gc_pause.py: the collector is paused over a model's set-up and restored as it was."""
+"""model/gc_pause.py: the collector is paused over a model's set-up and restored as it was; the
+commands and the sweep pool's fork server exit without the collector's final passes."""
 
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from model import gc_pause
 from model.market_model import ChipMarketModel
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_collector_restored_as_it_was():
@@ -41,3 +47,29 @@ def test_set_up_runs_with_the_collector_paused(monkeypatch):
     assert seen == [False] and gc.isenabled()
     m.run_model()  # and the run itself with the collector on
     assert gc.isenabled()
+
+
+def test_freeze_at_exit_registers_gc_freeze_once(monkeypatch):
+    registered = []
+    monkeypatch.setattr(gc_pause.atexit, "register", registered.append)
+    monkeypatch.setattr(gc_pause, "_FREEZE_REGISTERED", False)
+    gc_pause.freeze_at_exit()
+    gc_pause.freeze_at_exit()
+    assert registered == [gc.freeze]
+
+
+# a probe registered before the code under test runs after its exit handlers (last in, first out);
+# the interpreter starts with a few hundred objects of its own in the permanent generation
+_PROBE = ("import atexit, gc\n"
+          "n0 = gc.get_freeze_count()\n"
+          "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > n0 + 1000))\n")
+
+
+@pytest.mark.parametrize("code", [
+    "from experiments.cli import main\nmain(['scenarios'])",  # every chipwar command
+    "import model._warm",  # the sweep pool's fork server
+], ids=["cli", "fork-server"])
+def test_exit_skips_the_final_collections(code):
+    res = subprocess.run([sys.executable, "-c", _PROBE + code], capture_output=True, text=True,
+                         timeout=300, cwd=ROOT, check=True)
+    assert res.stdout.strip().splitlines()[-1] == "frozen at exit: True"
