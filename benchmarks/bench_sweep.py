@@ -9,7 +9,14 @@ efficiency, flat memory.
    (serial runner), runner overhead over bare runs = serial / bare - 1 (the runner steps a
    chunk's runs together, sharing each month's core call, so it can be below zero), parallel
    efficiency = serial / (2 x 2 workers). ``--repeat K`` times each leg K times, in the order
-   A B C then C B A (a drift in the machine's load falls on every leg alike), and uses the means.
+   A B C then C B A (a drift in the machine's load falls on every leg alike): the overhead and
+   the efficiency are computed within each trio (its legs ran back to back) and the figures are
+   the medians over the K trios (one leg slowed by a burst of the machine's other load moves
+   one trio, not the figure); every trio's value is printed too. Times are medians of the legs.
+   Each trio also measures the machine's own efficiency on two processes, between its serial and
+   2-worker legs: Mesa's BoltzmannWealth example (the other benchmarks' reference) stepped in one
+   process, then in two at once; the runner's efficiency is printed against it as well
+   (``efficiency_vs_machine``), so that a shared machine's loss is not read as the runner's.
 2. Peak resident memory of the parent process (VmHWM, fresh subprocess each) for a
    sweep of 100 and of 1,000 runs of a cheap run function with model-sized tables
    (168 months): flat memory means the two peaks are about equal.
@@ -45,6 +52,8 @@ N_MONTHS = 168
 N_REGIONS = 18
 N_STACKS = 4
 N_PRODUCTS = 30
+REF_STEPS = 50  # the machine reference: BoltzmannWealth steps per process (about 3-5 s)
+REF_LEAD_S = 4.0  # the two side-by-side reference processes start their steps this long after launch
 
 
 def cheap_run(params: dict, seed: int) -> dict[str, pd.DataFrame]:
@@ -141,6 +150,49 @@ def bare_child(n_runs: int, end: str | None) -> None:
     print(json.dumps({"runs": len(runs)}))
 
 
+def reference_child(steps: int, start_at: float) -> None:
+    """Mesa's BoltzmannWealth example (10^4 agents on 100 x 100, the reference of the other
+    benchmarks): ``steps`` steps from wall-clock time ``start_at`` on (0: at once); prints their
+    seconds."""
+    from mesa.examples import BoltzmannWealth
+    from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannScenario
+
+    m = BoltzmannWealth(scenario=BoltzmannScenario(n=10_000, width=100, height=100, rng=1))
+    m.step()
+    time.sleep(max(0.0, start_at - time.time()))
+    late_s = time.time() - start_at if start_at else 0.0
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        m.step()
+    print(json.dumps({"seconds": time.perf_counter() - t0, "late_s": late_s}))
+
+
+def machine_efficiency(steps: int = REF_STEPS) -> float:
+    """The machine's own parallel efficiency for interpreter-bound work: the reference's steps in
+    one process alone, then in two processes at once (each started on a shared clock, after its
+    imports), seconds alone / mean seconds side by side. 1.0 on two free cores; below it when the
+    two cores do not both deliver (a host's other tenants, a shared cache)."""
+    def child_cmd(start_at: float) -> list[str]:
+        return [sys.executable, __file__, "--_reference-child", str(steps), repr(start_at)]
+
+    alone = json.loads(subprocess.run(child_cmd(0.0), check=True, cwd=ROOT, stdout=subprocess.PIPE,
+                                      text=True).stdout.strip().splitlines()[-1])["seconds"]
+    start_at = time.time() + REF_LEAD_S
+    procs = [subprocess.Popen(child_cmd(start_at), cwd=ROOT, stdout=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    pair = []
+    for p in procs:
+        out, _ = p.communicate()
+        if p.returncode:
+            raise RuntimeError(f"the reference child failed (exit {p.returncode})")
+        got = json.loads(out.strip().splitlines()[-1])
+        if got["late_s"] > 0.5:
+            raise RuntimeError(f"a reference child started {got['late_s']:.1f} s late: "
+                               f"its imports took longer than {REF_LEAD_S} s")
+        pair.append(got["seconds"])
+    return alone / statistics.mean(pair)
+
+
 def _timed(cmd: list[str]) -> tuple[float, str]:
     """Wall time and output of a whole command (a fresh Python process: imports and worker
     start-up count, as they do for a user's script). A failing command stops the benchmark."""
@@ -165,22 +217,34 @@ def time_model(n_runs: int, end: str | None, tmp: Path, repeat: int = 1) -> dict
         return seconds
 
     legs: list[tuple[str, float]] = []
+    machine: list[float] = []
     for k in range(repeat):  # A B C C B A: a drift in the machine's load falls on all alike
         trio = [("bare", bare), ("serial", lambda k=k: sweep(f"serial{k}", "--serial")),
                 ("2 workers", lambda k=k: sweep(f"pool{k}", "--workers", "2"))]
         for name, fn in (trio if k % 2 == 0 else trio[::-1]):
             legs.append((name, fn()))
-    t = {"legs": legs, "runs": n}
-    t["bare_s"] = statistics.mean(x for k, x in legs if k == "bare")
-    t["serial_s"] = statistics.mean(x for k, x in legs if k == "serial")
-    t["workers2_s"] = statistics.mean(x for k, x in legs if k == "2 workers")
+            if name == "serial":  # between the serial and the 2-worker legs, in both orders
+                machine.append(machine_efficiency())
+    t = {"legs": legs, "runs": n, "machine": machine}
+    by = {name: [x for k, x in legs if k == name] for name in ("bare", "serial", "2 workers")}
+    t["bare_s"], t["serial_s"], t["workers2_s"] = (statistics.median(by[k]) for k in by)
+    # each trio's own figures (its three legs ran within a minute of each other), then their median
+    t["overheads"] = [s / b - 1.0 for s, b in zip(by["serial"], by["bare"], strict=True)]
+    t["efficiencies"] = [s / (2 * w) for s, w in zip(by["serial"], by["2 workers"], strict=True)]
+    t["vs_machine"] = [e / m for e, m in zip(t["efficiencies"], machine, strict=True)]
     serial, pooled = read_tables(tmp / "serial0"), read_tables(tmp / "pool0")
     t["serial_equals_parallel"] = all(serial[k].equals(pooled[k]) for k in ("model", "adoption", "vendors"))
     t["failed"] = json.loads((tmp / "pool0" / "manifest.json").read_text())["counts"]["failed"]
     t["runs_per_s_per_core"] = n / t["serial_s"]
-    t["overhead"] = t["serial_s"] / t["bare_s"] - 1.0
-    t["efficiency"] = t["serial_s"] / (2 * t["workers2_s"])
+    t["overhead"] = statistics.median(t["overheads"])
+    t["efficiency"] = statistics.median(t["efficiencies"])
+    t["machine_efficiency"] = statistics.median(machine)
+    t["efficiency_vs_machine"] = statistics.median(t["vs_machine"])
     return t
+
+
+def _spread(xs: list[float], fmt: str) -> str:
+    return f" ({', '.join(format(x, fmt) for x in xs)})" if len(xs) > 1 else ""
 
 
 def main() -> None:
@@ -189,9 +253,14 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=None)
     ap.add_argument("--skip-model", action="store_true")
     ap.add_argument("--_memory-child", nargs=2, help=argparse.SUPPRESS)
-    ap.add_argument("--repeat", type=int, default=1, help="time each leg K times (A B C, C B A, ...)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="time each leg K times (A B C, C B A, ...); figures are medians over the K trios")
     ap.add_argument("--_bare-child", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--_reference-child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args._reference_child:
+        reference_child(int(args._reference_child[0]), float(args._reference_child[1]))
+        return
     if args._bare_child:
         bare_child(int(args._bare_child[0]), args._bare_child[1] or None)
         return
@@ -207,12 +276,19 @@ def main() -> None:
         mem = {n: measure_memory(n, tmp) for n in (small, large)}
         if not args.skip_model:
             t = time_model(n_runs, end, tmp, max(args.repeat, 1))
-            print(f"model: {t['runs']} baseline runs{' to ' + end if end else ''}: bare "
+            print(f"model: {t['runs']} baseline runs{' to ' + end if end else ''}: median bare "
                   f"{t['bare_s']:.1f} s, runner serial {t['serial_s']:.1f} s, 2 workers "
                   f"{t['workers2_s']:.1f} s (legs: " + ", ".join(f"{k} {x:.1f}" for k, x in t["legs"])
                   + f"); failed {t['failed']}; serial == 2 workers: {t['serial_equals_parallel']}")
+            print(f"per trio: runner overhead{_spread(t['overheads'], '+.1%')}, "
+                  f"efficiency{_spread(t['efficiencies'], '.2f')}, the machine's own 2-process "
+                  f"efficiency (Mesa's BoltzmannWealth){_spread(t['machine'], '.2f')}; "
+                  "the figures below are medians")
             figures += [f"runs_per_s_per_core={t['runs_per_s_per_core']:.2f}",
-                        f"runner_overhead={t['overhead']:+.1%}", f"efficiency_2w={t['efficiency']:.2f}"]
+                        f"runner_overhead={t['overhead']:+.1%}",
+                        f"machine_efficiency_2p={t['machine_efficiency']:.2f}",
+                        f"efficiency_vs_machine={t['efficiency_vs_machine']:.2f}",
+                        f"efficiency_2w={t['efficiency']:.2f}"]
         for m in mem.values():
             print(f"memory: {m['runs']} cheap runs ({m['adoption_rows']:,} adoption rows, "
                   f"{m['chunks']} chunks, {m['seconds']:.1f} s): parent peak RSS {m['maxrss_mb']:.0f} MB")
