@@ -332,7 +332,7 @@ def shared_pool(args: argparse.Namespace) -> Iterator[Any]:
     if n < 1:
         raise InputError(f"--workers {n}: expected at least 1")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["experiments.runner", "model.run"])
+    ctx.set_forkserver_preload(["experiments.runner", "model.run", "model._exit_quick"])
     pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx)
     try:
         yield pool

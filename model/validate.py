@@ -207,11 +207,13 @@ def _seed_figures(seed: int, specs: list[tuple[str, list[str]]]) -> list[float]:
 
 
 def _pool(workers: int) -> cf.ProcessPoolExecutor:
-    """A process pool safe under spawn/forkserver: the task is a module-level function here."""
+    """A process pool safe under spawn/forkserver: the task is a module-level function here. Its
+    fork server, which holds the command's stdout, exits without the collector's final passes
+    (``model._exit_quick``): a piped ``chipwar validate`` ends when its parent does."""
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if ctx.get_start_method() == "forkserver":
-        ctx.set_forkserver_preload(["model.validate", "model.run"])
+        ctx.set_forkserver_preload(["model.validate", "model.run", "model._exit_quick"])
     return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 
 

@@ -68,8 +68,27 @@ _PROBE = ("import atexit, gc\n"
 @pytest.mark.parametrize("code", [
     "from experiments.cli import main\nmain(['scenarios'])",  # every chipwar command
     "import model._warm",  # the sweep pool's fork server
-], ids=["cli", "fork-server"])
+    "import model.validate, model.run, model._exit_quick",  # chipwar validate's fork server
+], ids=["cli", "fork-server", "validate-server"])
 def test_exit_skips_the_final_collections(code):
     res = subprocess.run([sys.executable, "-c", _PROBE + code], capture_output=True, text=True,
                          timeout=300, cwd=ROOT, check=True)
     assert res.stdout.strip().splitlines()[-1] == "frozen at exit: True"
+
+
+def test_the_other_fork_servers_exit_quickly(monkeypatch):
+    """chipwar validate's pool and the analysis scripts' shared pool preload model._exit_quick
+    (the servers are only asked for here: ProcessPoolExecutor starts them at its first task)."""
+    import argparse
+    import multiprocessing.context
+
+    from experiments.analysis import shared_pool
+    from model import validate
+
+    asked = []
+    monkeypatch.setattr(multiprocessing.context.ForkServerContext, "set_forkserver_preload",
+                        lambda self, names: asked.append(list(names)))
+    validate._pool(2).shutdown()
+    with shared_pool(argparse.Namespace(serial=False, workers=2)):
+        pass
+    assert len(asked) == 2 and all("model._exit_quick" in names for names in asked)
