@@ -35,6 +35,7 @@ import pandas as pd
 
 from model import months
 from model.errors import InputError
+from model.main_guard import refuse_unguarded_script
 from model.outputs import METRIC_NAMES
 
 LOCK_IN_SHARE = 0.9
@@ -331,6 +332,7 @@ def shared_pool(args: argparse.Namespace) -> Iterator[Any]:
     n = args.workers if args.workers is not None else default_workers()
     if n < 1:
         raise InputError(f"--workers {n}: expected at least 1")
+    refuse_unguarded_script("a pool of worker processes", "--serial")
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["experiments.runner", "model.run", "model._exit_quick"])
     pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.progress import Progress
+from model.main_guard import refuse_unguarded_script
 
 DESCRIPTION = ("Docking with Arthur (1989): the market model with policy, prices and capacity off "
                "reduces to competing technologies with increasing returns; prints lock-in rate, "
@@ -74,6 +75,7 @@ def arthur(n_runs: int = 500, seed: int = 0, *, arrivals: int = 2000, stop_at_lo
     rows = []
     with Progress(n_runs, "docking runs", enabled=progress) as bar:
         if workers > 1 and n_runs > 1:
+            refuse_unguarded_script("a pool of worker processes", "workers=1")
             ctx = multiprocessing.get_context("forkserver")
             with cf.ProcessPoolExecutor(workers, mp_context=ctx) as ex:
                 for row in ex.map(_one, jobs, chunksize=max(1, n_runs // (4 * workers))):

@@ -18,6 +18,7 @@ from typing import Any
 from experiments.pool_start import preload_for
 from experiments.runner.base import DEFAULT_RUN_FN, RunFn
 from model.errors import InputError
+from model.main_guard import refuse_unguarded_script
 
 SCHEDULER_TIMEOUT_S = 10.0  # connecting to a Dask scheduler: refused after this long
 
@@ -112,6 +113,7 @@ class ProcessPoolBackend(Backend):
         n = workers if workers is not None else default_workers()
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise InputError(f"--workers {n}: expected at least 1")
+        refuse_unguarded_script("a pool of worker processes", "serial=True, or --serial")
         self.workers, self.preload = n, preload
         self.label = f"{n} worker process{'es' if n > 1 else ''}"
         self.restarts = 0
@@ -151,6 +153,8 @@ class DaskBackend(Backend):
         except ImportError:
             raise InputError("Dask executors need the 'distributed' package: "
                              "pip install 'chipwar[dask]'") from None
+        if n_local is not None:
+            refuse_unguarded_script("a local Dask cluster", "serial=True, or --serial")
         self.scheduler, self.n_local, self.timeout_s = scheduler, n_local, timeout_s
         self.label = (f"local Dask cluster of {n_local}" if n_local is not None
                       else f"Dask scheduler {scheduler}")
