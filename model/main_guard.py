@@ -19,6 +19,7 @@ process has no such line: nothing is checked there.
 
 from __future__ import annotations
 
+import ast
 import sys
 from types import FrameType
 
@@ -36,8 +37,6 @@ def unguarded_main_line() -> tuple[str, int] | None:
     if line is None:
         return None
     try:
-        import ast
-
         with open(path, encoding="utf-8") as fh:
             tree = ast.parse(fh.read(), filename=path)
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
@@ -72,8 +71,6 @@ def _main_frame_line(frame: FrameType | None, main_globals: dict) -> int | None:
 
 def _is_main_guard(stmt: object) -> bool:
     """A top-level ``if`` whose test compares ``__name__`` with ``"__main__"``."""
-    import ast
-
     if not isinstance(stmt, ast.If):
         return False
     for node in ast.walk(stmt.test):

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from model.errors import InputError
+from model.main_guard import refuse_unguarded_script
 from model.market_figures import FIT_BEFORE, MARKET_FIGURES, role  # noqa: F401  (re-exported)
 from model.months import month_label
 
@@ -227,8 +228,6 @@ def _run_seeds(seeds: list[int], specs: list[tuple[str, list[str]]], workers: in
     # no pool inside a worker process (a sweep task, or a script re-imported by spawn/forkserver)
     in_worker = multiprocessing.parent_process() is not None
     if len(seeds) > 2 and workers > 1 and not in_worker:
-        from model.main_guard import refuse_unguarded_script
-
         refuse_unguarded_script("a pool of worker processes", "workers=1")
         with _pool(min(workers, len(seeds))) as pool:
             for row in pool.map(_seed_figures, seeds, [specs] * len(seeds)):
